@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The command table: one line per subcommand, each defined in its own file.
+#include "cli.hpp"
+
+namespace crunpp::cli {
+
+extern const Command kSpecCommand;
+extern const Command kFeaturesCommand;
+extern const Command kStateCommand;
+extern const Command kListCommand;
+
+const std::vector<const Command *> &commands() {
+    static const std::vector<const Command *> table = {
+        &kSpecCommand,
+        &kFeaturesCommand,
+        &kStateCommand,
+        &kListCommand,
+    };
+    return table;
+}
+
+const Command *find_command(std::string_view name) {
+    for (const Command *c : commands())
+        if (name == c->name)
+            return c;
+    return nullptr;
+}
+
+} // namespace crunpp::cli
