@@ -74,7 +74,7 @@ std::string owner_name(uid_t uid);
 // that `crunpp state` prints (valid against state-schema.json, plus runc's
 // rootfs, created and owner). to_oci_json prints s.status as given: callers
 // pass a state whose status is effective_status(); pid is omitted when the
-// status is stopped or the pid is 0.
+// status is stopped or the pid is 0. No trailing newline.
 std::string to_json(const ContainerState &s);
 ContainerState from_json(std::string_view text, std::string_view origin);
 std::string to_oci_json(const ContainerState &s, bool pretty = true);

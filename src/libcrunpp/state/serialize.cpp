@@ -197,7 +197,11 @@ void write_oci_state(json::Writer &w, const ContainerState &s) {
 std::string to_oci_json(const ContainerState &s, bool pretty) {
     json::Writer w(pretty);
     write_oci_state(w, s);
-    return std::string(w.str());
+    std::string out(w.str());
+    // yajl's beautifier ends the document with a newline; callers add their own.
+    while (!out.empty() && out.back() == '\n')
+        out.pop_back();
+    return out;
 }
 
 } // namespace crunpp::state

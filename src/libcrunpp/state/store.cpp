@@ -87,6 +87,10 @@ ContainerState read_state(int dirfd, std::string_view id, const std::string &dir
             throw_errno("open " + path);
         ContainerState s;
         s.id = id;
+        // Owner as runc reports it: whoever made the directory.
+        struct stat st;
+        if (::fstat(dirfd, &st) == 0)
+            s.owner = st.st_uid;
         return s;
     }
     ContainerState s = from_json(read_all(fd.get(), "read " + path), path);
