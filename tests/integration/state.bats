@@ -279,7 +279,10 @@ fake_container() {
     [ "$(echo "$output" | jq -r '.[0].id + " " + .[0].status')" = "half creating" ]
     run crunpp state half
     [ "$status" -eq 0 ]
-    [ "$(echo "$output" | jq -r .status)" = creating ]
+    echo "$output" >"$BATS_TEST_TMPDIR/state.json"
+    [ "$(jq -r .status "$BATS_TEST_TMPDIR/state.json")" = creating ]
+    [ "$(jq 'has("pid")' "$BATS_TEST_TMPDIR/state.json")" = false ]
+    validate_state "$BATS_TEST_TMPDIR/state.json"
 }
 
 @test "list rejects an unknown format and arguments" {
