@@ -121,7 +121,7 @@ UniqueFd open(std::string_view rel, int flags) {
     if (fd < 0) {
         int err = errno;
         if (err == EXDEV)
-            throw Error("open /proc/" + path + ": a mount point is in the way (refusing to cross it)");
+            throw Error("open /proc/" + path + ": it leaves /proc or crosses a mount point (refused)");
         if (err == ELOOP)
             throw Error("open /proc/" + path + ": a symlink is in the way (refusing to follow it)");
         throw_errno("open /proc/" + path, err);

@@ -68,11 +68,8 @@ template <typename Table> auto lookup(const Table &t, std::string_view name) -> 
     return std::nullopt;
 }
 
-// The kernel's cpumask for the highest CPU id it can have.
-unsigned max_cpu_id() {
-    long n = sysconf(_SC_NPROCESSORS_CONF);
-    return n > 0 ? static_cast<unsigned>(n) * 64 : 8192;
-}
+// The kernel's largest CONFIG_NR_CPUS: bounds the mask a config can make us allocate.
+constexpr unsigned kMaxCpuId = 8191;
 
 } // namespace
 
@@ -117,7 +114,7 @@ void apply_io_priority(const spec::IoPriority &p) {
 }
 
 void apply_cpu_affinity(pid_t pid, const std::string &cpus, const char *what) {
-    std::vector<unsigned> ids = parse_id_list(cpus, what, max_cpu_id());
+    std::vector<unsigned> ids = parse_id_list(cpus, what, kMaxCpuId);
     unsigned count = ids.back() + 1;
     std::unique_ptr<cpu_set_t, void (*)(cpu_set_t *)> set(CPU_ALLOC(count), [](cpu_set_t *s) { CPU_FREE(s); });
     if (!set)
