@@ -307,3 +307,22 @@ TEST_CASE("exec: LSM labels are refused when the LSM is not active", "[process][
     auto r = run_in_child([&] { exec(p); });
     CHECK(r.exit_code == 0);
 }
+
+TEST_CASE("rootless: exec as root of a user namespace created by an unprivileged user", "[process][rootless]") {
+    spec::Process p = shell("cat /proc/self/status");
+    p.capabilities.emplace();
+    for (auto *set : {&p.capabilities->bounding, &p.capabilities->effective, &p.capabilities->permitted})
+        *set = caps({"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"});
+    p.noNewPrivileges = true;
+    auto r = run_in_child([&] {
+        process_test::become_nobody();
+        process_test::enter_single_mapping_userns();
+        exec(p);
+    });
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    CHECK(status_field(r.output, "Uid") == "0\t0\t0\t0");
+    CHECK(status_field(r.output, "CapBnd") == "0000000020000420");
+    CHECK(status_field(r.output, "CapEff") == "0000000020000420");
+    CHECK(status_field(r.output, "NoNewPrivs") == "1");
+}
