@@ -349,3 +349,45 @@ TEST_CASE("procfs: a fake /proc is refused when no private procfs can be made (C
     CHECK(r.output == "sysctl \"kernel.shm_rmid_forced\" = \"1\": /proc is not the root of a procfs mount: refusing "
                       "to use it\n");
 }
+
+TEST_CASE("rootless with its own pid namespace: sysctl through a private procfs despite a read-only /proc/sys",
+          "[process][procfs][rootless]") {
+    spec::Config cfg = config_with_namespaces({spec::NamespaceType::User, spec::NamespaceType::Pid,
+                                               spec::NamespaceType::Mount, spec::NamespaceType::Ipc});
+    cfg.linux->sysctl = {{"kernel.shm_rmid_forced", "1"}};
+    auto r = run_in_child([&] {
+        process_test::become_nobody();
+        process_test::enter_single_mapping_userns();
+        unshare_or_throw(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC);
+        pid_t init = fork(); // the container's init: pid 1 of the new pid namespace
+        if (init < 0)
+            throw Error("fork", errno);
+        if (init == 0) {
+            try {
+                if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0 ||
+                    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) < 0 ||
+                    mount("/proc/sys", "/proc/sys", nullptr, MS_BIND | MS_REC, nullptr) < 0 ||
+                    mount(nullptr, "/proc/sys", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV |
+                                                              MS_NOEXEC,
+                          nullptr) < 0 ||
+                    // masked paths: a file covered by /dev/null, a directory by a read-only tmpfs
+                    mount("/dev/null", "/proc/timer_list", nullptr, MS_BIND, nullptr) < 0 ||
+                    mount("tmpfs", "/proc/acpi", "tmpfs", MS_RDONLY, nullptr) < 0)
+                    throw Error("set up /proc as a container has it", errno);
+                apply_kernel_settings(cfg);
+                out(std::to_string(getpid()) + " " + procfs::read_file("sys/kernel/shm_rmid_forced"));
+                _exit(0);
+            } catch (const std::exception &e) {
+                out(std::string(e.what()) + "\n");
+                _exit(127);
+            }
+        }
+        int status = 0;
+        waitpid(init, &status, 0);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            throw Error("container init failed");
+    });
+    INFO(r.output);
+    CHECK(r.exit_code == 0);
+    CHECK(r.output == "1 1\n");
+}
