@@ -375,7 +375,7 @@ TEST_CASE("clone flags of the config's namespaces", "[userns]") {
                     {NamespaceType::Time, {}},
                     {NamespaceType::Cgroup, {}},
                     {NamespaceType::Ipc, {}},
-                    {NamespaceType::Uts, {}}};
+                    {NamespaceType::Uts, std::string()}};
     REQUIRE(ln::namespaces_to_create(l) ==
             (CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUSER | CLONE_NEWCGROUP | CLONE_NEWIPC | CLONE_NEWUTS));
     REQUIRE(ln::clone_flag_of(NamespaceType::Time) == CLONE_NEWTIME);
@@ -419,6 +419,7 @@ TEST_CASE("open_config_namespaces names the JSON path", "[userns]") {
     REQUIRE_THROWS_WITH(ln::open_config_namespaces(l),
                         ".linux.namespaces[2].path: open uts namespace /proc/self/ns/ipc: wrong namespace type: ipc");
     l.namespaces.pop_back();
+    l.namespaces.push_back({NamespaceType::Ipc, std::string()}); // empty: created, not joined
     auto fds = ln::open_config_namespaces(l);
     REQUIRE(fds.size() == 1);
     REQUIRE(fds[0].first == NamespaceType::Network);
