@@ -116,8 +116,12 @@ void join_namespaces(NamespaceFds &fds);
 // timeOffsets, or none): unshare(CLONE_NEWTIME), write the offsets to
 // /proc/self/timens_offsets, setns into /proc/self/ns/time_for_children, so
 // that the process itself is in the new time namespace. Needs CAP_SYS_TIME in
-// the current user namespace: call it once root in the new user namespace,
-// while /proc is still the host's (before pivot_root), single-threaded.
+// the current user namespace (a new user namespace's creator has it, maps
+// written or not) and an accessible /proc/self: call it single-threaded,
+// after creating or joining the user namespace but BEFORE any setresuid/
+// setresgid (a uid change makes the process non-dumpable, and its /proc/self
+// files then belong to a root that is unmapped in the container: EACCES),
+// while /proc is still the host's (before pivot_root).
 void enter_time_namespace(const spec::TimeOffsets &offsets);
 
 // "monotonic 1000 0\nboottime -5 0\n": the text written to timens_offsets.
