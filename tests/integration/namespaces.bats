@@ -132,7 +132,7 @@ check_time_output() {
     set_config "$B" '.linux.namespaces |= map(select(.type != "network"))
         | .linux.namespaces += [{"type": "network", "path": "/proc/self/ns/uts"}]'
     run -1 crunpp create -b "$B" bad1
-    [[ "$output" == *'.linux.namespaces['*'].path: open network namespace /proc/self/ns/uts: wrong namespace type: uts'* ]]
+    [[ "$output" == *'config.json: .linux.namespaces['*'].path: open network namespace /proc/self/ns/uts: wrong namespace type: uts'* ]]
     set_config "$B" '.linux.namespaces[-1].path = "/nonexistent/ns/net"'
     run -1 crunpp create -b "$B" bad1
     [[ "$output" == *'open network namespace /nonexistent/ns/net: No such file or directory'* ]]

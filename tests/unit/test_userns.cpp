@@ -418,7 +418,7 @@ TEST_CASE("open_config_namespaces names the JSON path", "[userns]") {
                     {NamespaceType::Network, std::string("/proc/self/ns/net")},
                     {NamespaceType::Uts, std::string("/proc/self/ns/ipc")}};
     REQUIRE_THROWS_WITH(ln::open_config_namespaces(l),
-                        ".linux.namespaces[2].path: open uts namespace /proc/self/ns/ipc: wrong namespace type: ipc");
+                        "config.json: .linux.namespaces[2].path: open uts namespace /proc/self/ns/ipc: wrong namespace type: ipc");
     l.namespaces.pop_back();
     l.namespaces.push_back({NamespaceType::Ipc, std::string()}); // empty: created, not joined
     auto fds = ln::open_config_namespaces(l);

@@ -96,7 +96,8 @@ UniqueFd open_namespace(const std::string &path, spec::NamespaceType type);
 using NamespaceFds = std::vector<std::pair<spec::NamespaceType, UniqueFd>>;
 
 // Opens every namespace of the config that has a non-empty path (in the
-// parent, before clone), in config order. Errors name the JSON path: ".linux.namespaces[2].path: ...".
+// parent, before clone), in config order. Errors name the JSON path, as config errors do:
+// "config.json: .linux.namespaces[2].path: open uts namespace /x: ...".
 NamespaceFds open_config_namespaces(const spec::Linux &linux_cfg);
 
 // In the child (single-threaded): setns into each namespace. Every namespace
