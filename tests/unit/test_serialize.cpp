@@ -84,7 +84,7 @@ const char *const kFullConfig = R"JSON({
     "pids": {"limit": -1},
     "blockIO": {
       "weight": 500, "leafWeight": 300,
-      "weightDevice": [{"major": 8, "minor": 0, "weight": 600, "leafWeight": 200}, {"major": 8, "minor": 16}],
+      "weightDevice": [{"major": 8, "minor": 0, "weight": 600, "leafWeight": 200}, {"major": 8, "minor": 16, "leafWeight": 10}],
       "throttleReadBpsDevice": [{"major": 8, "minor": 0, "rate": 1048576}],
       "throttleWriteBpsDevice": [{"major": 8, "minor": 0, "rate": 2097152}],
       "throttleReadIOPSDevice": [{"major": 8, "minor": 0, "rate": 100}],
@@ -92,7 +92,7 @@ const char *const kFullConfig = R"JSON({
     },
     "hugepageLimits": [{"pageSize": "2MB", "limit": 209715200}, {"pageSize": "1GB", "limit": 0}],
     "network": {"classID": 1048577, "priorities": [{"name": "eth0", "priority": 500}]},
-    "rdma": {"mlx5_1": {"hcaHandles": 3, "hcaObjects": 10000}, "mlx5_2": {}},
+    "rdma": {"mlx5_1": {"hcaHandles": 3, "hcaObjects": 10000}, "mlx5_2": {"hcaObjects": 7}},
     "unified": {"io.max": "8:0 rbps=1048576", "memory.high": "max"}
   },
   "cgroupsPath": "/crunpp/full",
@@ -233,6 +233,7 @@ Resources full_resources() {
     WeightDevice wd2;
     wd2.major = 8;
     wd2.minor = 16;
+    wd2.leafWeight = 10;
     b.weightDevice = {wd, wd2};
     b.throttleReadBpsDevice = {ThrottleDevice{8, 0, 1048576}};
     b.throttleWriteBpsDevice = {ThrottleDevice{8, 0, 2097152}};
@@ -248,7 +249,9 @@ Resources full_resources() {
     rd.hcaHandles = 3;
     rd.hcaObjects = 10000;
     r.rdma["mlx5_1"] = rd;
-    r.rdma["mlx5_2"] = Rdma{};
+    Rdma rd2;
+    rd2.hcaObjects = 7;
+    r.rdma["mlx5_2"] = rd2;
     r.unified = {{"io.max", "8:0 rbps=1048576"}, {"memory.high", "max"}};
     return r;
 }
