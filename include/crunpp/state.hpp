@@ -3,9 +3,15 @@
 // later command (state, start, kill, delete) needs is written here.
 //
 // Layout: <root>/<id>/state.json   written atomically (temp + rename)
-//         <root>/<id>/lock         flock()ed by every command on the id
+//         <root>/<id>/lock         flock()ed by every command that changes
+//                                  the container
 //         <root>/<id>/...          other files owned by the lifecycle code
 //                                  (exec fifo, ...)
+//
+// A container directory appears and disappears atomically: create() builds
+// it (with its lock file, already locked) under a hidden name and renames it
+// into place; remove() renames it to a hidden name before emptying it. Names
+// starting with '.' are never valid ids, so list_ids() does not see them.
 #pragma once
 
 #include <sys/types.h>
@@ -18,6 +24,10 @@
 #include <vector>
 
 #include "crunpp/unique_fd.hpp"
+
+namespace crunpp::json {
+class Writer;
+}
 
 namespace crunpp::state {
 
@@ -33,6 +43,7 @@ struct ContainerState {
     pid_t pid = 0;               // host pid of the init, 0 when none
     uint64_t pid_start_time = 0; // field 22 of /proc/PID/stat, to detect pid reuse
     std::string bundle;          // absolute
+    std::string rootfs;          // absolute path of the root filesystem on the host
     std::string created;         // RFC 3339 with nanoseconds, UTC
     uid_t owner = 0;
     bool rootless = false;
@@ -45,6 +56,7 @@ struct ContainerState {
 };
 
 // Container ids: [A-Za-z0-9][A-Za-z0-9_.-]*, at most 1024 bytes.
+constexpr size_t kMaxIdLength = 1024;
 bool valid_id(std::string_view id);
 void check_id(std::string_view id); // throws Error("invalid container id ...")
 
@@ -52,26 +64,43 @@ void check_id(std::string_view id); // throws Error("invalid container id ...")
 // (throws a clear error when XDG_RUNTIME_DIR is unset).
 std::string default_root();
 
+// The current time as RFC 3339 with nanoseconds in UTC, for `created`.
+std::string rfc3339_now();
+
+// A user name for `list` and `state`: the passwd name, else "#UID" (as runc).
+std::string owner_name(uid_t uid);
+
 // Serialization of the full internal state (state.json) and of the OCI state
-// that `crunpp state` prints (valid against state-schema.json).
+// that `crunpp state` prints (valid against state-schema.json, plus runc's
+// rootfs, created and owner). to_oci_json prints s.status as given: callers
+// pass a state whose status is effective_status(); pid is omitted when the
+// status is stopped or the pid is 0. No trailing newline.
 std::string to_json(const ContainerState &s);
 ContainerState from_json(std::string_view text, std::string_view origin);
-std::string to_oci_json(const ContainerState &s);
+std::string to_oci_json(const ContainerState &s, bool pretty = true);
+// The same object written into a larger document (`list --format json`).
+void write_oci_state(json::Writer &w, const ContainerState &s);
 
 // Process liveness with pid-reuse detection.
 uint64_t process_start_time(pid_t pid); // 0 when the process does not exist
+// True when pid exists, is not a zombie and started at start_time (a
+// start_time of 0 never matches: without it a recycled pid cannot be told
+// apart).
 bool process_alive(pid_t pid, uint64_t start_time);
 
 // The status a reader should report: a recorded running/created/paused
-// container whose init is gone (or was replaced) is `stopped`.
+// container whose init is gone (or was replaced, or is a zombie) is `stopped`.
 Status effective_status(const ContainerState &s);
 
 // A locked handle on one container directory. The lock is released when the
 // handle is destroyed.
 class Container {
 public:
+    Container(Container &&) noexcept = default;
+    Container &operator=(Container &&) noexcept = default;
+
     const std::string &id() const { return id_; }
-    const std::string &dir() const { return dir_; }
+    const std::string &dir() const { return dir_; } // absolute (or as the root was given) path
     int dir_fd() const { return dirfd_.get(); }
     ContainerState &state() { return state_; }
     const ContainerState &state() const { return state_; }
@@ -79,11 +108,17 @@ public:
     void save();   // atomically rewrites state.json from state()
     void remove(); // removes the directory and everything in it; the handle is then dead
 
+    // In a child forked while this handle is alive: close the inherited lock
+    // fd WITHOUT unlocking (flock locks belong to the open file, which the
+    // parent shares). A child that blocks (on the exec fifo) must do this, or
+    // `start` would wait for the lock forever.
+    void close_inherited_lock() noexcept { lockfd_.reset(); }
+
 private:
     friend class Store;
     Container() = default;
     std::string id_, dir_;
-    UniqueFd dirfd_, lockfd_;
+    UniqueFd rootfd_, dirfd_, lockfd_;
     ContainerState state_;
 };
 
@@ -92,16 +127,26 @@ public:
     explicit Store(std::string root); // created (0700) on first create
     const std::string &root() const { return root_; }
 
-    // Creates <root>/<id> exclusively (error "container ID already exists"),
-    // takes its lock, and returns it with status Creating (not yet saved).
+    // Creates <root>/<id> exclusively (error "container "ID" already exists"),
+    // takes its lock, and returns it with status Creating, id, ociVersion,
+    // owner (euid) and created (now) filled in; state.json is written by the
+    // first save().
     Container create(std::string_view id);
-    // Opens and locks an existing container (error "container ID does not exist").
+    // Opens and locks an existing container, waiting for the lock (error
+    // "container "ID" does not exist", also when it was removed while
+    // waiting). A directory without state.json (a create in progress or one
+    // that crashed) yields the state {id, status Creating}.
     Container open(std::string_view id);
-    // Ids of every container directory, sorted; unreadable entries skipped.
+    // A snapshot of the state without locking (state.json is replaced
+    // atomically, so it is always whole); nullopt when the container does not
+    // exist. For readers: `state`, `list`.
+    std::optional<ContainerState> read(std::string_view id) const;
+    // Ids of every container directory, sorted; other entries skipped.
     std::vector<std::string> list_ids() const;
     bool exists(std::string_view id) const;
 
 private:
+    UniqueFd open_root(bool create) const;
     std::string root_;
 };
 

@@ -1,0 +1,411 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The state store on disk. Every path below the root is reached through
+// directory fds and *at() calls with O_NOFOLLOW, so a symlink planted in the
+// root cannot redirect crunpp elsewhere.
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+
+#include "crunpp/error.hpp"
+#include "crunpp/state.hpp"
+#include "crunpp/version.hpp"
+
+namespace crunpp::state {
+namespace {
+
+constexpr const char *kStateFile = "state.json";
+constexpr const char *kStateTemp = "state.json.tmp";
+constexpr const char *kLockFile = "lock";
+// Deep enough for anything the lifecycle code puts in a container dir.
+constexpr int kMaxRemoveDepth = 16;
+
+[[noreturn]] void throw_missing(std::string_view id) {
+    throw Error("container \"" + std::string(id) + "\" does not exist");
+}
+
+// A name for a directory that is being built or torn down. It starts with
+// '.', so it can never be a container id and list_ids() skips it.
+std::string hidden_name(const char *what) {
+    static std::atomic<unsigned> counter{0};
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return std::string(".") + what + "-" + std::to_string(getpid()) + "-" + std::to_string(counter++) + "-" +
+           std::to_string(ts.tv_nsec);
+}
+
+int flock_retry(int fd, int op) {
+    int rc;
+    do
+        rc = ::flock(fd, op);
+    while (rc < 0 && errno == EINTR);
+    return rc;
+}
+
+void write_all(int fd, std::string_view data, const std::string &what) {
+    while (!data.empty()) {
+        ssize_t w = ::write(fd, data.data(), data.size());
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            throw_errno(what);
+        data.remove_prefix(static_cast<size_t>(w));
+    }
+}
+
+std::string read_all(int fd, const std::string &what) {
+    constexpr size_t kMaxStateSize = 64u << 20; // matches the JSON parser's limit
+    std::string buf;
+    char chunk[8192];
+    for (;;) {
+        ssize_t r = ::read(fd, chunk, sizeof chunk);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            throw_errno(what);
+        if (r == 0)
+            return buf;
+        if (buf.size() + static_cast<size_t>(r) > kMaxStateSize)
+            throw Error(what + ": larger than " + std::to_string(kMaxStateSize) + " bytes");
+        buf.append(chunk, static_cast<size_t>(r));
+    }
+}
+
+// The state of the container whose directory is dirfd. A directory without
+// state.json belongs to a create that has not saved yet (or crashed).
+ContainerState read_state(int dirfd, std::string_view id, const std::string &dir) {
+    std::string path = dir + "/" + kStateFile;
+    UniqueFd fd(::openat(dirfd, kStateFile, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd) {
+        if (errno != ENOENT)
+            throw_errno("open " + path);
+        ContainerState s;
+        s.id = id;
+        // Owner as runc reports it: whoever made the directory.
+        struct stat st;
+        if (::fstat(dirfd, &st) == 0)
+            s.owner = st.st_uid;
+        return s;
+    }
+    ContainerState s = from_json(read_all(fd.get(), "read " + path), path);
+    if (s.id != id)
+        throw Error(path + ": .id: \"" + s.id + "\" does not match the directory name");
+    return s;
+}
+
+// Removes everything inside dirfd (not dirfd itself, nor an entry named
+// `keep`), without following symlinks. Names are collected first: unlinking
+// while reading a directory may make readdir skip entries.
+void remove_contents(int dirfd, const std::string &path, int depth, std::string_view keep = {}) {
+    if (depth > kMaxRemoveDepth)
+        throw Error("remove " + path + ": nested deeper than " + std::to_string(kMaxRemoveDepth) + " levels");
+    int dup_fd = ::fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+    if (dup_fd < 0)
+        throw_errno("remove " + path);
+    DIR *d = ::fdopendir(dup_fd);
+    if (!d) {
+        int e = errno;
+        ::close(dup_fd);
+        throw_errno("remove " + path, e);
+    }
+    ::rewinddir(d);
+    std::vector<std::string> names;
+    errno = 0;
+    while (struct dirent *e = ::readdir(d)) {
+        std::string_view n = e->d_name;
+        if (n != "." && n != ".." && n != keep)
+            names.emplace_back(n);
+    }
+    int read_err = errno;
+    ::closedir(d);
+    if (read_err != 0)
+        throw_errno("read directory " + path, read_err);
+    for (const std::string &n : names) {
+        std::string child = path + "/" + n;
+        if (::unlinkat(dirfd, n.c_str(), 0) == 0 || errno == ENOENT)
+            continue;
+        if (errno != EISDIR)
+            throw_errno("remove " + child);
+        UniqueFd sub(::openat(dirfd, n.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (!sub)
+            throw_errno("open " + child);
+        remove_contents(sub.get(), child, depth + 1);
+        if (::unlinkat(dirfd, n.c_str(), AT_REMOVEDIR) < 0 && errno != ENOENT)
+            throw_errno("remove " + child);
+    }
+}
+
+bool same_file(const struct stat &a, const struct stat &b) { return a.st_dev == b.st_dev && a.st_ino == b.st_ino; }
+
+} // namespace
+
+Store::Store(std::string root) : root_(std::move(root)) {
+    if (root_.empty())
+        throw Error("state root: empty path");
+    // Absolute, so that Container::dir() stays valid after a chdir.
+    if (root_[0] != '/') {
+        char *cwd = ::getcwd(nullptr, 0);
+        if (!cwd)
+            throw_errno("state root " + root_ + ": get the current directory");
+        std::string abs = cwd;
+        free(cwd);
+        root_ = (abs == "/" ? "" : abs) + "/" + root_;
+    }
+    while (root_.size() > 1 && root_.back() == '/')
+        root_.pop_back();
+}
+
+UniqueFd Store::open_root(bool create) const {
+    if (create && ::mkdir(root_.c_str(), 0700) < 0 && errno != EEXIST) {
+        // mkdir -p for the last two levels only: a missing /run/user/UID or
+        // a mistyped --root deeper down is better reported than created.
+        size_t slash = root_.rfind('/');
+        if (errno != ENOENT || slash == 0 || slash == std::string::npos)
+            throw_errno("create state root " + root_);
+        std::string parent = root_.substr(0, slash);
+        if (::mkdir(parent.c_str(), 0700) < 0 && errno != EEXIST)
+            throw_errno("create state root " + root_ + ": create " + parent);
+        if (::mkdir(root_.c_str(), 0700) < 0 && errno != EEXIST)
+            throw_errno("create state root " + root_);
+    }
+    UniqueFd fd(::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd && (create || errno != ENOENT))
+        throw_errno("open state root " + root_);
+    return fd;
+}
+
+Container Store::create(std::string_view id) {
+    check_id(id);
+    Container c;
+    c.id_ = id;
+    c.dir_ = root_ + "/" + c.id_;
+    c.rootfd_ = open_root(true);
+    int rootfd = c.rootfd_.get();
+
+    std::string tmp;
+    for (int tries = 0;; tries++) {
+        tmp = hidden_name("new");
+        if (::mkdirat(rootfd, tmp.c_str(), 0711) == 0)
+            break;
+        if (errno != EEXIST || tries >= 8)
+            throw_errno("create state directory in " + root_);
+    }
+    // Until the rename, the directory is ours alone; on any error it goes.
+    struct Cleanup {
+        int rootfd;
+        const std::string &name;
+        int dirfd = -1;
+        bool armed = true;
+        ~Cleanup() {
+            if (!armed)
+                return;
+            if (dirfd >= 0) {
+                try {
+                    remove_contents(dirfd, name, 0);
+                } catch (const Error &) {
+                }
+            }
+            ::unlinkat(rootfd, name.c_str(), AT_REMOVEDIR);
+        }
+    } cleanup{rootfd, tmp};
+
+    c.dirfd_.reset(::openat(rootfd, tmp.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!c.dirfd_)
+        throw_errno("open " + root_ + "/" + tmp);
+    cleanup.dirfd = c.dirfd_.get();
+    // 0711: a container process mapped to another uid may need to reach a
+    // file in here (the exec fifo) through an inherited dir fd.
+    if (::fchmod(c.dirfd_.get(), 0711) < 0)
+        throw_errno("chmod " + root_ + "/" + tmp);
+    c.lockfd_.reset(::openat(c.dirfd_.get(), kLockFile, O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!c.lockfd_)
+        throw_errno("create " + root_ + "/" + tmp + "/" + kLockFile);
+    if (flock_retry(c.lockfd_.get(), LOCK_EX) < 0)
+        throw_errno("lock " + root_ + "/" + tmp + "/" + kLockFile);
+
+    // Publish it, locked and complete, under its id in one step.
+    int rc = ::renameat2(rootfd, tmp.c_str(), rootfd, c.id_.c_str(), RENAME_NOREPLACE);
+    if (rc < 0 && errno == EINVAL) {
+        // A filesystem without RENAME_NOREPLACE: a plain rename cannot
+        // replace an existing container dir either, as it is never empty.
+        rc = ::renameat(rootfd, tmp.c_str(), rootfd, c.id_.c_str());
+        if (rc < 0 && errno == ENOTEMPTY)
+            errno = EEXIST;
+    }
+    if (rc < 0) {
+        if (errno == EEXIST)
+            throw Error("container \"" + c.id_ + "\" already exists");
+        throw_errno("create state directory " + c.dir_);
+    }
+    cleanup.armed = false;
+
+    ContainerState &s = c.state_;
+    s.ociVersion = CRUNPP_OCI_VERSION;
+    s.id = c.id_;
+    s.status = Status::Creating;
+    s.owner = ::geteuid();
+    s.created = rfc3339_now();
+    return c;
+}
+
+Container Store::open(std::string_view id) {
+    check_id(id);
+    Container c;
+    c.id_ = id;
+    c.dir_ = root_ + "/" + c.id_;
+    c.rootfd_ = open_root(false);
+    if (!c.rootfd_)
+        throw_missing(id);
+    int rootfd = c.rootfd_.get();
+    c.dirfd_.reset(::openat(rootfd, c.id_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!c.dirfd_) {
+        if (errno == ENOENT)
+            throw_missing(id);
+        if (errno == ENOTDIR || errno == ELOOP)
+            throw Error("container \"" + c.id_ + "\": " + c.dir_ + " is not a directory");
+        throw_errno("open " + c.dir_);
+    }
+    // Only create() makes the lock file, so a directory without one is
+    // being torn down by remove().
+    c.lockfd_.reset(::openat(c.dirfd_.get(), kLockFile, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!c.lockfd_) {
+        if (errno == ENOENT)
+            throw_missing(id);
+        throw_errno("open " + c.dir_ + "/" + kLockFile);
+    }
+    if (flock_retry(c.lockfd_.get(), LOCK_EX) < 0)
+        throw_errno("lock " + c.dir_ + "/" + kLockFile);
+    // While we waited, the previous holder may have removed the container
+    // (and another create may even have reused the id): the name must still
+    // lead to the directory we locked.
+    struct stat ours, named;
+    if (::fstat(c.dirfd_.get(), &ours) < 0)
+        throw_errno("stat " + c.dir_);
+    if (::fstatat(rootfd, c.id_.c_str(), &named, AT_SYMLINK_NOFOLLOW) < 0) {
+        if (errno == ENOENT)
+            throw_missing(id);
+        throw_errno("stat " + c.dir_);
+    }
+    if (!same_file(ours, named))
+        throw_missing(id);
+    c.state_ = read_state(c.dirfd_.get(), id, c.dir_);
+    return c;
+}
+
+std::optional<ContainerState> Store::read(std::string_view id) const {
+    check_id(id);
+    UniqueFd rootfd = open_root(false);
+    if (!rootfd)
+        return std::nullopt;
+    std::string dir = root_ + "/" + std::string(id);
+    UniqueFd dirfd(::openat(rootfd.get(), std::string(id).c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!dirfd) {
+        if (errno == ENOENT)
+            return std::nullopt;
+        if (errno == ENOTDIR || errno == ELOOP)
+            throw Error("container \"" + std::string(id) + "\": " + dir + " is not a directory");
+        throw_errno("open " + dir);
+    }
+    return read_state(dirfd.get(), id, dir);
+}
+
+std::vector<std::string> Store::list_ids() const {
+    std::vector<std::string> ids;
+    UniqueFd rootfd = open_root(false);
+    if (!rootfd)
+        return ids;
+    int dup_fd = ::fcntl(rootfd.get(), F_DUPFD_CLOEXEC, 0);
+    if (dup_fd < 0)
+        throw_errno("read state root " + root_);
+    DIR *d = ::fdopendir(dup_fd);
+    if (!d) {
+        int e = errno;
+        ::close(dup_fd);
+        throw_errno("read state root " + root_, e);
+    }
+    errno = 0;
+    while (struct dirent *e = ::readdir(d)) {
+        if (!valid_id(e->d_name))
+            continue;
+        if (e->d_type == DT_DIR) {
+            ids.emplace_back(e->d_name);
+        } else if (e->d_type == DT_UNKNOWN) {
+            struct stat st;
+            if (::fstatat(rootfd.get(), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
+                ids.emplace_back(e->d_name);
+        }
+        errno = 0;
+    }
+    int read_err = errno;
+    ::closedir(d);
+    if (read_err != 0)
+        throw_errno("read state root " + root_, read_err);
+    std::sort(ids.begin(), ids.end());
+    return ids;
+}
+
+bool Store::exists(std::string_view id) const {
+    if (!valid_id(id))
+        return false;
+    UniqueFd rootfd = open_root(false);
+    struct stat st;
+    return rootfd && ::fstatat(rootfd.get(), std::string(id).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+           S_ISDIR(st.st_mode);
+}
+
+void Container::save() {
+    if (!dirfd_)
+        throw Error("save state of container \"" + id_ + "\": the container was removed");
+    std::string data = to_json(state_);
+    std::string tmp_path = dir_ + "/" + kStateTemp;
+    // Written in full under a temporary name, then renamed over state.json:
+    // a reader sees the old or the new file, never a part. No fsync: the
+    // state lives in a tmpfs and means nothing after a reboot anyway.
+    UniqueFd fd(::openat(dirfd_.get(), kStateTemp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd)
+        throw_errno("create " + tmp_path);
+    try {
+        write_all(fd.get(), data, "write " + tmp_path);
+        if (::close(fd.release()) < 0)
+            throw_errno("write " + tmp_path);
+        if (::renameat(dirfd_.get(), kStateTemp, dirfd_.get(), kStateFile) < 0)
+            throw_errno("rename " + tmp_path + " to " + kStateFile);
+    } catch (...) {
+        ::unlinkat(dirfd_.get(), kStateTemp, 0);
+        throw;
+    }
+}
+
+void Container::remove() {
+    if (!dirfd_)
+        throw Error("remove container \"" + id_ + "\": already removed");
+    // Hide it first: from here on open() and list_ids() no longer find it,
+    // and the lock holders waiting behind us see it gone.
+    std::string tomb = hidden_name("del");
+    if (::renameat(rootfd_.get(), id_.c_str(), rootfd_.get(), tomb.c_str()) < 0)
+        throw_errno("remove " + dir_);
+    try {
+        // The lock file goes last: if anything fails, the container comes
+        // back whole enough to be opened and removed again.
+        remove_contents(dirfd_.get(), dir_, 0, kLockFile);
+        if (::unlinkat(dirfd_.get(), kLockFile, 0) < 0 && errno != ENOENT)
+            throw_errno(std::string("remove ") + dir_ + "/" + kLockFile);
+        if (::unlinkat(rootfd_.get(), tomb.c_str(), AT_REMOVEDIR) < 0)
+            throw_errno("remove " + dir_);
+    } catch (...) {
+        // Put it back under its id so that it can be seen and removed again.
+        ::renameat(rootfd_.get(), tomb.c_str(), rootfd_.get(), id_.c_str());
+        throw;
+    }
+    dirfd_.reset();
+    lockfd_.reset();
+    rootfd_.reset();
+}
+
+} // namespace crunpp::state
