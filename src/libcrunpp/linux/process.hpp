@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The container process: kernel settings (hostname, sysctl), per-process
+// resources (rlimits, scheduling, affinity, memory policy), the executable
+// lookup and the final exec with the user, capabilities and LSM labels.
+// All of it runs in the container init after setup_rootfs, except
+// apply_final_cpu_affinity, which the runtime calls on the init's pid once
+// the process has been exec'd.
+#pragma once
+
+#include "crunpp/spec.hpp"
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace crunpp::linux {
+
+// hostname, domainname, linux.sysctl (only keys namespaced by a namespace
+// the container has of its own; others are an error naming the key).
+void apply_kernel_settings(const spec::Config &cfg);
+
+// rlimits, oomScoreAdj, scheduler, ioPriority, personality,
+// execCPUAffinity.initial, memoryPolicy.
+void apply_process_resources(const spec::Config &cfg);
+
+// process.args[0] as an absolute path inside the current root: used as is
+// when it contains '/', else searched in the PATH of process.env (runc's
+// default PATH when none). Errors: `exec "foo": No such file or directory`,
+// `exec "/bin/x": Permission denied`.
+std::string resolve_executable(const spec::Process &p);
+
+struct ExecOptions {
+    int preserve_fds = 0; // fds 3..3+N-1 stay open across the exec
+};
+
+// umask, groups/gid/uid, capabilities, noNewPrivileges, LSM labels, cwd,
+// every fd >= 3 + preserve_fds marked CLOEXEC, execve(exe, args, env).
+// Returns only by throwing.
+[[noreturn]] void exec_process(const spec::Process &p, const std::string &exe, const ExecOptions &o);
+
+// execCPUAffinity.final: applied by the runtime to the exec'd process.
+void apply_final_cpu_affinity(pid_t pid, const std::string &cpus);
+
+// ---- helpers, public for the tests and for other parts of the runtime ----
+
+// "0-3,5" -> {0,1,2,3,5} (sorted, unique). Throws Error naming `what` on
+// bad syntax or a list bigger than `max_id`.
+std::vector<unsigned> parse_id_list(std::string_view list, std::string_view what, unsigned max_id = 65535);
+
+// Capability number of "CAP_SYS_ADMIN" (the CAP_ prefix is required, as
+// the spec says); nullopt when the name is unknown to crunpp.
+std::optional<int> capability_from_name(std::string_view name);
+// The highest capability the running kernel knows (/proc/sys/kernel/cap_last_cap).
+int last_capability();
+
+// RLIMIT_* number of "RLIMIT_NOFILE"; nullopt when unknown.
+std::optional<int> rlimit_from_name(std::string_view name);
+
+// The namespace a sysctl key belongs to; nullopt: the key is not namespaced
+// (setting it from a container is refused).
+enum class SysctlNamespace { Ipc, Net, Uts };
+std::optional<SysctlNamespace> sysctl_namespace(std::string_view key);
+// "net.ipv4.ip_forward" -> "sys/net/ipv4/ip_forward" (relative to /proc).
+// Throws when the key could name something outside /proc/sys.
+std::string sysctl_proc_path(std::string_view key);
+
+// The value of PATH in an environment list (runc's default when absent).
+std::string path_from_env(const std::vector<std::string> &env);
+// Searches `name` (no '/') in the colon-separated `path_var`, looking at
+// files under `root` ("" or "/" for the current root). Returns the path
+// inside that root ("/usr/bin/foo") or throws the `exec "foo": ...` error.
+std::string find_in_path(const std::string &name, const std::string &path_var, const std::string &root = "");
+
+} // namespace crunpp::linux
