@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Namespaces of the container: which to create, joining existing ones by
+// path, user-namespace id maps (direct or through newuidmap/newgidmap, with
+// crun's automatic rootless mappings) and the time namespace with offsets.
+#pragma once
+
+#include <crunpp/spec.hpp>
+#include <crunpp/unique_fd.hpp>
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace crunpp::linux {
+
+// ---- subordinate ids and automatic rootless mappings ----
+
+struct SubIdRange {
+    uint32_t start = 0, count = 0;
+    bool operator==(const SubIdRange &) const = default;
+};
+
+// Ranges of /etc/subuid (or /etc/subgid) for a user name or numeric uid, in
+// file order. A missing file gives no ranges; comments, blank and malformed
+// lines are skipped.
+std::vector<SubIdRange> read_subid_ranges(const std::string &file, const std::string &user, uid_t uid);
+
+struct IdMaps {
+    std::vector<spec::IdMapping> uid, gid;
+};
+
+// The mappings crun gives a rootless container whose config has no user
+// namespace: container 0 -> the caller's id (size 1), then container 1.. ->
+// the subordinate ranges, one after the other (only when /usr/bin/newuidmap
+// resp. newgidmap exists and the ranges exist), else only the one id.
+// Reads the user name (passwd), /etc/subuid and /etc/subgid.
+IdMaps auto_rootless_mappings(uid_t uid, gid_t gid);
+// The pure part of it, for tests.
+std::vector<spec::IdMapping> rootless_mappings(uint32_t host_id, const std::vector<SubIdRange> &ranges,
+                                               bool helper_available);
+
+// ---- writing the id maps of a new user namespace ----
+
+// Who writes the maps (the parent of the child with the new user namespace).
+struct MapWriterIds {
+    uid_t euid = 0;
+    gid_t egid = 0;
+    bool cap_setuid = false; // effective CAP_SETUID / CAP_SETGID in the current user namespace
+    bool cap_setgid = false;
+};
+MapWriterIds current_map_writer();
+
+// How each map is written. Direct: the kernel accepts a write by the caller
+// (privileged, or exactly one mapping of its own id of size 1; for gid_map
+// "deny" is written to setgroups first). Otherwise the setuid helpers.
+struct MapWritePlan {
+    bool uid_direct = false;
+    bool gid_direct = false;
+    bool deny_setgroups = false;
+    bool operator==(const MapWritePlan &) const = default;
+};
+MapWritePlan plan_id_mapping_writes(const std::vector<spec::IdMapping> &uid,
+                                    const std::vector<spec::IdMapping> &gid, const MapWriterIds &writer);
+
+// Writes /proc/PID/{uid_map,setgroups,gid_map} following the plan above;
+// helper runs are `/usr/bin/newuidmap PID c h s ...` (clean environment),
+// their stderr is the error message on failure. /proc/PID is opened once as
+// a directory (checked to be procfs) and the files are opened relative to it.
+// An empty map is not written.
+void write_id_mappings(pid_t pid, const std::vector<spec::IdMapping> &uid,
+                       const std::vector<spec::IdMapping> &gid);
+
+// "0 1000 1\n1 200000 65536\n": the text of a uid_map/gid_map write.
+std::string format_id_map(const std::vector<spec::IdMapping> &m);
+
+// ---- namespace files ----
+
+// The CLONE_NEW* flag of a namespace type.
+int clone_flag_of(spec::NamespaceType type);
+
+// The CLONE_NEW* flags of the config's namespaces that have no path (to be
+// created by clone3). CLONE_NEWTIME is left out: the time namespace is
+// entered by the child with enter_time_namespace (offsets must be written
+// before a process is in it).
+int namespaces_to_create(const spec::Linux &linux_cfg);
+
+// Opens a namespace file (O_RDONLY|O_CLOEXEC) and checks its type with
+// NS_GET_NSTYPE; errors name the path and the expected type.
+UniqueFd open_namespace(const std::string &path, spec::NamespaceType type);
+
+using NamespaceFds = std::vector<std::pair<spec::NamespaceType, UniqueFd>>;
+
+// Opens every namespace of the config that has a path (in the parent, before
+// clone). Errors name the JSON path: ".linux.namespaces[2].path: ...".
+NamespaceFds open_config_namespaces(const spec::Linux &linux_cfg);
+
+// In the child: setns into each namespace. The user namespace is joined first
+// except that namespaces the process may join with its current privileges
+// (root on the host joining a network namespace owned by the host's user
+// namespace) are joined before it; those refused with EPERM are retried after
+// joining the user namespace. Mount is joined last among each group. The
+// fds are closed after use. Joining pid (or time) affects only children for
+// pid; see setns(2).
+void join_namespaces(NamespaceFds &fds);
+
+// ---- time namespace ----
+
+// In the child: unshare(CLONE_NEWTIME), write the offsets to
+// /proc/self/timens_offsets, setns into /proc/self/ns/time_for_children, so
+// that the process itself is in the new time namespace.
+void enter_time_namespace(const spec::TimeOffsets &offsets);
+
+// "monotonic 1000 0\nboottime -5 0\n": the text written to timens_offsets.
+std::string format_time_offsets(const spec::TimeOffsets &offsets);
+
+} // namespace crunpp::linux
