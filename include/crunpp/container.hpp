@@ -61,6 +61,6 @@ int parse_signal(std::string_view text);
 
 // Status of a finished process as a shell reports it: the exit code, or
 // 128+N when killed by signal N. `code` and `status` as in siginfo_t.
-int exit_status(int si_code, int si_status);
+int exit_status(int code, int status);
 
 } // namespace crunpp::container

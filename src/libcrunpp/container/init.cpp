@@ -18,11 +18,8 @@ namespace crunpp::container {
 namespace {
 
 void join_and_unshare(const InitParams &p) {
-    const NamespacePlan &plan = *p.plan;
-    for (const NamespaceJoin &j : plan.joins) {
-        if (setns(j.fd.get(), spec::namespace_clone_flag(j.type)) < 0)
-            throw_errno(std::string("join the ") + spec::namespace_type_name(j.type) + " namespace");
-    }
+    NamespacePlan &plan = *p.plan;
+    linux::join_namespaces(plan.joins);
     if (plan.unshare_flags != 0 && unshare(static_cast<int>(plan.unshare_flags)) < 0)
         throw_errno("unshare the container namespaces");
     if (plan.new_user)

@@ -15,7 +15,7 @@ namespace crunpp::container {
 struct InitParams {
     const spec::Config *config = nullptr;
     const std::string *rootfs = nullptr; // absolute
-    const NamespacePlan *plan = nullptr;
+    NamespacePlan *plan = nullptr; // the init's copy: joining closes its fds
     SyncSocket *sync = nullptr;          // the init's end
     int exec_fifo_fd = -1;               // O_PATH fd of the exec fifo (create), -1 for run
     bool rootless = false;

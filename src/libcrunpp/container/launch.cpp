@@ -140,7 +140,7 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
     NamespacePlan plan = plan_namespaces(loaded.config, ctx.rootless);
 
     state::Store store(ctx.state_root);
-    Launched l{store.create(o.id)};
+    Launched l{store.create(o.id), UniqueFd(), 0, SyncSocket()};
     UniqueFd middle; // the cloned process when the init is its fork
     try {
         fill_state(l.container.state(), ctx, loaded);
@@ -159,8 +159,8 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
         pid_t pid = clone3_fork(plan.clone_flags, &pidfd);
         if (pid == 0) {
             std::vector<int> keep = {child_sync.fd(), fifo.get()};
-            for (const NamespaceJoin &j : plan.joins)
-                keep.push_back(j.fd.get());
+            for (const auto &[type, fd] : plan.joins)
+                keep.push_back(fd.get());
             close_other_fds(std::move(keep));
             InitParams ip;
             ip.config = &loaded.config;

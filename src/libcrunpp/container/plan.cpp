@@ -4,32 +4,11 @@
 #include <sched.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <string>
 
-#include "../linux/userns.hpp"
 #include "crunpp/error.hpp"
 
 namespace crunpp::container {
-namespace {
-
-// setns order: the user namespace gives the rights to join the others; the
-// mount namespace last, as joining it changes the root the paths resolve in.
-int join_rank(spec::NamespaceType t) {
-    switch (t) {
-    case spec::NamespaceType::User: return 0;
-    case spec::NamespaceType::Ipc: return 1;
-    case spec::NamespaceType::Uts: return 2;
-    case spec::NamespaceType::Network: return 3;
-    case spec::NamespaceType::Pid: return 4;
-    case spec::NamespaceType::Cgroup: return 5;
-    case spec::NamespaceType::Time: return 6;
-    case spec::NamespaceType::Mount: return 7;
-    }
-    return 8;
-}
-
-} // namespace
 
 NamespacePlan plan_namespaces(const spec::Config &cfg, bool rootless) {
     NamespacePlan plan;
@@ -37,8 +16,7 @@ NamespacePlan plan_namespaces(const spec::Config &cfg, bool rootless) {
     bool has_mount = false, joins_pid = false;
     if (cfg.linux) {
         const auto &nss = cfg.linux->namespaces;
-        for (size_t i = 0; i < nss.size(); i++) {
-            const spec::Namespace &ns = nss[i];
+        for (const spec::Namespace &ns : nss) {
             bool join = ns.path.has_value() && !ns.path->empty();
             switch (ns.type) {
             case spec::NamespaceType::Mount: has_mount = true; break;
@@ -55,17 +33,10 @@ NamespacePlan plan_namespaces(const spec::Config &cfg, bool rootless) {
             case spec::NamespaceType::Time: plan.new_time = !join; break;
             default: break;
             }
-            if (join) {
-                try {
-                    plan.joins.push_back({ns.type, linux::open_namespace(*ns.path, ns.type)});
-                } catch (Error &e) {
-                    e.wrap("config.json: .linux.namespaces[" + std::to_string(i) + "].path");
-                    throw;
-                }
-            } else if (ns.type != spec::NamespaceType::Time) {
+            if (!join && ns.type != spec::NamespaceType::Time)
                 new_flags |= static_cast<uint64_t>(spec::namespace_clone_flag(ns.type));
-            }
         }
+        plan.joins = linux::open_config_namespaces(*cfg.linux);
     }
     // Without its own mount namespace the rootfs setup would pivot the host.
     if (!has_mount)
@@ -86,9 +57,6 @@ NamespacePlan plan_namespaces(const spec::Config &cfg, bool rootless) {
     if (plan.new_user && (plan.uid_mappings.empty() || plan.gid_mappings.empty()))
         throw Error("config.json: .linux.uidMappings/.gidMappings: a new user namespace needs both mappings");
 
-    std::stable_sort(plan.joins.begin(), plan.joins.end(), [](const NamespaceJoin &a, const NamespaceJoin &b) {
-        return join_rank(a.type) < join_rank(b.type);
-    });
     if (plan.joins.empty()) {
         plan.clone_flags = new_flags;
     } else {

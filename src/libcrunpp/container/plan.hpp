@@ -7,15 +7,10 @@
 #include <cstdint>
 #include <vector>
 
+#include "../linux/userns.hpp"
 #include "crunpp/spec.hpp"
-#include "crunpp/unique_fd.hpp"
 
 namespace crunpp::container {
-
-struct NamespaceJoin {
-    spec::NamespaceType type;
-    UniqueFd fd;
-};
 
 struct NamespacePlan {
     // CLONE_NEW* given to clone3: every new namespace when nothing is joined.
@@ -24,7 +19,7 @@ struct NamespacePlan {
     // first) and then unshares these, so that they belong to the joined user
     // namespace (a clone would make them belong to crunpp's).
     uint64_t unshare_flags = 0;
-    std::vector<NamespaceJoin> joins; // in setns order: user first, mount last
+    linux::NamespaceFds joins; // joined by the init with linux::join_namespaces
     // unshare/setns of a pid namespace only moves children: then the init is
     // a fork of the cloned process, which reports its pid and exits.
     bool fork_in_child = false;

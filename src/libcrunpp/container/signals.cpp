@@ -71,10 +71,10 @@ int parse_signal(std::string_view text) {
     throw bad();
 }
 
-int exit_status(int si_code, int si_status) {
-    if (si_code == CLD_EXITED)
-        return si_status;
-    return 128 + si_status;
+int exit_status(int code, int status) {
+    if (code == CLD_EXITED)
+        return status;
+    return 128 + status;
 }
 
 } // namespace crunpp::container
