@@ -6,13 +6,11 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <climits>
-#include <cstdio>
 #include <cstdlib>
 #include <vector>
 
@@ -32,17 +30,6 @@ std::string real_path(const std::string &path, const char *what) {
     char buf[PATH_MAX];
     if (!realpath(path.c_str(), buf))
         throw_errno(std::string(what) + " \"" + path + "\"");
-    return buf;
-}
-
-std::string rfc3339_now() {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    char buf[64];
-    size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf + n, sizeof buf - n, ".%09ldZ", ts.tv_nsec);
     return buf;
 }
 
@@ -95,11 +82,10 @@ Loaded load(const CreateOptions &o) {
 }
 
 void fill_state(state::ContainerState &st, const Context &ctx, const Loaded &l) {
-    st.ociVersion = spec::kOciVersion;
+    // id, ociVersion, owner and created come from Store::create.
     st.status = state::Status::Creating;
     st.bundle = l.bundle;
-    st.created = rfc3339_now();
-    st.owner = geteuid();
+    st.rootfs = l.rootfs;
     st.rootless = ctx.rootless;
     st.systemd_cgroup = ctx.systemd_cgroup;
     st.cgroup_manager = ctx.cgroup_manager.empty() ? "cgroupfs" : ctx.cgroup_manager;
