@@ -19,6 +19,16 @@ enum class Type { Null, Bool, Number, String, Array, Object };
 const char *type_name(Type t);
 
 struct Value {
+    // Declared here, defaulted in json.cpp: clang 14 with libstdc++ 12 cannot
+    // instantiate the implicit ones while Value is still incomplete (the
+    // fuzz build uses clang).
+    Value();
+    ~Value();
+    Value(const Value &);
+    Value(Value &&) noexcept;
+    Value &operator=(const Value &);
+    Value &operator=(Value &&) noexcept;
+
     Type type = Type::Null;
     bool boolean = false;
     std::string text; // String: the string; Number: the literal as written

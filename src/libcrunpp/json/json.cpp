@@ -30,6 +30,13 @@ const char *type_name(Type t) {
     return "?";
 }
 
+Value::Value() = default;
+Value::~Value() = default;
+Value::Value(const Value &) = default;
+Value::Value(Value &&) noexcept = default;
+Value &Value::operator=(const Value &) = default;
+Value &Value::operator=(Value &&) noexcept = default;
+
 const Value *Value::find(std::string_view key) const {
     for (auto it = object.rbegin(); it != object.rend(); ++it)
         if (it->first == key)
