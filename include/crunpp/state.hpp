@@ -108,10 +108,12 @@ public:
     void save();   // atomically rewrites state.json from state()
     void remove(); // removes the directory and everything in it; the handle is then dead
 
-    // In a child forked while this handle is alive: close the inherited lock
-    // fd WITHOUT unlocking (flock locks belong to the open file, which the
-    // parent shares). A child that blocks (on the exec fifo) must do this, or
-    // `start` would wait for the lock forever.
+    // In a child forked (or cloned without CLONE_FILES) while this handle is
+    // alive: close the inherited lock fd WITHOUT unlocking. flock locks
+    // belong to the open file, which parent and child now share, so the lock
+    // is held until BOTH have closed it. A child that outlives the command or
+    // blocks (the init waiting on the exec fifo) must call this, or every
+    // later command on the id (`start`) waits for the lock forever.
     void close_inherited_lock() noexcept { lockfd_.reset(); }
 
 private:
