@@ -95,12 +95,13 @@ _build_rootfs() {
     chmod 0700 "$r/root"
     cp "$busybox" "$r/bin/busybox"
     chmod 0755 "$r/bin/busybox"
-    # Every applet at its usual place, as `busybox --install -s` would do.
-    for applet in $("$r/bin/busybox" --list-full); do
-        [ "$applet" = bin/busybox ] && continue
-        mkdir -p "$r/$(dirname "$applet")"
-        ln -sf /bin/busybox "$r/$applet"
-    done
+    # Every applet at its usual place as a symlink to /bin/busybox: one
+    # process as root (busybox installs itself inside the chroot), else a loop.
+    if [ "$(id -u)" -ne 0 ] || ! chroot "$r" /bin/busybox --install -s; then
+        for applet in $("$r/bin/busybox" --list-full); do
+            [ -e "$r/$applet" ] || [ -L "$r/$applet" ] || ln -s /bin/busybox "$r/$applet"
+        done
+    fi
     cat >"$r/etc/passwd" <<'EOF'
 root:x:0:0:root:/root:/bin/sh
 nobody:x:65534:65534:nobody:/nonexistent:/bin/false
