@@ -19,6 +19,7 @@ struct RootfsOptions {
     bool cgroup_namespace = false;  // a "cgroup" mount becomes a real cgroup(2) mount
     bool no_pivot = false;          // --no-pivot: MS_MOVE + chroot
     int exec_fifo_fd = -1;          // kept open across pivot (O_PATH), never closed here
+    std::string bundle;             // relative bind sources resolve against it (runc); empty: the cwd
 };
 
 // Runs in the container init, in its new mount namespace (after the user
