@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The five capability sets of process.capabilities.
+#include "process.hpp"
+#include "process_internal.hpp"
+
+#include "crunpp/error.hpp"
+#include "crunpp/log.hpp"
+
+#include <sys/capability.h>
+#include <sys/prctl.h>
+
+#include <array>
+#include <cerrno>
+#include <memory>
+
+namespace crunpp::linux {
+
+namespace {
+
+// Index = capability number (linux/capability.h). Our own table so that the
+// names crunpp accepts do not depend on the libcap version it was built with.
+constexpr std::array<std::string_view, 41> kCapNames = {
+    "CAP_CHOWN",           "CAP_DAC_OVERRIDE",    "CAP_DAC_READ_SEARCH", "CAP_FOWNER",
+    "CAP_FSETID",          "CAP_KILL",            "CAP_SETGID",          "CAP_SETUID",
+    "CAP_SETPCAP",         "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",       "CAP_NET_RAW",         "CAP_IPC_LOCK",        "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",      "CAP_SYS_RAWIO",       "CAP_SYS_CHROOT",      "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",       "CAP_SYS_ADMIN",       "CAP_SYS_BOOT",        "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",    "CAP_SYS_TIME",        "CAP_SYS_TTY_CONFIG",  "CAP_MKNOD",
+    "CAP_LEASE",           "CAP_AUDIT_WRITE",     "CAP_AUDIT_CONTROL",   "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",    "CAP_MAC_ADMIN",       "CAP_SYSLOG",          "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",   "CAP_AUDIT_READ",      "CAP_PERFMON",         "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
+};
+
+using CapSet = std::unique_ptr<std::remove_pointer_t<cap_t>, int (*)(void *)>;
+
+// The capabilities of one set, as numbers the running kernel knows. Unknown
+// names are an error; names the kernel is too old for are skipped, as runc does.
+std::vector<cap_value_t> resolve(const std::optional<std::vector<std::string>> &names, const char *set) {
+    std::vector<cap_value_t> out;
+    if (!names)
+        return out;
+    int last = last_capability();
+    for (size_t i = 0; i < names->size(); ++i) {
+        const std::string &name = (*names)[i];
+        auto cap = capability_from_name(name);
+        if (!cap)
+            throw Error(std::string(".process.capabilities.") + set + "[" + std::to_string(i) +
+                        "]: unknown capability \"" + name + "\"");
+        if (*cap > last) {
+            if (log::debug_enabled())
+                log::debug("capability " + name + " is unknown to the running kernel: skipped");
+            continue;
+        }
+        out.push_back(*cap);
+    }
+    return out;
+}
+
+} // namespace
+
+std::optional<int> capability_from_name(std::string_view name) {
+    for (size_t i = 0; i < kCapNames.size(); ++i)
+        if (kCapNames[i] == name)
+            return static_cast<int>(i);
+    return std::nullopt;
+}
+
+int last_capability() {
+    // PR_CAPBSET_READ fails with EINVAL past the last capability: no /proc
+    // read needed (/proc/sys/kernel/cap_last_cap holds the same number).
+    static int last = -1;
+    if (last >= 0)
+        return last;
+    int n = static_cast<int>(kCapNames.size()) - 1;
+    if (prctl(PR_CAPBSET_READ, n, 0, 0, 0) >= 0) {
+        while (n < 255 && prctl(PR_CAPBSET_READ, n + 1, 0, 0, 0) >= 0)
+            ++n;
+    } else {
+        while (n > 0 && prctl(PR_CAPBSET_READ, n, 0, 0, 0) < 0)
+            --n;
+    }
+    last = n;
+    return last;
+}
+
+namespace detail {
+
+void drop_bounding_set(const spec::Capabilities &c) {
+    std::vector<cap_value_t> keep = resolve(c.bounding, "bounding");
+    std::array<bool, 256> kept{};
+    for (cap_value_t v : keep)
+        kept[static_cast<size_t>(v)] = true;
+    int last = last_capability();
+    for (int cap = 0; cap <= last; ++cap) {
+        if (kept[static_cast<size_t>(cap)])
+            continue;
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+            throw_errno("drop " + std::string(cap < static_cast<int>(kCapNames.size()) ? kCapNames[static_cast<size_t>(cap)]
+                                                                                         : std::to_string(cap)) +
+                        " from the bounding set");
+    }
+}
+
+void apply_capability_sets(const spec::Capabilities &c) {
+    CapSet caps(cap_init(), cap_free);
+    if (!caps)
+        throw_errno("cap_init");
+    struct Set {
+        const std::optional<std::vector<std::string>> &names;
+        const char *name;
+        cap_flag_t flag;
+    };
+    for (const Set &s : {Set{c.effective, "effective", CAP_EFFECTIVE}, Set{c.permitted, "permitted", CAP_PERMITTED},
+                         Set{c.inheritable, "inheritable", CAP_INHERITABLE}}) {
+        std::vector<cap_value_t> values = resolve(s.names, s.name);
+        if (!values.empty() &&
+            cap_set_flag(caps.get(), s.flag, static_cast<int>(values.size()), values.data(), CAP_SET) < 0)
+            throw_errno(std::string("set the ") + s.name + " capabilities");
+    }
+    if (cap_set_proc(caps.get()) < 0)
+        throw_errno("apply the capabilities (effective, permitted, inheritable)");
+    // Ambient capabilities need to be permitted and inheritable already.
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+        throw_errno("clear the ambient capabilities");
+    std::vector<cap_value_t> ambient = resolve(c.ambient, "ambient");
+    for (cap_value_t v : ambient)
+        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, v, 0, 0) < 0)
+            throw_errno("raise the ambient capability " + std::string(kCapNames[static_cast<size_t>(v)]) +
+                        " (it must be permitted and inheritable too)");
+}
+
+} // namespace detail
+} // namespace crunpp::linux

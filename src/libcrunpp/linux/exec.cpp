@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The last steps of the container init, in the order the kernel needs:
+// labels and the bounding set while still privileged, then the user, then
+// the capabilities the process keeps, then execve with no crunpp fd left.
+#include "process.hpp"
+#include "process_internal.hpp"
+#include "procfs.hpp"
+
+#include "crunpp/error.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+
+namespace crunpp::linux {
+
+namespace {
+
+constexpr mode_t kDefaultUmask = 022;
+
+// Every fd from `first` up gets CLOEXEC, so that none of crunpp's (state
+// dir, procfs handle, sync socket...) reaches the container (CVE-2024-21626).
+void mark_cloexec_from(unsigned first) {
+    if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+        return;
+    if (errno != ENOSYS && errno != EINVAL)
+        throw_errno("close_range");
+    // Kernels before 5.11: walk the fd table.
+    UniqueFd dirfd = procfs::open("self/fd", O_RDONLY | O_DIRECTORY);
+    DIR *dir = fdopendir(dirfd.get());
+    if (!dir)
+        throw_errno("open /proc/self/fd");
+    dirfd.release();
+    int own = ::dirfd(dir);
+    while (struct dirent *e = readdir(dir)) {
+        unsigned fd = 0;
+        auto [end, ec] = std::from_chars(e->d_name, e->d_name + strlen(e->d_name), fd);
+        if (ec != std::errc() || *end != '\0' || fd < first || static_cast<int>(fd) == own)
+            continue;
+        int flags = fcntl(static_cast<int>(fd), F_GETFD);
+        if (flags >= 0)
+            fcntl(static_cast<int>(fd), F_SETFD, flags | FD_CLOEXEC);
+    }
+    closedir(dir);
+}
+
+std::vector<char *> c_strings(const std::vector<std::string> &v) {
+    std::vector<char *> out;
+    out.reserve(v.size() + 1);
+    for (const auto &s : v)
+        out.push_back(const_cast<char *>(s.c_str()));
+    out.push_back(nullptr);
+    return out;
+}
+
+} // namespace
+
+void exec_process(const spec::Process &p, const std::string &exe, const ExecOptions &o) {
+    if (o.preserve_fds < 0)
+        throw Error("preserve-fds: " + std::to_string(o.preserve_fds) + " is negative");
+    umask(static_cast<mode_t>(p.user.umask.value_or(kDefaultUmask) & 0777));
+    detail::apply_lsm_labels(p);
+
+    const spec::Capabilities no_capabilities;
+    const spec::Capabilities &caps = p.capabilities ? *p.capabilities : no_capabilities;
+    detail::drop_bounding_set(caps);
+    detail::switch_user(p.user);
+    detail::apply_capability_sets(caps);
+
+    // After the user switch: the cwd must be reachable by the process's user.
+    if (chdir(p.cwd.c_str()) < 0)
+        throw_errno("chdir to cwd (\"" + p.cwd + "\") set in config.json failed");
+
+    if (p.noNewPrivileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        throw_errno("prctl PR_SET_NO_NEW_PRIVS");
+
+    // The seccomp filter (linux.seccomp) is loaded here, between
+    // noNewPrivileges and execve, so that it filters nothing of the setup.
+
+    mark_cloexec_from(3u + static_cast<unsigned>(o.preserve_fds));
+    std::vector<char *> argv = c_strings(p.args);
+    std::vector<char *> envp = c_strings(p.env);
+    execve(exe.c_str(), argv.data(), envp.data());
+    throw_errno("exec \"" + exe + "\"");
+}
+
+} // namespace crunpp::linux

@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The steps of process.hpp's functions, one file each, private to linux/.
+#pragma once
+
+#include "crunpp/spec.hpp"
+
+#include <string>
+
+namespace crunpp::linux::detail {
+
+// rlimits.cpp
+void apply_rlimits(const std::vector<spec::Rlimit> &rlimits);
+
+// scheduling.cpp
+void apply_scheduler(const spec::Scheduler &s);
+void apply_io_priority(const spec::IoPriority &p);
+void apply_cpu_affinity(pid_t pid, const std::string &cpus, const char *what);
+
+// memory_policy.cpp
+void apply_memory_policy(const spec::MemoryPolicy &m);
+
+// capabilities.cpp: the bounding set is dropped while the process still
+// has CAP_SETPCAP (before the user switch); the other four after it.
+void drop_bounding_set(const spec::Capabilities &c);
+void apply_capability_sets(const spec::Capabilities &c);
+
+// user.cpp: groups, gid, uid, keeping the permitted capabilities across
+// the switch so that apply_capability_sets can set them.
+void switch_user(const spec::User &u);
+
+// lsm.cpp: labels the kernel applies at the next execve.
+void apply_lsm_labels(const spec::Process &p);
+
+} // namespace crunpp::linux::detail
