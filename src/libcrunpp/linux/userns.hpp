@@ -69,7 +69,9 @@ MapWritePlan plan_id_mapping_writes(const std::vector<spec::IdMapping> &uid,
 // helper runs are `/usr/bin/newuidmap PID c h s ...` (clean environment),
 // their stderr is the error message on failure. /proc/PID is opened once as
 // a directory (checked to be procfs) and the files are opened relative to it.
-// An empty map is not written.
+// An empty uid or gid map is an error (the child could not become root).
+// Call it from the parent while the child waits (the child's pid is not
+// reaped, so it cannot be recycled).
 void write_id_mappings(pid_t pid, const std::vector<spec::IdMapping> &uid,
                        const std::vector<spec::IdMapping> &gid);
 
@@ -97,20 +99,25 @@ using NamespaceFds = std::vector<std::pair<spec::NamespaceType, UniqueFd>>;
 // clone). Errors name the JSON path: ".linux.namespaces[2].path: ...".
 NamespaceFds open_config_namespaces(const spec::Linux &linux_cfg);
 
-// In the child: setns into each namespace. The user namespace is joined first
-// except that namespaces the process may join with its current privileges
-// (root on the host joining a network namespace owned by the host's user
-// namespace) are joined before it; those refused with EPERM are retried after
-// joining the user namespace. Mount is joined last among each group. The
-// fds are closed after use. Joining pid (or time) affects only children for
-// pid; see setns(2).
+// In the child (single-threaded): setns into each namespace. Every namespace
+// but user is tried first with the current privileges (root on the host may
+// join a network namespace owned by the host's user namespace, which it could
+// not do from inside the joined user namespace); the user namespace is joined
+// next, then those refused with EPERM are tried again (an unprivileged caller
+// needs the user namespace's privileges for them). Mount is joined last in
+// each round (it changes root and cwd). Each fd is closed once joined.
+// Note: joining a pid namespace only places the process's future children in
+// it (setns(2)); the process itself stays where it is.
 void join_namespaces(NamespaceFds &fds);
 
 // ---- time namespace ----
 
-// In the child: unshare(CLONE_NEWTIME), write the offsets to
+// In the child, when the config has a time namespace without a path (with its
+// timeOffsets, or none): unshare(CLONE_NEWTIME), write the offsets to
 // /proc/self/timens_offsets, setns into /proc/self/ns/time_for_children, so
-// that the process itself is in the new time namespace.
+// that the process itself is in the new time namespace. Needs CAP_SYS_TIME in
+// the current user namespace: call it once root in the new user namespace,
+// while /proc is still the host's (before pivot_root), single-threaded.
 void enter_time_namespace(const spec::TimeOffsets &offsets);
 
 // "monotonic 1000 0\nboottime -5 0\n": the text written to timens_offsets.
