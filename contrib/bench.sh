@@ -4,8 +4,8 @@
 # the default `crunpp spec` config (terminal off), for crunpp, crun and runc,
 # interleaved (crunpp, crun, runc, crunpp, ...). Prints each runtime's median
 # milliseconds per container, the ratios crunpp/crun and crunpp/runc, and the
-# peak RSS of the runtime process (ru_maxrss from wait4: the runtime and the
-# children it reaped).
+# peak RSS of the runtime process (GNU time's %M over min(N, 10) more runs:
+# the runtime and the children it reaped; GNU time's own fork is ~1 MiB).
 #
 # All runs happen in one private mount namespace where the cgroup v2 mount of
 # this hybrid-cgroup machine (/sys/fs/cgroup/unified) is unmounted: crun 1.8.1
@@ -56,13 +56,12 @@ cp "$busybox" "$bundle/rootfs/bin/busybox"
 ln -s busybox "$bundle/rootfs/bin/true"
 ln -s busybox "$bundle/rootfs/bin/sh"
 (cd "$bundle" && "$CRUNPP" spec)
-jq '.process.terminal = false | .process.args = ["/bin/true"]' "$bundle/config.json" >"$bundle/config.json.new"
+# crun 1.8.1 accepts only ociVersion 1.0.x; the config is otherwise crunpp's.
+jq '.ociVersion = "1.0.2" | .process.terminal = false | .process.args = ["/bin/true"]' \
+    "$bundle/config.json" >"$bundle/config.json.new"
 mv "$bundle/config.json.new" "$bundle/config.json"
 
-export CRUNPP RUNTIMES N BENCH_WORK="$work" BENCH_BUNDLE="$bundle"
-unshare --mount --propagation private -- /bin/sh -c '
-    if mountpoint -q /sys/fs/cgroup/unified; then umount /sys/fs/cgroup/unified; fi
-    exec python3 - <<"EOF"
+cat >"$work/bench.py" <<'EOF'
 import os, statistics, sys, time
 
 n = int(os.environ["N"])
@@ -73,27 +72,46 @@ runtimes = os.environ["RUNTIMES"].split()
 times = {rt: [] for rt in runtimes}
 rss = {rt: [] for rt in runtimes}
 devnull = os.open("/dev/null", os.O_RDWR)
+quiet = [(os.POSIX_SPAWN_DUP2, devnull, 0), (os.POSIX_SPAWN_DUP2, devnull, 1)]
 
-def run_once(rt, i):
-    argv = [binaries[rt], "--root", f"{work}/state-{rt}", "run", "--bundle", bundle, f"bench-{rt}-{i}"]
-    t0 = time.perf_counter_ns()
-    pid = os.posix_spawn(argv[0], argv, os.environ,
-                         file_actions=[(os.POSIX_SPAWN_DUP2, devnull, 0), (os.POSIX_SPAWN_DUP2, devnull, 1)])
-    _, status, usage = os.wait4(pid, 0)
-    t1 = time.perf_counter_ns()
+def argv_of(rt, name):
+    return [binaries[rt], "--root", f"{work}/state-{rt}", "run", "--bundle", bundle, f"bench-{rt}-{name}"]
+
+def check(rt, name, status):
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
-        sys.exit(f"bench.sh: {rt} run #{i} exited with {code}")
+        sys.exit(f"bench.sh: {rt} run {name} exited with {code}")
+
+def timed_run(rt, i):
+    argv = argv_of(rt, i)
+    t0 = time.perf_counter_ns()
+    pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=quiet)
+    _, status = os.waitpid(pid, 0)
+    t1 = time.perf_counter_ns()
+    check(rt, i, status)
     times[rt].append((t1 - t0) / 1e6)
-    rss[rt].append(usage.ru_maxrss)
+
+# Peak RSS through GNU time: a child of this (large) python process would
+# report python's RSS as its own, since it is a copy of it until execve.
+def rss_run(rt, i):
+    out = f"{work}/rss"
+    argv = ["/usr/bin/time", "-f", "%M", "-o", out] + argv_of(rt, f"rss{i}")
+    pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=quiet)
+    _, status = os.waitpid(pid, 0)
+    check(rt, f"rss{i}", status)
+    with open(out) as f:
+        rss[rt].append(int(f.read().split()[-1]))
 
 # One warm-up round (page cache, first-use costs), not counted.
 for rt in runtimes:
-    run_once(rt, "warmup")
-    times[rt].clear(); rss[rt].clear()
+    timed_run(rt, "warmup")
+    times[rt].clear()
 for i in range(n):
     for rt in runtimes:
-        run_once(rt, i)
+        timed_run(rt, i)
+for i in range(min(n, 10)):
+    for rt in runtimes:
+        rss_run(rt, i)
 
 print(f"{n} sequential runs of /bin/true per runtime, interleaved")
 print(f"{'runtime':8} {'median ms':>10} {'min ms':>8} {'p90 ms':>8} {'peak RSS KiB':>13}")
@@ -107,4 +125,10 @@ for other in ("crun", "runc"):
     if "crunpp" in med and other in med:
         print(f"crunpp/{other}: {med['crunpp'] / med[other]:.2f}")
 EOF
-'
+
+# The umount happens only inside the new mount namespace: unshare runs the
+# shell there or fails (set -e) before anything is unmounted.
+export CRUNPP RUNTIMES N BENCH_WORK="$work" BENCH_BUNDLE="$bundle"
+unshare --mount --propagation private -- /bin/sh -c '
+    if mountpoint -q /sys/fs/cgroup/unified; then umount /sys/fs/cgroup/unified || exit 1; fi
+    exec python3 "$1"' sh "$work/bench.py"
