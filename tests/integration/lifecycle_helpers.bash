@@ -63,3 +63,19 @@ leftovers_under() {
     done
     awk -v d="$dir/" 'index($5, d) == 1 { print "mount: " $5 }' /proc/self/mountinfo
 }
+
+# The /proc/PID/status mask ("00000000a80425fb") of the capability names
+# given one per line on stdin.
+cap_mask() {
+    awk 'BEGIN {
+        n = split("CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL SETGID SETUID SETPCAP LINUX_IMMUTABLE NET_BIND_SERVICE NET_BROADCAST NET_ADMIN NET_RAW IPC_LOCK IPC_OWNER SYS_MODULE SYS_RAWIO SYS_CHROOT SYS_PTRACE SYS_PACCT SYS_ADMIN SYS_BOOT SYS_NICE SYS_RESOURCE SYS_TIME SYS_TTY_CONFIG MKNOD LEASE AUDIT_WRITE AUDIT_CONTROL SETFCAP MAC_OVERRIDE MAC_ADMIN SYSLOG WAKE_ALARM BLOCK_SUSPEND AUDIT_READ PERFMON BPF CHECKPOINT_RESTORE", names, " ")
+        for (i = 1; i <= n; i++) bit["CAP_" names[i]] = i - 1
+    }
+    { if (!($1 in bit)) { print "unknown capability " $1 > "/dev/stderr"; exit 1 } lo[bit[$1]] = 1 }
+    END {
+        # 64-bit mask as two 32-bit halves (awk numbers are doubles).
+        hi = 0; low = 0
+        for (b in lo) { if (b + 0 >= 32) hi += 2 ^ (b - 32); else low += 2 ^ b }
+        printf "%08x%08x\n", hi, low
+    }'
+}

@@ -49,11 +49,15 @@ wait_status_rootless() {
     [[ "$output" == *"map: 0 $(rootless_uid) 1"* ]]
     [[ "$output" == *"gmap: 0 $(rootless_gid) 1"* ]]
     [[ "$output" == *pid=1* ]]
-    # The default rootless capabilities: what the config lists, nothing of the host's.
-    local want
-    want="$(jq -r '.process.capabilities.bounding | length' "$B/config.json")"
-    [ "$want" -gt 0 ]
-    [ "$(status_field CapBnd "$output")" != 000001ffffffffff ]
+    # The capabilities are exactly the config's.
+    local set
+    for set in bounding effective permitted; do
+        local field=CapBnd
+        [ "$set" = effective ] && field=CapEff
+        [ "$set" = permitted ] && field=CapPrm
+        [ "$(status_field "$field" "$output")" = "$(jq -r ".process.capabilities.$set // [] | .[]" "$B/config.json" | cap_mask)" ] ||
+            { echo "$set: $(status_field "$field" "$output")"; false; }
+    done
     [ "$(status_field NoNewPrivs "$output")" = "$(jq -r 'if .process.noNewPrivileges then 1 else 0 end' "$B/config.json")" ]
 }
 
