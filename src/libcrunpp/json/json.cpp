@@ -157,12 +157,17 @@ Value parse(std::string_view text, std::string_view what, ParseLimits limits) {
     YajlHandle y(&b);
     auto data = reinterpret_cast<const unsigned char *>(text.data());
     yajl_status st = yajl_parse(y.h, data, text.size());
-    if (st == yajl_status_ok)
+    // An error found by yajl_complete_parse (a truncated document) is at the
+    // end; yajl_get_bytes_consumed only counts the last call's bytes.
+    bool at_end = false;
+    if (st == yajl_status_ok) {
         st = yajl_complete_parse(y.h);
+        at_end = true;
+    }
     if (b.too_deep)
         throw Error(w + ": nested deeper than " + std::to_string(limits.max_depth) + " levels");
     if (st != yajl_status_ok) {
-        size_t off = yajl_get_bytes_consumed(y.h);
+        size_t off = at_end ? text.size() : yajl_get_bytes_consumed(y.h);
         throw Error(w + ": invalid JSON at byte " + std::to_string(off) + ": " + yajl_message(y.h, text));
     }
     if (!b.have_root)

@@ -96,6 +96,8 @@ std::map<std::string, NetDevice> read_net_devices(const Node &linux) {
     m.each_member([&](const std::string &name, const Node &dev) {
         if (!valid_interface_name(name))
             dev.fail("invalid network interface name");
+        if (!dev.present())
+            return;
         dev.expect(json::Type::Object);
         NetDevice d;
         if (Node n = dev.member("name"); n.present()) {
@@ -176,7 +178,8 @@ std::map<std::string, std::string> read_sysctl(const Node &linux) {
     m.each_member([&](const std::string &name, const Node &value) {
         if (!valid_sysctl_name(name))
             value.fail("invalid sysctl name");
-        out.insert_or_assign(name, value.take_string());
+        if (value.present())
+            out.insert_or_assign(name, value.take_string());
     });
     return out;
 }

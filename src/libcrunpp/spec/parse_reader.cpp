@@ -27,14 +27,18 @@ std::optional<IntegerText> scan_integer(std::string_view s) {
     return n;
 }
 
-std::string quote(std::string_view s) {
-    constexpr size_t kMax = 64;
-    std::string out = "\"";
-    size_t n = s.size() < kMax ? s.size() : kMax;
-    for (size_t i = 0; i < n; i++) {
+namespace {
+
+constexpr size_t kShownBytes = 64;
+
+// Escapes control characters, quotes and backslashes of the first
+// kShownBytes bytes of s.
+std::string escape_head(std::string_view s) {
+    static const char hex[] = "0123456789abcdef";
+    std::string out;
+    for (size_t i = 0; i < s.size() && i < kShownBytes; i++) {
         auto c = static_cast<unsigned char>(s[i]);
         if (c < 0x20 || c == 0x7f) {
-            static const char hex[] = "0123456789abcdef";
             out += "\\x";
             out += hex[c >> 4];
             out += hex[c & 15];
@@ -44,9 +48,20 @@ std::string quote(std::string_view s) {
             out += static_cast<char>(c);
         }
     }
+    return out;
+}
+
+const char *ellipsis(std::string_view s) { return s.size() > kShownBytes ? "..." : ""; }
+
+} // namespace
+
+std::string bounded(std::string_view s) { return escape_head(s) + ellipsis(s); }
+
+std::string quote(std::string_view s) {
+    std::string out = "\"";
+    out += escape_head(s);
     out += '"';
-    if (n < s.size())
-        out += "...";
+    out += ellipsis(s);
     return out;
 }
 
@@ -121,10 +136,7 @@ void Node::fail(std::string_view problem) const {
 }
 
 void Node::fail_integer(std::string_view type, std::string_view range) const {
-    std::string msg = quote(v_->text);
-    // Numbers are shown unquoted.
-    msg = msg.substr(1, msg.size() - 2);
-    fail(msg + " is out of range for " + std::string(type) + " (" + std::string(range) + ")");
+    fail(bounded(v_->text) + " is out of range for " + std::string(type) + " (" + std::string(range) + ")");
 }
 
 json::Value &Node::expect(json::Type t) const {
@@ -194,7 +206,8 @@ std::map<std::string, std::string> Node::string_map(std::string_view key) const 
     m.each_member([&](const std::string &name, const Node &value) {
         if (name.empty())
             value.fail("key must not be empty");
-        out.insert_or_assign(name, value.take_string());
+        if (value.present())
+            out.insert_or_assign(name, value.take_string());
     });
     return out;
 }

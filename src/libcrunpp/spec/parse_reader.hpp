@@ -33,6 +33,8 @@ std::optional<IntegerText> scan_integer(std::string_view literal);
 // A quoted, length-bounded, control-character-escaped copy of `s` for error
 // messages: config text must not be able to flood or drive a terminal.
 std::string quote(std::string_view s);
+// The same without the quotes (for numbers).
+std::string bounded(std::string_view s);
 
 class Node {
 public:

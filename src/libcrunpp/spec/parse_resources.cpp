@@ -152,6 +152,8 @@ std::map<std::string, Rdma> read_rdma(const Node &res) {
     m.each_member([&](const std::string &device, const Node &item) {
         if (device.empty())
             item.fail("device name must not be empty");
+        if (!item.present())
+            return;
         item.expect(json::Type::Object);
         Rdma r{item.opt_num<uint32_t>("hcaHandles"), item.opt_num<uint32_t>("hcaObjects")};
         if (!r.hcaHandles && !r.hcaObjects)
@@ -171,7 +173,8 @@ std::map<std::string, std::string> read_unified(const Node &res) {
         if (file.empty() || file == "." || file == ".." || file.find('/') != std::string::npos ||
             file.find('\0') != std::string::npos)
             value.fail("invalid cgroup file name");
-        out.insert_or_assign(file, value.take_string());
+        if (value.present())
+            out.insert_or_assign(file, value.take_string());
     });
     return out;
 }
