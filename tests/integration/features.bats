@@ -8,7 +8,7 @@ else
     CRUNPP="${CRUNPP:-$BATS_TEST_DIRNAME/../../build/crunpp}"
 fi
 
-SCHEMA_DIR="$BATS_TEST_DIRNAME/../../../shared/runtime-spec/schema"
+SCHEMA_DIR="${CRUNPP_SCHEMA_DIR:-$BATS_TEST_DIRNAME/../../../shared/runtime-spec/schema}"
 VALIDATE=(/usr/bin/python3 "$BATS_TEST_DIRNAME/../helpers/validate-schema.py")
 
 features_file() {

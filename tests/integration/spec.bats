@@ -8,7 +8,7 @@ else
     CRUNPP="${CRUNPP:-$BATS_TEST_DIRNAME/../../build/crunpp}"
 fi
 
-SCHEMA_DIR="$BATS_TEST_DIRNAME/../../../shared/runtime-spec/schema"
+SCHEMA_DIR="${CRUNPP_SCHEMA_DIR:-$BATS_TEST_DIRNAME/../../../shared/runtime-spec/schema}"
 VALIDATE=(/usr/bin/python3 "$BATS_TEST_DIRNAME/../helpers/validate-schema.py")
 
 validate_config() {
@@ -76,6 +76,27 @@ reachable_by_others() {
         | .linux.maskedPaths -= ["/sys/devices/virtual/tpm"]
         | .linux.namespaces -= [{"type": "cgroup"}]'
     diff <(jq -S "$normalize" "$dir/runc/config.json") <(jq -S "$normalize" "$dir/crunpp/config.json")
+}
+
+@test "spec adds a cgroup namespace only on a cgroup v2 host, as runc does" {
+    [ "$(id -u)" -eq 0 ] || skip "needs root to mount cgroup2 in a private mount namespace"
+    dir="$(new_dir)"
+    mkdir "$dir/r" "$dir/v2" "$dir/v2r"
+    "$CRUNPP" spec -b "$dir"
+    "$CRUNPP" spec --rootless -b "$dir/r"
+    if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then
+        [ "$(jq -r '[.linux.namespaces[].type] | index("cgroup") != null' "$dir/config.json")" = true ]
+    else
+        [ "$(jq -r '[.linux.namespaces[].type] | index("cgroup")' "$dir/config.json")" = null ]
+        [ "$(jq -r '[.linux.namespaces[].type] | index("cgroup")' "$dir/r/config.json")" = null ]
+    fi
+    # A unified hierarchy on /sys/fs/cgroup, seen only by this private
+    # mount namespace.
+    unshare -m --propagation private sh -c \
+        'mount -t cgroup2 none /sys/fs/cgroup && "$1" spec -b "$2/v2" && "$1" spec --rootless -b "$2/v2r"' \
+        sh "$CRUNPP" "$dir"
+    [ "$(jq -c '[.linux.namespaces[].type]' "$dir/v2/config.json")" = '["pid","network","ipc","uts","mount","cgroup"]' ]
+    [ "$(jq -c '[.linux.namespaces[].type]' "$dir/v2r/config.json")" = '["pid","ipc","uts","mount","cgroup","user"]' ]
 }
 
 @test "spec --rootless maps the caller to root in a user namespace and drops what needs root" {

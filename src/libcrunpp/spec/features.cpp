@@ -60,18 +60,18 @@ constexpr Implemented kImplemented = {
     .capabilities = true,
 };
 
-// The mount options the rootfs code understands (issue 3), sorted as runc
-// prints them. Anything else in a mount's options is passed to the
-// filesystem as data (size=65536k, mode=755...), so it is not listed.
+// The mount options the rootfs code understands (issue 3; keep in step with
+// linux/mount_options.cpp), sorted as runc prints them. Anything else in a
+// mount's options is passed to the filesystem as data (size=65536k,
+// mode=755...), so it is not listed; "tmpcopyup" is refused, so neither.
 constexpr std::array kMountOptions = {
-    "async",      "atime",        "bind",      "dev",         "diratime",    "dirsync",     "exec",
-    "idmap",      "iversion",     "lazytime",  "loud",        "mand",        "noatime",     "nodev",
-    "nodiratime", "noexec",       "noiversion", "nolazytime", "nomand",      "norelatime",  "nostrictatime",
-    "nosuid",     "private",      "ratime",    "rbind",       "rdev",        "rdiratime",   "relatime",
-    "remount",    "rexec",        "ridmap",    "rnoatime",    "rnodev",      "rnodiratime", "rnoexec",
-    "rnorelatime", "rnostrictatime", "rnosuid", "ro",         "rprivate",    "rrelatime",   "rro",
-    "rrw",        "rshared",      "rslave",    "rstrictatime", "rsuid",      "runbindable", "rw",
-    "shared",     "silent",       "slave",     "strictatime", "suid",        "sync",        "unbindable",
+    "async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "idmap", "iversion",
+    "lazytime", "loud", "mand", "noatime", "nodev", "nodiratime", "noexec", "noiversion", "nolazytime",
+    "nomand", "norelatime", "nostrictatime", "nosuid", "nosymfollow", "private", "ratime", "rbind", "rdev",
+    "rdiratime", "relatime", "remount", "rexec", "ridmap", "rnoatime", "rnodev", "rnodiratime", "rnoexec",
+    "rnorelatime", "rnostrictatime", "rnosuid", "rnosymfollow", "ro", "rprivate", "rrelatime", "rro", "rrw",
+    "rshared", "rslave", "rstrictatime", "rsuid", "rsymfollow", "runbindable", "rw", "shared", "silent",
+    "slave", "strictatime", "suid", "symfollow", "sync", "unbindable",
 };
 
 constexpr std::array kHookPhases = {"prestart",       "createRuntime", "createContainer",
