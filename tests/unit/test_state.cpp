@@ -677,3 +677,68 @@ TEST_CASE("store: a forked child can drop the inherited lock", "[state]") {
     CHECK(b == 'o');
     CHECK(waiter.wait_exit() == 0);
 }
+
+TEST_CASE("store: concurrent creates of one id: exactly one wins", "[state]") {
+    TempDir t;
+    constexpr int kRacers = 4;
+    Child racers[kRacers];
+    Pipe go;
+    for (auto &r : racers) {
+        r.pid = fork();
+        REQUIRE(r.pid >= 0);
+        if (r.pid == 0) {
+            alarm(20);
+            char b;
+            close(go.w);
+            if (read(go.r, &b, 1) != 0) // released together when the pipe closes
+                _exit(3);
+            try {
+                Store(t.path).create("race").save();
+                _exit(0);
+            } catch (const Error &e) {
+                _exit(std::string(e.what()) == "container \"race\" already exists" ? 1 : 2);
+            }
+        }
+    }
+    close(go.w);
+    go.w = -1;
+    int won = 0, lost = 0;
+    for (auto &r : racers) {
+        int rc = r.wait_exit();
+        won += rc == 0;
+        lost += rc == 1;
+    }
+    CHECK(won == 1);
+    CHECK(lost == kRacers - 1);
+    CHECK(Store(t.path).list_ids() == std::vector<std::string>{"race"});
+    CHECK(Store(t.path).read("race")->status == Status::Creating);
+}
+
+TEST_CASE("store: read-modify-write under the lock loses no update", "[state]") {
+    TempDir t;
+    Store(t.path).create("counter").save();
+    constexpr int kWriters = 4, kRounds = 25;
+    Child writers[kWriters];
+    for (auto &w : writers) {
+        w.pid = fork();
+        REQUIRE(w.pid >= 0);
+        if (w.pid == 0) {
+            alarm(20);
+            try {
+                Store store(t.path);
+                for (int i = 0; i < kRounds; i++) {
+                    Container c = store.open("counter");
+                    auto &n = c.state().extra["n"];
+                    n = std::to_string((n.empty() ? 0 : std::stoi(n)) + 1);
+                    c.save();
+                }
+                _exit(0);
+            } catch (const Error &) {
+                _exit(1);
+            }
+        }
+    }
+    for (auto &w : writers)
+        CHECK(w.wait_exit() == 0);
+    CHECK(Store(t.path).read("counter")->extra.at("n") == std::to_string(kWriters * kRounds));
+}

@@ -86,6 +86,7 @@ ContainerState read_state(int dirfd, std::string_view id, const std::string &dir
         if (errno != ENOENT)
             throw_errno("open " + path);
         ContainerState s;
+        s.ociVersion = CRUNPP_OCI_VERSION;
         s.id = id;
         // Owner as runc reports it: whoever made the directory.
         struct stat st;
@@ -208,7 +209,7 @@ Container Store::create(std::string_view id) {
             if (dirfd >= 0) {
                 try {
                     remove_contents(dirfd, name, 0);
-                } catch (const Error &) {
+                } catch (...) { // best effort: the original error matters
                 }
             }
             ::unlinkat(rootfd, name.c_str(), AT_REMOVEDIR);
