@@ -6,7 +6,9 @@
 #include "crunpp/error.hpp"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -77,6 +79,14 @@ inline ChildResult run_in_child(const std::function<void()> &body, int timeout_m
 
 // Writes a string to stdout in the child.
 inline void out(const std::string &s) { (void)!write(1, s.data(), s.size()); }
+
+// An unprivileged process, as a rootless runtime runs (dumpable, so that it
+// may write its own /proc/self files).
+inline void become_nobody() {
+    if (setgroups(0, nullptr) < 0 || setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0 ||
+        prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+        throw crunpp::Error("become nobody", errno);
+}
 
 // A new user namespace mapping only the caller's uid and gid to 0, with
 // setgroups denied: what an unprivileged user gets without newuidmap.

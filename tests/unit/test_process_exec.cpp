@@ -10,6 +10,7 @@
 
 #include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -306,4 +307,45 @@ TEST_CASE("exec: LSM labels are refused when the LSM is not active", "[process][
     p.apparmorProfile = "";
     auto r = run_in_child([&] { exec(p); });
     CHECK(r.exit_code == 0);
+}
+
+TEST_CASE("rootless: exec as root of a user namespace created by an unprivileged user", "[process][rootless]") {
+    spec::Process p = shell("cat /proc/self/status");
+    p.capabilities.emplace();
+    for (auto *set : {&p.capabilities->bounding, &p.capabilities->effective, &p.capabilities->permitted})
+        *set = caps({"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"});
+    p.noNewPrivileges = true;
+    auto r = run_in_child([&] {
+        process_test::become_nobody();
+        process_test::enter_single_mapping_userns();
+        exec(p);
+    });
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    CHECK(status_field(r.output, "Uid") == "0\t0\t0\t0");
+    CHECK(status_field(r.output, "CapBnd") == "0000000020000420");
+    CHECK(status_field(r.output, "CapEff") == "0000000020000420");
+    CHECK(status_field(r.output, "NoNewPrivs") == "1");
+}
+
+TEST_CASE("prepare_exec then finish_exec: the user and cwd are set before the release", "[process][exec]") {
+    spec::Process p = shell("grep NoNewPrivs /proc/self/status");
+    p.user.uid = 1000;
+    p.user.gid = 1000;
+    p.cwd = "/tmp";
+    p.noNewPrivileges = true;
+    auto r = run_in_child([&] {
+        prepare_exec(p);
+        char cwd[64] = {};
+        if (!getcwd(cwd, sizeof cwd))
+            throw Error("getcwd", errno);
+        process_test::out(std::to_string(geteuid()) + " " + std::to_string(getegid()) + " " + cwd + " " +
+                          std::to_string(prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0)) + "\n");
+        finish_exec(p, resolve_executable(p), {});
+    });
+    CHECK(r.exit_code == 0);
+    CHECK(r.output == "1000 1000 /tmp 0\nNoNewPrivs:\t1\n");
+    p.cwd = "/nonexistent-h6";
+    r = run_in_child([&] { prepare_exec(p); });
+    CHECK(r.output == "chdir to cwd (\"/nonexistent-h6\") set in config.json failed: No such file or directory\n");
 }

@@ -305,3 +305,89 @@ TEST_CASE("memoryPolicy: set_mempolicy with mode, flags and nodes", "[process][n
     r = run_in_child([&] { apply_process_resources(cfg); });
     CHECK(r.output == ".linux.memoryPolicy.flags[0]: unknown flag \"MPOL_F_BOGUS\"\n");
 }
+
+TEST_CASE("rootless: kernel settings and resources as an unprivileged user in its own namespaces", "[process][rootless]") {
+    using T = spec::NamespaceType;
+    spec::Config cfg = config_with_namespaces({T::User, T::Uts, T::Ipc});
+    cfg.hostname = "rootless-h6";
+    cfg.linux->sysctl = {{"kernel.shm_rmid_forced", "1"}};
+    cfg.process.emplace();
+    cfg.process->rlimits = {{"RLIMIT_NOFILE", RLIMIT_NOFILE, 100, 200}};
+    cfg.process->oomScoreAdj = 900;
+    auto r = run_in_child([&] {
+        process_test::become_nobody();
+        process_test::enter_single_mapping_userns();
+        unshare_or_throw(CLONE_NEWUTS | CLONE_NEWIPC);
+        // No pid namespace of its own: no private procfs, the mounted /proc is used.
+        apply_kernel_settings(cfg);
+        apply_process_resources(cfg);
+        char host[64] = {};
+        gethostname(host, sizeof host - 1);
+        struct rlimit rl;
+        getrlimit(RLIMIT_NOFILE, &rl);
+        out(std::string(host) + " " + read_host_file("/proc/sys/kernel/shm_rmid_forced") +
+            read_host_file("/proc/self/oom_score_adj") + std::to_string(rl.rlim_cur) + " " +
+            std::to_string(rl.rlim_max));
+    });
+    INFO(r.output);
+    CHECK(r.exit_code == 0);
+    CHECK(r.output == "rootless-h6 1\n900\n100 200");
+}
+
+TEST_CASE("procfs: a fake /proc is refused when no private procfs can be made (CVE-2019-16884)", "[process][procfs][rootless]") {
+    spec::Config cfg = config_with_namespaces({spec::NamespaceType::Ipc});
+    cfg.linux->sysctl = {{"kernel.shm_rmid_forced", "1"}};
+    auto r = run_in_child([&] {
+        process_test::become_nobody();
+        process_test::enter_single_mapping_userns();
+        unshare_or_throw(CLONE_NEWNS | CLONE_NEWIPC);
+        if (mount("fake", "/proc", "tmpfs", 0, nullptr) < 0)
+            throw Error("mount tmpfs on /proc", errno);
+        apply_kernel_settings(cfg);
+    });
+    CHECK(r.exit_code == 127);
+    CHECK(r.output == "sysctl \"kernel.shm_rmid_forced\" = \"1\": /proc is not the root of a procfs mount: refusing "
+                      "to use it\n");
+}
+
+TEST_CASE("rootless with its own pid namespace: sysctl through a private procfs despite a read-only /proc/sys",
+          "[process][procfs][rootless]") {
+    spec::Config cfg = config_with_namespaces({spec::NamespaceType::User, spec::NamespaceType::Pid,
+                                               spec::NamespaceType::Mount, spec::NamespaceType::Ipc});
+    cfg.linux->sysctl = {{"kernel.shm_rmid_forced", "1"}};
+    auto r = run_in_child([&] {
+        process_test::become_nobody();
+        process_test::enter_single_mapping_userns();
+        unshare_or_throw(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC);
+        pid_t init = fork(); // the container's init: pid 1 of the new pid namespace
+        if (init < 0)
+            throw Error("fork", errno);
+        if (init == 0) {
+            try {
+                if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0 ||
+                    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) < 0 ||
+                    mount("/proc/sys", "/proc/sys", nullptr, MS_BIND | MS_REC, nullptr) < 0 ||
+                    mount(nullptr, "/proc/sys", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV |
+                                                              MS_NOEXEC,
+                          nullptr) < 0 ||
+                    // masked paths: a file covered by /dev/null, a directory by a read-only tmpfs
+                    mount("/dev/null", "/proc/timer_list", nullptr, MS_BIND, nullptr) < 0 ||
+                    mount("tmpfs", "/proc/acpi", "tmpfs", MS_RDONLY, nullptr) < 0)
+                    throw Error("set up /proc as a container has it", errno);
+                apply_kernel_settings(cfg);
+                out(std::to_string(getpid()) + " " + procfs::read_file("sys/kernel/shm_rmid_forced"));
+                _exit(0);
+            } catch (const std::exception &e) {
+                out(std::string(e.what()) + "\n");
+                _exit(127);
+            }
+        }
+        int status = 0;
+        waitpid(init, &status, 0);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            throw Error("container init failed");
+    });
+    INFO(r.output);
+    CHECK(r.exit_code == 0);
+    CHECK(r.output == "1 1\n");
+}

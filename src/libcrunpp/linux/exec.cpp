@@ -63,9 +63,7 @@ std::vector<char *> c_strings(const std::vector<std::string> &v) {
 
 } // namespace
 
-void exec_process(const spec::Process &p, const std::string &exe, const ExecOptions &o) {
-    if (o.preserve_fds < 0)
-        throw Error("preserve-fds: " + std::to_string(o.preserve_fds) + " is negative");
+void prepare_exec(const spec::Process &p) {
     umask(static_cast<mode_t>(p.user.umask.value_or(kDefaultUmask) & 0777));
     detail::apply_lsm_labels(p);
 
@@ -78,18 +76,29 @@ void exec_process(const spec::Process &p, const std::string &exe, const ExecOpti
     // After the user switch: the cwd must be reachable by the process's user.
     if (chdir(p.cwd.c_str()) < 0)
         throw_errno("chdir to cwd (\"" + p.cwd + "\") set in config.json failed");
+}
 
+void finish_exec(const spec::Process &p, const std::string &exe, const ExecOptions &o) {
+    if (o.preserve_fds < 0)
+        throw Error("preserve-fds: " + std::to_string(o.preserve_fds) + " is negative");
     if (p.noNewPrivileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         throw_errno("prctl PR_SET_NO_NEW_PRIVS");
 
-    // The seccomp filter (linux.seccomp) is loaded here, between
-    // noNewPrivileges and execve, so that it filters nothing of the setup.
+    // The seccomp filter (linux.seccomp) is loaded here, after
+    // noNewPrivileges and as late as possible so that it filters none of
+    // the setup; without noNewPrivileges loading it needs CAP_SYS_ADMIN,
+    // so it then has to come before prepare_exec drops the capabilities.
 
     mark_cloexec_from(3u + static_cast<unsigned>(o.preserve_fds));
     std::vector<char *> argv = c_strings(p.args);
     std::vector<char *> envp = c_strings(p.env);
     execve(exe.c_str(), argv.data(), envp.data());
     throw_errno("exec \"" + exe + "\"");
+}
+
+void exec_process(const spec::Process &p, const std::string &exe, const ExecOptions &o) {
+    prepare_exec(p);
+    finish_exec(p, exe, o);
 }
 
 } // namespace crunpp::linux

@@ -42,6 +42,15 @@ struct ExecOptions {
 // Returns only by throwing.
 [[noreturn]] void exec_process(const spec::Process &p, const std::string &exe, const ExecOptions &o);
 
+// exec_process in two halves, for a runtime that wants configuration errors
+// (unmapped uid, missing cwd, unknown capability, inactive LSM) to fail
+// `create` as in runc: prepare_exec before the process waits to be started,
+// finish_exec after. Between them the process already runs as the
+// container's user with its capabilities (an exec fifo it opens then must
+// be writable by that user: runc makes it 0622).
+void prepare_exec(const spec::Process &p);                  // umask, LSM labels, bounding set, user, capabilities, cwd
+[[noreturn]] void finish_exec(const spec::Process &p, const std::string &exe, const ExecOptions &o); // noNewPrivileges, fds, execve
+
 // execCPUAffinity.final: applied by the runtime to the exec'd process.
 void apply_final_cpu_affinity(pid_t pid, const std::string &cpus);
 

@@ -116,8 +116,12 @@ UniqueFd open(std::string_view rel, int flags) {
     how.flags = static_cast<uint64_t>(flags | O_NOFOLLOW | O_CLOEXEC);
     how.resolve = RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS;
     int fd = static_cast<int>(syscall(SYS_openat2, rootfd, path.c_str(), &how, sizeof how));
-    if (fd < 0 && errno == ENOSYS)
+    if (fd < 0 && errno == ENOSYS) {
+        // Kernels before 5.6: no RESOLVE_BENEATH, so no ".." at all.
+        if (("/" + path + "/").find("/../") != std::string::npos)
+            throw Error("open /proc/" + path + ": it leaves /proc or crosses a mount point (refused)");
         fd = openat(rootfd, path.c_str(), flags | O_NOFOLLOW | O_CLOEXEC);
+    }
     if (fd < 0) {
         int err = errno;
         if (err == EXDEV)
