@@ -375,7 +375,7 @@ TEST_CASE("clone flags of the config's namespaces", "[userns]") {
                     {NamespaceType::Time, {}},
                     {NamespaceType::Cgroup, {}},
                     {NamespaceType::Ipc, {}},
-                    {NamespaceType::Uts, {}}};
+                    {NamespaceType::Uts, std::string()}};
     REQUIRE(ln::namespaces_to_create(l) ==
             (CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUSER | CLONE_NEWCGROUP | CLONE_NEWIPC | CLONE_NEWUTS));
     REQUIRE(ln::clone_flag_of(NamespaceType::Time) == CLONE_NEWTIME);
@@ -419,6 +419,7 @@ TEST_CASE("open_config_namespaces names the JSON path", "[userns]") {
     REQUIRE_THROWS_WITH(ln::open_config_namespaces(l),
                         ".linux.namespaces[2].path: open uts namespace /proc/self/ns/ipc: wrong namespace type: ipc");
     l.namespaces.pop_back();
+    l.namespaces.push_back({NamespaceType::Ipc, std::string()}); // empty: created, not joined
     auto fds = ln::open_config_namespaces(l);
     REQUIRE(fds.size() == 1);
     REQUIRE(fds[0].first == NamespaceType::Network);
@@ -593,4 +594,67 @@ TEST_CASE("enter_time_namespace without privileges is an error", "[userns]") {
         return "entered";
     });
     REQUIRE(out == "error: create a time namespace (unshare): Operation not permitted");
+}
+
+namespace {
+// A child in a new user namespace mapped 0 -> 100000 (by its parent, as
+// root) enters a time namespace before or after becoming root in it.
+std::string time_namespace_in_mapped_userns(bool after_setresuid) {
+    return in_child([after_setresuid]() -> std::string {
+        int ready[2], go[2], result[2];
+        if (::pipe2(ready, O_CLOEXEC) < 0 || ::pipe2(go, O_CLOEXEC) < 0 || ::pipe2(result, O_CLOEXEC) < 0)
+            return "pipe failed";
+        pid_t pid = ::fork();
+        if (pid < 0)
+            return "fork failed";
+        if (pid == 0) {
+            char c = 'r';
+            std::string out;
+            try {
+                if (::unshare(CLONE_NEWUSER) < 0)
+                    crunpp::throw_errno("unshare");
+                (void)!::write(ready[1], &c, 1);
+                if (::read(go[0], &c, 1) != 1)
+                    _exit(1);
+                crunpp::spec::TimeOffsets o;
+                o.monotonic = crunpp::spec::TimeOffset{500, 0};
+                if (!after_setresuid)
+                    ln::enter_time_namespace(o);
+                if (::setresgid(0, 0, 0) < 0 || ::setresuid(0, 0, 0) < 0)
+                    crunpp::throw_errno("setresuid");
+                if (after_setresuid)
+                    ln::enter_time_namespace(o);
+                out = "entered";
+            } catch (const Error &e) {
+                out = std::string("error: ") + e.what();
+            }
+            write_str(result[1], out);
+            _exit(0);
+        }
+        ::close(ready[1]);
+        ::close(go[0]);
+        ::close(result[1]);
+        char c;
+        if (::read(ready[0], &c, 1) != 1)
+            return "child failed";
+        ln::write_id_mappings(pid, {{0, 100000, 65536}}, {{0, 100000, 65536}});
+        (void)!::write(go[1], "g", 1);
+        ::close(go[1]);
+        std::string out = read_all(result[0]);
+        ::waitpid(pid, nullptr, 0);
+        return out;
+    });
+}
+} // namespace
+
+TEST_CASE("enter_time_namespace before setresuid in a mapped user namespace", "[userns]") {
+    if (::geteuid() != 0) {
+        WARN("not root: skipping (maps another uid)");
+        return;
+    }
+    REQUIRE(time_namespace_in_mapped_userns(false) == "entered");
+    // the documented misuse fails with a clear error
+    REQUIRE(time_namespace_in_mapped_userns(true) ==
+            "error: write /proc/self/timens_offsets \"monotonic 500 0\" (not dumpable: enter the time namespace "
+            "before changing uid/gid): Permission denied");
 }

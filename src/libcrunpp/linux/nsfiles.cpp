@@ -47,6 +47,9 @@ const char *flag_name(int flag) {
     return nullptr;
 }
 
+// An empty "path" means a new namespace, as in runc.
+bool joins_existing(const spec::Namespace &ns) { return ns.path && !ns.path->empty(); }
+
 void join_one(spec::NamespaceType type, UniqueFd &fd) {
     if (::setns(fd.get(), clone_flag_of(type)) < 0)
         throw_errno(std::string("join the ") + type_name(type) + " namespace (setns)");
@@ -72,7 +75,7 @@ int clone_flag_of(spec::NamespaceType type) {
 int namespaces_to_create(const spec::Linux &linux_cfg) {
     int flags = 0;
     for (const spec::Namespace &ns : linux_cfg.namespaces) {
-        if (!ns.path && ns.type != spec::NamespaceType::Time)
+        if (!joins_existing(ns) && ns.type != spec::NamespaceType::Time)
             flags |= clone_flag_of(ns.type);
     }
     return flags;
@@ -101,7 +104,7 @@ NamespaceFds open_config_namespaces(const spec::Linux &linux_cfg) {
     NamespaceFds fds;
     for (size_t i = 0; i < linux_cfg.namespaces.size(); ++i) {
         const spec::Namespace &ns = linux_cfg.namespaces[i];
-        if (!ns.path)
+        if (!joins_existing(ns))
             continue;
         try {
             fds.emplace_back(ns.type, open_namespace(*ns.path, ns.type));

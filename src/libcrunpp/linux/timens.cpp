@@ -8,6 +8,7 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -49,8 +50,13 @@ void enter_time_namespace(const spec::TimeOffsets &offsets) {
                 c = ',';
         const std::string what = "write /proc/self/timens_offsets \"" + shown + "\"";
         UniqueFd fd(::open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC));
-        if (!fd)
+        if (!fd) {
+            // After a uid/gid change the process is not dumpable and its /proc
+            // files belong to a root that may be unmapped here.
+            if (errno == EACCES && ::prctl(PR_GET_DUMPABLE) == 0)
+                throw_errno(what + " (not dumpable: enter the time namespace before changing uid/gid)", EACCES);
             throw_errno(what);
+        }
         ssize_t n;
         do
             n = ::write(fd.get(), text.data(), text.size());

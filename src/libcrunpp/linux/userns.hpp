@@ -83,8 +83,8 @@ std::string format_id_map(const std::vector<spec::IdMapping> &m);
 // The CLONE_NEW* flag of a namespace type.
 int clone_flag_of(spec::NamespaceType type);
 
-// The CLONE_NEW* flags of the config's namespaces that have no path (to be
-// created by clone3). CLONE_NEWTIME is left out: the time namespace is
+// The CLONE_NEW* flags of the config's namespaces that have no path (or an
+// empty one, as runc reads it), to be created by clone3. CLONE_NEWTIME is left out: the time namespace is
 // entered by the child with enter_time_namespace (offsets must be written
 // before a process is in it).
 int namespaces_to_create(const spec::Linux &linux_cfg);
@@ -95,8 +95,8 @@ UniqueFd open_namespace(const std::string &path, spec::NamespaceType type);
 
 using NamespaceFds = std::vector<std::pair<spec::NamespaceType, UniqueFd>>;
 
-// Opens every namespace of the config that has a path (in the parent, before
-// clone). Errors name the JSON path: ".linux.namespaces[2].path: ...".
+// Opens every namespace of the config that has a non-empty path (in the
+// parent, before clone), in config order. Errors name the JSON path: ".linux.namespaces[2].path: ...".
 NamespaceFds open_config_namespaces(const spec::Linux &linux_cfg);
 
 // In the child (single-threaded): setns into each namespace. Every namespace
@@ -116,8 +116,12 @@ void join_namespaces(NamespaceFds &fds);
 // timeOffsets, or none): unshare(CLONE_NEWTIME), write the offsets to
 // /proc/self/timens_offsets, setns into /proc/self/ns/time_for_children, so
 // that the process itself is in the new time namespace. Needs CAP_SYS_TIME in
-// the current user namespace: call it once root in the new user namespace,
-// while /proc is still the host's (before pivot_root), single-threaded.
+// the current user namespace (a new user namespace's creator has it, maps
+// written or not) and an accessible /proc/self: call it single-threaded,
+// after creating or joining the user namespace but BEFORE any setresuid/
+// setresgid (a uid change makes the process non-dumpable, and its /proc/self
+// files then belong to a root that is unmapped in the container: EACCES),
+// while /proc is still the host's (before pivot_root).
 void enter_time_namespace(const spec::TimeOffsets &offsets);
 
 // "monotonic 1000 0\nboottime -5 0\n": the text written to timens_offsets.
