@@ -115,8 +115,8 @@ mount_out() {
     run -0 crunpp run -b "$B" c1
     [ "${lines[0]}" = 777 ]
     [ "${lines[1]}" = 888 ]
-    [[ "$output" == *"file descriptors"*777* ]]
-    [[ "$output" == *"processes"*1234* ]]
+    [[ "$output" == *"open files"*"(-n) 777"* ]]
+    [[ "$output" == *"max user processes"*"(-u) 1234"* ]]
 }
 
 @test "run: the root is pivoted; mounts, masked and read-only paths as configured" {
