@@ -397,6 +397,8 @@ state_of_pid() {
     set_config "$B" '.linux.namespaces += [{"type": "user"}] |
         .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}] |
         .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
+    # The container's root (host uid 100000) must reach its rootfs.
+    _open_path "$B/rootfs"
     run -0 crunpp run -b "$B" c1
     [ "$(echo "${lines[0]}" | xargs)" = "0 100000 65536" ]
     [ "$(echo "${lines[1]}" | xargs)" = "0 100000 65536" ]

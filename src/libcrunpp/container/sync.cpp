@@ -34,7 +34,8 @@ bool SyncSocket::try_send(SyncType type, int32_t value, std::string_view text) n
     Header h{static_cast<uint32_t>(type), value};
     memcpy(buf, &h, sizeof h);
     size_t n = text.size() < kMaxText ? text.size() : kMaxText;
-    memcpy(buf + sizeof h, text.data(), n);
+    if (n > 0) // an empty string_view may have a null data()
+        memcpy(buf + sizeof h, text.data(), n);
     ssize_t w;
     do
         w = ::send(fd_.get(), buf, sizeof h + n, MSG_NOSIGNAL);
