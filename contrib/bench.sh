@@ -36,17 +36,19 @@ busybox=/bin/busybox
 [ -x "$busybox" ] || { echo "bench.sh: needs a static busybox at /bin/busybox (busybox-static)" >&2; exit 1; }
 
 work="$(mktemp -d /tmp/crunpp-bench.XXXXXX)"
+# The state roots on tmpfs, like every runtime's default (/run).
+state="$(mktemp -d /run/crunpp-bench.XXXXXX)"
 cleanup() {
     # Containers that a failed run may have left, then the work dir.
     for rt in $RUNTIMES; do
         bin="$rt"
         [ "$rt" = crunpp ] && bin="$CRUNPP"
-        for d in "$work/state-$rt"/*/; do
+        for d in "$state/$rt"/*/; do
             [ -d "$d" ] || continue
-            timeout 20 "$bin" --root "$work/state-$rt" delete -f "$(basename "$d")" >/dev/null 2>&1 || true
+            timeout 20 "$bin" --root "$state/$rt" delete -f "$(basename "$d")" >/dev/null 2>&1 || true
         done
     done
-    rm -rf "$work"
+    rm -rf "$work" "$state"
 }
 trap cleanup EXIT
 
@@ -66,6 +68,7 @@ import os, statistics, sys, time
 
 n = int(os.environ["N"])
 work = os.environ["BENCH_WORK"]
+state = os.environ["BENCH_STATE"]
 bundle = os.environ["BENCH_BUNDLE"]
 binaries = {"crunpp": os.environ["CRUNPP"], "crun": "/usr/bin/crun", "runc": "/usr/sbin/runc"}
 runtimes = os.environ["RUNTIMES"].split()
@@ -75,7 +78,7 @@ devnull = os.open("/dev/null", os.O_RDWR)
 quiet = [(os.POSIX_SPAWN_DUP2, devnull, 0), (os.POSIX_SPAWN_DUP2, devnull, 1)]
 
 def argv_of(rt, name):
-    return [binaries[rt], "--root", f"{work}/state-{rt}", "run", "--bundle", bundle, f"bench-{rt}-{name}"]
+    return [binaries[rt], "--root", f"{state}/{rt}", "run", "--bundle", bundle, f"bench-{rt}-{name}"]
 
 def check(rt, name, status):
     code = os.waitstatus_to_exitcode(status)
@@ -128,7 +131,7 @@ EOF
 
 # The umount happens only inside the new mount namespace: unshare runs the
 # shell there or fails (set -e) before anything is unmounted.
-export CRUNPP RUNTIMES N BENCH_WORK="$work" BENCH_BUNDLE="$bundle"
+export CRUNPP RUNTIMES N BENCH_WORK="$work" BENCH_STATE="$state" BENCH_BUNDLE="$bundle"
 unshare --mount --propagation private -- /bin/sh -c '
     if mountpoint -q /sys/fs/cgroup/unified; then umount /sys/fs/cgroup/unified || exit 1; fi
     exec python3 "$1"' sh "$work/bench.py"
