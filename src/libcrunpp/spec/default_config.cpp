@@ -60,9 +60,10 @@ Process default_process() {
 Linux default_linux() {
     Linux l;
     l.maskedPaths = {
-        "/proc/acpi",       "/proc/asound",      "/proc/kcore",       "/proc/keys",
-        "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
-        "/sys/firmware",    "/proc/scsi",        "/sys/devices/virtual/tpm",
+        "/proc/acpi",        "/proc/asound",      "/proc/kcore",
+        "/proc/keys",        "/proc/latency_stats", "/proc/timer_list",
+        "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
+        "/proc/scsi",        "/sys/devices/virtual/tpm",
     };
     l.readonlyPaths = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"};
     // Deny every device; the runtime adds the default ones (null, zero...).
