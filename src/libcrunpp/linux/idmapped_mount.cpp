@@ -49,6 +49,10 @@ UniqueFd new_userns(const std::vector<spec::IdMapping> &uid, const std::vector<s
     if (pid < 0)
         throw_errno("fork");
     if (pid == 0) {
+        // Only the child's own ends: the parent's close of done_w must
+        // reach it as end of file.
+        ready_r.reset();
+        done_w.reset();
         // The pid the host's /proc knows this process by: it differs from
         // the fork() result when the caller is in a new pid namespace.
         char self[32] = {};
