@@ -10,6 +10,8 @@
 
 #include <fcntl.h>
 #include <sys/resource.h>
+#include <grp.h>
+#include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -348,4 +350,40 @@ TEST_CASE("prepare_exec then finish_exec: the user and cwd are set before the re
     p.cwd = "/nonexistent-h6";
     r = run_in_child([&] { prepare_exec(p); });
     CHECK(r.output == "chdir to cwd (\"/nonexistent-h6\") set in config.json failed: No such file or directory\n");
+}
+
+TEST_CASE("exec without CAP_SETPCAP: a bounding set already reduced is fine, a needed drop is an error",
+          "[process][exec]") {
+    // A process that has only CAP_CHOWN in its bounding, permitted and effective sets.
+    auto reduce_to_chown = [] {
+        if (setgroups(0, nullptr) < 0)
+            throw Error("setgroups", errno);
+        for (int cap = 0; cap <= last_capability(); ++cap)
+            if (cap != CAP_CHOWN && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+                throw Error("PR_CAPBSET_DROP", errno);
+        cap_t c = cap_from_text("cap_chown=ep");
+        if (!c || cap_set_proc(c) < 0)
+            throw Error("cap_set_proc", errno);
+        cap_free(c);
+    };
+    spec::Process p = shell("cat /proc/self/status");
+    p.capabilities.emplace();
+    for (auto *set : {&p.capabilities->bounding, &p.capabilities->effective, &p.capabilities->permitted})
+        *set = caps({"CAP_CHOWN"});
+    auto r = run_in_child([&] {
+        reduce_to_chown();
+        exec(p);
+    });
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    CHECK(status_field(r.output, "CapBnd") == "0000000000000001");
+    CHECK(status_field(r.output, "CapEff") == "0000000000000001");
+
+    p.capabilities->bounding = caps({});
+    r = run_in_child([&] {
+        reduce_to_chown();
+        exec(p);
+    });
+    CHECK(r.exit_code == 127);
+    CHECK(r.output == "drop CAP_CHOWN from the bounding set: Operation not permitted\n");
 }

@@ -33,6 +33,11 @@ constexpr std::array<std::string_view, 41> kCapNames = {
     "CAP_CHECKPOINT_RESTORE",
 };
 
+std::string cap_name(int cap) {
+    return cap >= 0 && cap < static_cast<int>(kCapNames.size()) ? std::string(kCapNames[static_cast<size_t>(cap)])
+                                                                  : std::to_string(cap);
+}
+
 using CapSet = std::unique_ptr<std::remove_pointer_t<cap_t>, int (*)(void *)>;
 
 // The capabilities of one set, as numbers the running kernel knows. Unknown
@@ -96,10 +101,14 @@ void drop_bounding_set(const spec::Capabilities &c) {
     for (int cap = 0; cap <= last; ++cap) {
         if (kept[static_cast<size_t>(cap)])
             continue;
-        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
-            throw_errno("drop " + std::string(cap < static_cast<int>(kCapNames.size()) ? kCapNames[static_cast<size_t>(cap)]
-                                                                                         : std::to_string(cap)) +
-                        " from the bounding set");
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0 || errno == EINVAL)
+            continue;
+        int err = errno;
+        // Without CAP_SETPCAP even dropping an absent capability fails: only
+        // a capability still in the set is an error.
+        if (err == EPERM && prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 0)
+            continue;
+        throw_errno("drop " + cap_name(cap) + " from the bounding set", err);
     }
 }
 
@@ -127,7 +136,7 @@ void apply_capability_sets(const spec::Capabilities &c) {
     std::vector<cap_value_t> ambient = resolve(c.ambient, "ambient");
     for (cap_value_t v : ambient)
         if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, v, 0, 0) < 0)
-            throw_errno("raise the ambient capability " + std::string(kCapNames[static_cast<size_t>(v)]) +
+            throw_errno("raise the ambient capability " + cap_name(v) +
                         " (it must be permitted and inheritable too)");
 }
 

@@ -37,9 +37,9 @@ struct ExecOptions {
     int preserve_fds = 0; // fds 3..3+N-1 stay open across the exec
 };
 
-// umask, groups/gid/uid, capabilities, noNewPrivileges, LSM labels, cwd,
-// every fd >= 3 + preserve_fds marked CLOEXEC, execve(exe, args, env).
-// Returns only by throwing.
+// In this order: umask, LSM labels, bounding set, groups/gid/uid,
+// capabilities, cwd, noNewPrivileges, every fd >= 3 + preserve_fds marked
+// CLOEXEC, execve(exe, args, env). Returns only by throwing.
 [[noreturn]] void exec_process(const spec::Process &p, const std::string &exe, const ExecOptions &o);
 
 // exec_process in two halves, for a runtime that wants configuration errors

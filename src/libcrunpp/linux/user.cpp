@@ -9,6 +9,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 namespace crunpp::linux::detail {
@@ -26,6 +27,22 @@ bool setgroups_denied() {
     }
 }
 
+bool current_groups_are(std::vector<gid_t> wanted) {
+    int n = getgroups(0, nullptr);
+    if (n < 0)
+        return false;
+    std::vector<gid_t> current(static_cast<size_t>(n));
+    n = getgroups(n, current.data());
+    if (n < 0)
+        return false;
+    current.resize(static_cast<size_t>(n));
+    std::sort(current.begin(), current.end());
+    std::sort(wanted.begin(), wanted.end());
+    current.erase(std::unique(current.begin(), current.end()), current.end());
+    wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+    return current == wanted;
+}
+
 std::string id_hint(int err, const char *kind) {
     return err == EINVAL ? std::string(" (is the ") + kind + " mapped in the user namespace?)" : std::string();
 }
@@ -35,6 +52,9 @@ void set_groups(const std::vector<uint32_t> &gids) {
     if (setgroups(list.size(), list.data()) == 0)
         return;
     int err = errno;
+    // Without CAP_SETGID: nothing to do if the groups are already the wanted ones.
+    if (err == EPERM && current_groups_are(list))
+        return;
     if (err == EPERM && setgroups_denied()) {
         if (list.empty())
             return;
