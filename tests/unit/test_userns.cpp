@@ -14,6 +14,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -417,7 +418,7 @@ TEST_CASE("open_config_namespaces names the JSON path", "[userns]") {
                     {NamespaceType::Network, std::string("/proc/self/ns/net")},
                     {NamespaceType::Uts, std::string("/proc/self/ns/ipc")}};
     REQUIRE_THROWS_WITH(ln::open_config_namespaces(l),
-                        ".linux.namespaces[2].path: open uts namespace /proc/self/ns/ipc: wrong namespace type: ipc");
+                        "config.json: .linux.namespaces[2].path: open uts namespace /proc/self/ns/ipc: wrong namespace type: ipc");
     l.namespaces.pop_back();
     l.namespaces.push_back({NamespaceType::Ipc, std::string()}); // empty: created, not joined
     auto fds = ln::open_config_namespaces(l);
@@ -657,4 +658,48 @@ TEST_CASE("enter_time_namespace before setresuid in a mapped user namespace", "[
     REQUIRE(time_namespace_in_mapped_userns(true) ==
             "error: write /proc/self/timens_offsets \"monotonic 500 0\" (not dumpable: enter the time namespace "
             "before changing uid/gid): Permission denied");
+}
+
+TEST_CASE("write_id_mappings: an unusable newuidmap is a clear error", "[userns]") {
+    if (::geteuid() != 0) {
+        WARN("not root: cannot hide newuidmap in a private mount namespace");
+        return;
+    }
+    std::string out = in_child([]() -> std::string {
+        // Only in this child's private mount namespace: newuidmap is /dev/null.
+        if (::unshare(CLONE_NEWNS) < 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0 ||
+            ::mount("/dev/null", "/usr/bin/newuidmap", nullptr, MS_BIND, nullptr) < 0)
+            return std::string("mount failed: ") + std::strerror(errno);
+        if (::setresgid(65534, 65534, 65534) < 0 || ::setresuid(65534, 65534, 65534) < 0)
+            return "setresuid failed";
+        int ready[2];
+        if (::pipe2(ready, O_CLOEXEC) < 0)
+            return "pipe failed";
+        pid_t pid = ::fork();
+        if (pid == 0) {
+            char c = ::unshare(CLONE_NEWUSER) == 0 ? 'r' : 'x';
+            (void)!::write(ready[1], &c, 1);
+            ::pause();
+            _exit(0);
+        }
+        ::close(ready[1]);
+        char c = 0;
+        std::string result = "child failed";
+        if (pid > 0 && ::read(ready[0], &c, 1) == 1 && c == 'r') {
+            try {
+                ln::write_id_mappings(pid, {{0, 65534, 1}, {1, 100000, 10}}, {{0, 65534, 1}});
+                result = "written";
+            } catch (const Error &e) {
+                result = e.what();
+            }
+        }
+        if (pid > 0) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, nullptr, 0);
+        }
+        return result;
+    });
+    REQUIRE(contains(out, "write uid mappings of pid "));
+    REQUIRE(contains(out, " with /usr/bin/newuidmap: /usr/bin/newuidmap (package uidmap) is needed to map more than "
+                          "the caller's own id: Permission denied"));
 }

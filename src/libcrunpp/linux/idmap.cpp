@@ -90,8 +90,7 @@ int wait_for(pid_t pid) {
 void run_map_helper(const char *helper, const char *kind, pid_t pid, const std::vector<spec::IdMapping> &m) {
     const std::string what = "write " + std::string(kind) + " mappings of pid " + std::to_string(pid) + " with " + helper;
     if (::access(helper, X_OK) < 0)
-        throw Error(what + ": " + std::string(helper) + " is missing (package uidmap); it is needed to map more than the caller's own id",
-                    errno);
+        throw Error(what + ": " + helper + " (package uidmap) is needed to map more than the caller's own id", errno);
 
     std::vector<std::string> args{helper, std::to_string(pid)};
     for (const spec::IdMapping &e : m) {

@@ -109,7 +109,7 @@ NamespaceFds open_config_namespaces(const spec::Linux &linux_cfg) {
         try {
             fds.emplace_back(ns.type, open_namespace(*ns.path, ns.type));
         } catch (Error &e) {
-            e.wrap(".linux.namespaces[" + std::to_string(i) + "].path");
+            e.wrap("config.json: .linux.namespaces[" + std::to_string(i) + "].path");
             throw;
         }
     }

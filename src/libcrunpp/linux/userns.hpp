@@ -66,8 +66,8 @@ MapWritePlan plan_id_mapping_writes(const std::vector<spec::IdMapping> &uid,
                                     const std::vector<spec::IdMapping> &gid, const MapWriterIds &writer);
 
 // Writes /proc/PID/{uid_map,setgroups,gid_map} following the plan above;
-// helper runs are `/usr/bin/newuidmap PID c h s ...` (clean environment),
-// their stderr is the error message on failure. /proc/PID is opened once as
+// helper runs are `/usr/bin/newuidmap PID c h s ...` (empty environment,
+// stdio only), their stderr is the error message on failure. /proc/PID is opened once as
 // a directory (checked to be procfs) and the files are opened relative to it.
 // An empty uid or gid map is an error (the child could not become root).
 // Call it from the parent while the child waits (the child's pid is not
@@ -84,19 +84,22 @@ std::string format_id_map(const std::vector<spec::IdMapping> &m);
 int clone_flag_of(spec::NamespaceType type);
 
 // The CLONE_NEW* flags of the config's namespaces that have no path (or an
-// empty one, as runc reads it), to be created by clone3. CLONE_NEWTIME is left out: the time namespace is
-// entered by the child with enter_time_namespace (offsets must be written
-// before a process is in it).
+// empty one, as runc reads it), to be created by clone3. CLONE_NEWTIME is
+// left out: the child enters the time namespace with enter_time_namespace
+// (offsets must be written before a process is in it).
 int namespaces_to_create(const spec::Linux &linux_cfg);
 
-// Opens a namespace file (O_RDONLY|O_CLOEXEC) and checks its type with
-// NS_GET_NSTYPE; errors name the path and the expected type.
+// Opens a namespace file (O_RDONLY|O_CLOEXEC, O_NONBLOCK so that a FIFO does
+// not hang) and checks its type with NS_GET_NSTYPE; errors name the path and
+// the expected type ("open network namespace /x: not a namespace file").
 UniqueFd open_namespace(const std::string &path, spec::NamespaceType type);
 
 using NamespaceFds = std::vector<std::pair<spec::NamespaceType, UniqueFd>>;
 
 // Opens every namespace of the config that has a non-empty path (in the
-// parent, before clone), in config order. Errors name the JSON path: ".linux.namespaces[2].path: ...".
+// parent, before clone), in config order. Errors name the JSON path, as
+// config errors do: "config.json: .linux.namespaces[2].path: open uts
+// namespace /x: wrong namespace type: ipc".
 NamespaceFds open_config_namespaces(const spec::Linux &linux_cfg);
 
 // In the child (single-threaded): setns into each namespace. Every namespace
