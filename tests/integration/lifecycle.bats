@@ -39,6 +39,15 @@ mount_out() {
     assert_no_containers
 }
 
+@test "run: the exit status also reaches a caller that ignores SIGCHLD" {
+    make_bundle "$B" /bin/sh -c 'exit 42'
+    run python3 -c 'import os, signal, sys
+signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+os.execv(sys.argv[1], sys.argv[1:])' "$CRUNPP" --root "$STATE_ROOT" run -b "$B" c1
+    [ "$status" -eq 42 ]
+    assert_no_containers
+}
+
 @test "run: a process killed by signal N gives 128+N" {
     # Without its own pid namespace the shell is not an init: it can die of
     # its own signal.
