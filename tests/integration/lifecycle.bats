@@ -261,16 +261,6 @@ os.execv(sys.argv[1], sys.argv[1:])' "$CRUNPP" --root "$STATE_ROOT" run -b "$B" 
     [ "$(state_of_pid "$pid")" = gone ]
 }
 
-# "gone" when PID no longer runs (exited or a zombie), else its state letter.
-state_of_pid() {
-    local s
-    s="$(awk '{print $3}' /proc/"$1"/stat 2>/dev/null)" || true
-    case "$s" in
-    '' | Z) echo gone ;;
-    *) echo "$s" ;;
-    esac
-}
-
 @test "kill: signal names and numbers, default SIGTERM" {
     make_bundle "$B" /bin/sh -c 'trap "echo usr1 >>/out/log" USR1; trap "echo term >>/out/log; exit 0" TERM
         echo ready >/out/ready; while :; do sleep 0.1; done'
@@ -435,6 +425,43 @@ state_of_pid() {
     run -0 crunpp run -b "$B" c1
     [ "${lines[0]}" = joined-uts ]
     [ "${lines[1]}" = "$(readlink /proc/"$holder"/ns/uts)" ]
+
+    # create/start: the init is a fork (the pid namespace is unshared after
+    # the join); the state records that process, pid 1 of its namespace.
+    set_config "$B" '.process.args = ["/bin/sleep", "100"]'
+    crunpp create -b "$B" c2
+    local pid
+    pid="$(pid_of c2)"
+    record_pid "$pid"
+    [ "$(readlink /proc/"$pid"/ns/uts)" = "$(readlink /proc/"$holder"/ns/uts)" ]
+    [ "$(awk '/^NSpid:/ {print $NF}' /proc/"$pid"/status)" = 1 ]
+    crunpp start c2
+    [ "$(status_of c2)" = running ]
+    crunpp delete -f c2
+    [ "$(state_of_pid "$pid")" = gone ]
+
+    # A failure in that forked init is reported and leaves nothing.
+    set_config "$B" '.process.args = ["/bin/nonexistent"]'
+    run --separate-stderr crunpp run -b "$B" c3
+    [ "$status" -eq 1 ]
+    [ "$stderr" = 'crunpp: exec "/bin/nonexistent": No such file or directory' ]
+    assert_no_containers
+    kill "$holder"
+}
+
+@test "joining a user namespace by path: the other namespaces belong to it" {
+    make_bundle "$B" /bin/sh -c 'cat /proc/self/uid_map; id -u; echo pid=$$'
+    mkdir -p "$OUT"
+    unshare --user --map-root-user sh -c 'echo ready >"$1"; exec sleep 100' sh "$OUT/holder" &
+    local holder=$!
+    record_pid "$holder"
+    wait_file "$OUT/holder"
+    set_config "$B" ".linux.namespaces += [{\"type\": \"user\", \"path\": \"/proc/$holder/ns/user\"}] |
+        del(.linux.uidMappings, .linux.gidMappings)"
+    run -0 crunpp run -b "$B" c1
+    [ "$(echo "${lines[0]}" | xargs)" = "0 0 1" ]
+    [ "${lines[1]}" = 0 ]
+    [ "${lines[2]}" = pid=1 ]
     kill "$holder"
 }
 

@@ -37,6 +37,16 @@ wait_file() {
     return 1
 }
 
+# "gone" when PID no longer runs (exited or a zombie), else its state letter.
+state_of_pid() {
+    local s
+    s="$(awk '{print $3}' /proc/"$1"/stat 2>/dev/null)" || true
+    case "$s" in
+    '' | Z) echo gone ;;
+    *) echo "$s" ;;
+    esac
+}
+
 # Fails when the state root holds any container.
 assert_no_containers() {
     local root="${1:-$STATE_ROOT}" left

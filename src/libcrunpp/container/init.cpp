@@ -50,6 +50,8 @@ void fork_init_if_needed(const InitParams &p) {
         p.sync->try_send(SyncType::InitPid, pid);
         _exit(0);
     }
+    // Nothing from the real init may reach the parent before its pid does.
+    p.sync->expect(SyncType::Go, "wait for the init's pid to be recorded");
 }
 
 // Blocks until `start` opens the fifo for reading, then lets it read a byte.

@@ -189,6 +189,7 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
                     throw Error("container init exited during setup");
                 reap(middle.get());
                 middle.reset();
+                l.sync.send(SyncType::Go);
                 break;
             case SyncType::Ready: ready = true; break;
             case SyncType::Failed: throw Error(std::move(m->text), m->value);

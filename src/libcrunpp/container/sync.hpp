@@ -15,7 +15,7 @@
 namespace crunpp::container {
 
 enum class SyncType : uint32_t {
-    Go = 1,      // parent -> init: id maps written, carry on
+    Go = 1,      // parent -> init: id maps written (or init pid recorded), carry on
     Start,       // parent -> init (run): execve now
     MapsRequest, // init -> parent: user namespace unshared, write its maps
     InitPid,     // middle process -> parent: host pid of the real init (value)
