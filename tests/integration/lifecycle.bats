@@ -80,6 +80,18 @@ os.execv(sys.argv[1], sys.argv[1:])' "$CRUNPP" --root "$STATE_ROOT" run -b "$B" 
     [ "$(hostname)" != h7-host ]
 }
 
+@test "run: sysctl and a time namespace with offsets" {
+    make_bundle "$B" /bin/sh -c 'cat /proc/sys/net/ipv4/ip_forward; cat /proc/self/timens_offsets; cut -d. -f1 /proc/uptime'
+    set_config "$B" '.linux.sysctl = {"net.ipv4.ip_forward": "1"} | .linux.namespaces += [{"type": "time"}] |
+        .linux.timeOffsets = {"monotonic": {"secs": 86400, "nanosecs": 0}, "boottime": {"secs": 172800, "nanosecs": 0}}'
+    run -0 crunpp run -b "$B" c1
+    [ "${lines[0]}" = 1 ]
+    [ "$(echo "${lines[1]}" | xargs)" = "monotonic 86400 0" ]
+    [ "$(echo "${lines[2]}" | xargs)" = "boottime 172800 0" ]
+    [ "${lines[3]}" -ge 172800 ]
+    [ "$(cut -d. -f1 /proc/uptime)" -lt 172800 ]
+}
+
 @test "run: uid, gid, additional groups and the uid_map" {
     make_bundle "$B" /bin/sh -c 'cat /proc/self/status; echo "map: $(cat /proc/self/uid_map)"; id -u; id -G'
     set_config "$B" '.process.user = {"uid": 1000, "gid": 1001, "additionalGids": [5, 6]}'
