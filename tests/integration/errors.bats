@@ -165,6 +165,15 @@ expect_error() {
     [ -z "$output" ]
 }
 
+@test "create without /proc in the container fails at create, not at start" {
+    make_bundle "$B" /bin/true
+    set_config "$B" '.mounts |= map(select(.destination != "/proc")) | .linux.maskedPaths = [] | .linux.readonlyPaths = []'
+    expect_error "reach the exec fifo through /proc/self/fd (the container needs /proc mounted): No such file or directory" create -b "$B" c1
+    assert_no_containers
+    # run needs no fifo.
+    run -0 crunpp run -b "$B" c1
+}
+
 @test "a --pid-file that cannot be written fails the create and cleans up" {
     make_bundle "$B" /bin/sleep 100
     run --separate-stderr crunpp create -b "$B" --pid-file "$BATS_TEST_TMPDIR/nodir/pid" c1

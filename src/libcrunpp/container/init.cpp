@@ -26,10 +26,7 @@ void join_and_unshare(const InitParams &p) {
         p.sync->send(SyncType::MapsRequest);
 }
 
-// Waits for the parent's "go", as root in the user namespace afterwards.
 void become_root_in_userns(const InitParams &p) {
-    if (p.plan->new_user)
-        p.sync->expect(SyncType::Go, "wait for the user namespace maps");
     if (!p.plan->user)
         return;
     if (setresgid(0, 0, 0) < 0)
@@ -54,6 +51,15 @@ void fork_init_if_needed(const InitParams &p) {
     p.sync->expect(SyncType::Go, "wait for the init's pid to be recorded");
 }
 
+std::string exec_fifo_path(const InitParams &p) { return "/proc/self/fd/" + std::to_string(p.exec_fifo_fd); }
+
+// Checked before "ready", so that a container that could never be started
+// fails `create` instead: the fifo is reopened through the new root's /proc.
+void check_exec_fifo(const InitParams &p) {
+    if (p.exec_fifo_fd >= 0 && access(exec_fifo_path(p).c_str(), W_OK) < 0)
+        throw_errno("reach the exec fifo through /proc/self/fd (the container needs /proc mounted)");
+}
+
 // Blocks until `start` opens the fifo for reading, then lets it read a byte.
 void wait_for_start(const InitParams &p) {
     if (p.exec_fifo_fd < 0) {
@@ -61,7 +67,7 @@ void wait_for_start(const InitParams &p) {
         return;
     }
     p.sync->close();
-    std::string path = "/proc/self/fd/" + std::to_string(p.exec_fifo_fd);
+    std::string path = exec_fifo_path(p);
     int fd;
     do
         fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
@@ -99,10 +105,14 @@ void container_init(const InitParams &p) noexcept {
         const spec::Config &cfg = *p.config;
         if (!p.plan->joins.empty())
             join_and_unshare(p);
-        become_root_in_userns(p);
-        fork_init_if_needed(p);
+        if (p.plan->new_user)
+            p.sync->expect(SyncType::Go, "wait for the user namespace maps");
+        // Before the uid change: that makes the process non-dumpable, and
+        // its /proc/self/timens_offsets then no longer writable.
         if (p.plan->new_time && cfg.linux)
             linux::enter_time_namespace(cfg.linux->timeOffsets.value_or(spec::TimeOffsets{}));
+        become_root_in_userns(p);
+        fork_init_if_needed(p);
 
         linux::RootfsOptions ro;
         ro.rootless = p.rootless;
@@ -116,6 +126,7 @@ void container_init(const InitParams &p) noexcept {
         linux::apply_process_resources(cfg);
         const spec::Process &process = *cfg.process;
         std::string exe = linux::resolve_executable(process);
+        check_exec_fifo(p);
 
         p.sync->send(SyncType::Ready);
         wait_for_start(p);
