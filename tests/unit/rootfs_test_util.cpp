@@ -110,7 +110,19 @@ ChildResult run_isolated(const Isolation &iso, const std::function<void()> &body
     if (pid == 0) {
         close(p[0]);
         alarm(30);
-        int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
+        int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS;
+        if (iso.ipc)
+            flags |= CLONE_NEWIPC;
+        if (iso.prepare) {
+            if (unshare(CLONE_NEWNS) < 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0)
+                child_fail(p[1], "private mount namespace for prepare");
+            try {
+                iso.prepare();
+            } catch (const std::exception &e) {
+                write_all(p[1], std::string("prepare: ") + e.what());
+                _exit(2);
+            }
+        }
         if (iso.net)
             flags |= CLONE_NEWNET;
         if (iso.cgroup)

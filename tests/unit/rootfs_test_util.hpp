@@ -30,9 +30,15 @@ private:
 };
 
 struct Isolation {
-    bool rootless = false; // nobody in a new user namespace (0 -> 65534)
-    bool net = true;       // a network namespace
-    bool cgroup = false;   // a cgroup namespace
+    Isolation(bool rootless_ = false, bool net_ = true, bool cgroup_ = false)
+        : rootless(rootless_), net(net_), cgroup(cgroup_) {}
+    bool rootless;         // nobody in a new user namespace (0 -> 65534)
+    bool net;              // a network namespace
+    bool cgroup;           // a cgroup namespace
+    bool ipc = true;       // an ipc namespace
+    // Run as root in a private mount namespace before the user namespace
+    // is made (mounts made here are locked for the rootless body).
+    std::function<void()> prepare;
 };
 
 struct ChildResult {

@@ -522,3 +522,138 @@ TEST_CASE("setup_rootfs: idmapped bind mount as root", "[rootfs][root]") {
     r = run_isolated({false, true, false}, [&] { setup_rootfs(cfg, t.rootfs(), RootfsOptions{}); });
     CHECK(r.message == ".mounts[0].options: \"idmap\" without mappings needs a user namespace");
 }
+
+TEST_CASE("setup_rootfs: rootless bind keeps the source's locked flags", "[rootfs][rootless]") {
+    if (!is_root()) {
+        WARN("skipped: needs root to become nobody");
+        return;
+    }
+    TempRootfs t;
+    fs::create_directory(t.dir() + "/locked");
+    t.chown_all(65534);
+    crunpp::spec::Config cfg;
+    cfg.root = crunpp::spec::Root{"rootfs", false};
+    crunpp::spec::Mount m;
+    m.destination = "/mnt/locked";
+    m.type = "bind";
+    m.source = t.dir() + "/locked";
+    // Asks to clear what the more privileged namespace set: the kernel
+    // refuses, the locked flags are kept, the rest applies.
+    m.options = {"bind", "rw", "suid", "dev", "noexec"};
+    cfg.mounts.push_back(m);
+    Isolation iso{true, false, false};
+    iso.prepare = [&] {
+        expect(mount("tmpfs", (t.dir() + "/locked").c_str(), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "mode=755") == 0,
+               "mount the locked tmpfs");
+    };
+    auto r = run_isolated(iso, [&] {
+        setup_rootfs(cfg, t.rootfs(), rootless_options());
+        struct statvfs sv {};
+        expect(statvfs("/mnt/locked", &sv) == 0, "statvfs /mnt/locked");
+        expect((sv.f_flag & (ST_RDONLY | ST_NOSUID | ST_NODEV | ST_NOEXEC)) == (ST_RDONLY | ST_NOSUID | ST_NODEV | ST_NOEXEC),
+               "flags " + std::to_string(sv.f_flag));
+    });
+    INFO(r.message);
+    CHECK(r.exit_code == 0);
+}
+
+TEST_CASE("setup_rootfs: rootless cgroup mount in a cgroup namespace", "[rootfs][rootless]") {
+    if (!is_root()) {
+        WARN("skipped: needs root to become nobody");
+        return;
+    }
+    TempRootfs t;
+    t.chown_all(65534);
+    auto cfg = default_config(true);
+    crunpp::spec::Mount m;
+    m.destination = "/sys/fs/cgroup";
+    m.type = "cgroup";
+    m.source = "cgroup";
+    m.options = {"nosuid", "noexec", "nodev", "relatime", "ro"};
+    cfg.mounts.push_back(m);
+    auto r = run_isolated({true, false, true}, [&] {
+        auto o = rootless_options();
+        o.cgroup_namespace = true;
+        setup_rootfs(cfg, t.rootfs(), o);
+        auto ms = crunpp::linux::read_mountinfo();
+        const MountInfo *cg = find_mount(ms, "/sys/fs/cgroup");
+        expect(cg && cg->fstype == "tmpfs" && has_option(cg->options, "ro"), "no read-only tmpfs on /sys/fs/cgroup");
+        const MountInfo *cpu = find_mount(ms, "/sys/fs/cgroup/cpu");
+        expect(cpu && cpu->fstype == "cgroup" && cpu->root == "/", "no cpu hierarchy rooted at the container's cgroup");
+    });
+    INFO(r.message);
+    CHECK(r.exit_code == 0);
+}
+
+TEST_CASE("setup_rootfs: cgroup mount without a cgroup namespace binds the own cgroups", "[rootfs][root]") {
+    if (!is_root()) {
+        WARN("skipped: needs root");
+        return;
+    }
+    TempRootfs t;
+    auto cfg = default_config(false);
+    auto r = run_isolated({false, true, false}, [&] {
+        setup_rootfs(cfg, t.rootfs(), RootfsOptions{});
+        auto ms = crunpp::linux::read_mountinfo();
+        int hierarchies = 0;
+        for (const auto &m : ms)
+            if (m.fstype == "cgroup" && crunpp::linux::path_is_under(m.mountpoint, "/sys/fs/cgroup")) {
+                ++hierarchies;
+                expect(has_option(m.options, "ro"), m.mountpoint + " is writable");
+            }
+        expect(hierarchies > 0, "no cgroup hierarchy bound");
+        expect(access("/sys/fs/cgroup/memory/cgroup.procs", F_OK) == 0, "no memory hierarchy");
+    });
+    INFO(r.message);
+    CHECK(r.exit_code == 0);
+}
+
+TEST_CASE("setup_rootfs: remount and mqueue without an ipc namespace", "[rootfs][root]") {
+    if (!is_root()) {
+        WARN("skipped: needs root");
+        return;
+    }
+    TempRootfs t;
+    crunpp::spec::Config cfg;
+    cfg.root = crunpp::spec::Root{"rootfs", false};
+    crunpp::spec::Mount m;
+    m.destination = "/mnt/t";
+    m.type = "tmpfs";
+    m.source = "tmpfs";
+    cfg.mounts.push_back(m);
+    m.options = {"remount", "ro", "nosuid"};
+    cfg.mounts.push_back(m);
+    m.destination = "/proc";
+    m.type = "proc";
+    m.options = {};
+    cfg.mounts.push_back(m);
+    auto r = run_isolated({false, true, false}, [&] {
+        setup_rootfs(cfg, t.rootfs(), RootfsOptions{});
+        struct statvfs sv {};
+        expect(statvfs("/mnt/t", &sv) == 0 && (sv.f_flag & ST_RDONLY) && (sv.f_flag & ST_NOSUID), "not remounted");
+    });
+    INFO(r.message);
+    CHECK(r.exit_code == 0);
+
+    // As nobody without an ipc namespace the mqueue mount is refused; the
+    // host's /dev/mqueue is bound instead (an error naming it when the host
+    // has none).
+    TempRootfs t2;
+    t2.chown_all(65534);
+    cfg = {};
+    cfg.root = crunpp::spec::Root{"rootfs", false};
+    m.destination = "/dev/mqueue";
+    m.type = "mqueue";
+    m.source = "mqueue";
+    m.options = {"nosuid", "noexec", "nodev"};
+    cfg.mounts.push_back(m);
+    Isolation iso{true, false, false};
+    iso.ipc = false;
+    r = run_isolated(iso, [&] { setup_rootfs(cfg, t2.rootfs(), rootless_options()); });
+    if (access("/dev/mqueue", F_OK) == 0) {
+        INFO(r.message);
+        CHECK(r.exit_code == 0);
+    } else {
+        CHECK(r.message == "mount \"mqueue\" on \"/dev/mqueue\": bind \"/dev/mqueue\": No such file or directory");
+    }
+}
