@@ -135,6 +135,12 @@ ChildResult run_isolated(const Isolation &iso, const std::function<void()> &body
             prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
             flags |= CLONE_NEWUSER;
         }
+        if (iso.join_userns >= 0) {
+            if (setns(iso.join_userns, CLONE_NEWUSER) < 0)
+                child_fail(p[1], "setns user");
+            if (setgroups(0, nullptr) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+                child_fail(p[1], "become root in the user namespace");
+        }
         if (unshare(flags) < 0)
             child_fail(p[1], "unshare");
         if (iso.rootless)
@@ -176,6 +182,46 @@ ChildResult run_isolated(const Isolation &iso, const std::function<void()> &body
     }
     r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
     return r;
+}
+
+int make_userns(unsigned host, unsigned count) {
+    int ready[2], done[2];
+    if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(done, O_CLOEXEC) < 0)
+        throw std::runtime_error("pipe");
+    pid_t pid = fork();
+    if (pid < 0)
+        throw std::runtime_error("fork");
+    if (pid == 0) {
+        close(ready[0]);
+        close(done[1]);
+        alarm(30);
+        if (unshare(CLONE_NEWUSER) < 0)
+            _exit(1);
+        close(ready[1]);
+        char c;
+        (void)!read(done[0], &c, 1);
+        _exit(0);
+    }
+    close(ready[1]);
+    close(done[0]);
+    char c;
+    (void)!read(ready[0], &c, 1);
+    close(ready[0]);
+    std::string dir = "/proc/" + std::to_string(pid);
+    std::string map = "0 " + std::to_string(host) + " " + std::to_string(count) + "\n";
+    int ns = -1;
+    try {
+        write_file(dir + "/uid_map", map);
+        write_file(dir + "/gid_map", map);
+        ns = open((dir + "/ns/user").c_str(), O_RDONLY | O_CLOEXEC);
+    } catch (...) {
+    }
+    close(done[1]);
+    int st;
+    waitpid(pid, &st, 0);
+    if (ns < 0)
+        throw std::runtime_error("make_userns failed");
+    return ns;
 }
 
 crunpp::spec::Config default_config(bool rootless) {

@@ -6,6 +6,7 @@
 #include "crunpp/error.hpp"
 #include "rootfs_test_util.hpp"
 #include "src/libcrunpp/linux/mountinfo.hpp"
+#include "crunpp/unique_fd.hpp"
 #include "src/libcrunpp/linux/rootfs.hpp"
 
 #include <fcntl.h>
@@ -656,4 +657,65 @@ TEST_CASE("setup_rootfs: remount and mqueue without an ipc namespace", "[rootfs]
     } else {
         CHECK(r.message == "mount \"mqueue\" on \"/dev/mqueue\": bind \"/dev/mqueue\": No such file or directory");
     }
+}
+
+TEST_CASE("setup_rootfs: idmapped mounts prepared by the host for a user namespace", "[rootfs][root]") {
+    if (!is_root()) {
+        WARN("skipped: needs root");
+        return;
+    }
+    TempRootfs t;
+    fs::create_directory(t.dir() + "/owned");
+    write_file(t.dir() + "/owned/f", "x");
+    REQUIRE(chown((t.dir() + "/owned/f").c_str(), 5, 6) == 0);
+    t.chown_all(100000);
+    REQUIRE(chown((t.dir() + "/owned/f").c_str(), 5, 6) == 0);
+    crunpp::UniqueFd userns(make_userns(100000, 65536));
+    crunpp::spec::Config cfg;
+    cfg.root = crunpp::spec::Root{"rootfs", false};
+    cfg.linux = crunpp::spec::Linux{};
+    cfg.linux->uidMappings = {{0, 100000, 65536}};
+    cfg.linux->gidMappings = {{0, 100000, 65536}};
+    crunpp::spec::Mount m;
+    m.destination = "/mnt/idmapped";
+    m.type = "bind";
+    m.source = "owned";
+    m.options = {"bind", "idmap", "ro"};
+    cfg.mounts.push_back(m);
+    m.destination = "/mnt/plain";
+    m.options = {"bind"};
+    cfg.mounts.push_back(m);
+
+    auto trees = crunpp::linux::prepare_idmapped_mounts(cfg, t.dir(), userns.get());
+    REQUIRE(trees.size() == 2);
+    CHECK(trees[0]);
+    CHECK_FALSE(trees[1]);
+    Isolation iso(false, true, false);
+    iso.join_userns = userns.get();
+    auto r = run_isolated(iso, [&] {
+        RootfsOptions o;
+        o.user_namespace = true;
+        o.bundle = t.dir();
+        o.prepared_mounts = {trees[0].get(), -1};
+        setup_rootfs(cfg, t.rootfs(), o);
+        struct stat st {};
+        // Host 5:6 shows as 5:6 in the container through the idmapping,
+        // as the overflow id without it.
+        expect(stat("/mnt/idmapped/f", &st) == 0 && st.st_uid == 5 && st.st_gid == 6,
+               "idmapped owner " + std::to_string(st.st_uid) + ":" + std::to_string(st.st_gid));
+        expect(stat("/mnt/plain/f", &st) == 0 && st.st_uid == 65534, "plain owner " + std::to_string(st.st_uid));
+        struct statvfs sv {};
+        expect(statvfs("/mnt/idmapped", &sv) == 0 && (sv.f_flag & ST_RDONLY), "idmapped mount is not read-only");
+    });
+    INFO(r.message);
+    CHECK(r.exit_code == 0);
+
+    // Without the host's preparation the kernel refuses, and says so.
+    r = run_isolated(iso, [&] {
+        RootfsOptions o;
+        o.user_namespace = true;
+        o.bundle = t.dir();
+        setup_rootfs(cfg, t.rootfs(), o);
+    });
+    CHECK(r.message == "mount \"owned\" on \"/mnt/idmapped\": idmapped mount: Operation not permitted");
 }

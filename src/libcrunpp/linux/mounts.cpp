@@ -130,32 +130,39 @@ std::string mount_context(const spec::Mount &m) {
     return "mount \"" + src + "\" on \"" + m.destination + "\"";
 }
 
-void attach_bind(MountContext &c, const spec::Mount &m, const MountFlags &f, UniqueFd tree, int dest_fd,
-                 int userns_fd) {
+void configure_bind_tree(const spec::Mount &m, const MountFlags &f, int tree, int userns_fd) {
     int err;
     if (userns_fd >= 0) {
-        err = set_mount_attr(tree.get(), f.idmap_recursive || (f.recursive && !f.idmap), MOUNT_ATTR_IDMAP, 0, 0,
-                             userns_fd);
+        err = set_mount_attr(tree, f.idmap_recursive || (f.recursive && !f.idmap), MOUNT_ATTR_IDMAP, 0, 0, userns_fd);
         if (err != 0)
             fail(m, err, "idmapped mount");
     }
     uint64_t attr_set = 0, attr_clr = 0;
     ms_flags_to_attr(f.set, f.clear, f.explicit_atime, attr_set, attr_clr);
-    if ((err = set_mount_attr_keep_locked(tree.get(), false, attr_set, attr_clr)) != 0)
+    if ((err = set_mount_attr_keep_locked(tree, false, attr_set, attr_clr)) != 0)
         fail(m, err, "mount attributes");
-    if ((err = set_mount_attr_keep_locked(tree.get(), true, f.attr_set, f.attr_clr)) != 0)
+    if ((err = set_mount_attr_keep_locked(tree, true, f.attr_set, f.attr_clr)) != 0)
         fail(m, err, "recursive attributes");
-    if ((err = attach_tree(tree.get(), dest_fd)) != 0)
+}
+
+void attach_configured_tree(MountContext &c, const spec::Mount &m, const MountFlags &f, int tree, int dest_fd) {
+    int err = attach_tree(tree, dest_fd);
+    if (err != 0)
         fail(m, err);
     if (f.propagation != 0) {
         // The destination fd still names the covered directory: reopen it.
-        int rerr = 0;
-        UniqueFd top = open_in_root(c.root_fd, clean_relative_path(m.destination), O_PATH, rerr);
+        UniqueFd top = open_in_root(c.root_fd, clean_relative_path(m.destination), O_PATH, err);
         if (!top)
-            fail(m, rerr, "reopen");
+            fail(m, err, "reopen");
         if ((err = set_mount_attr(top.get(), (f.propagation & MS_REC) != 0, 0, 0, f.propagation & ~MS_REC)) != 0)
             fail(m, err, "propagation");
     }
+}
+
+void attach_bind(MountContext &c, const spec::Mount &m, const MountFlags &f, UniqueFd tree, int dest_fd,
+                 int userns_fd) {
+    configure_bind_tree(m, f, tree.get(), userns_fd);
+    attach_configured_tree(c, m, f, tree.get(), dest_fd);
 }
 
 void mount_filesystem(MountContext &c, const spec::Mount &m, const MountFlags &f, int dest_fd, const std::string &type,
@@ -181,7 +188,7 @@ void mount_config_entry(MountContext &c, const spec::Mount &m, size_t index) {
         throw ConfigError(mount_path(index, "destination"), "cannot mount over the container's root \"/\"");
     if (f.tmpcopyup)
         throw ConfigError(mount_path(index, "options"), "\"tmpcopyup\" is not supported");
-    bool idmapped = f.idmap || !m.uidMappings.empty() || !m.gidMappings.empty();
+    bool idmapped = wants_idmap(m, f);
     if (idmapped && !bind)
         throw ConfigError(mount_path(index, "options"), "idmapped mounts need a bind mount");
 
@@ -204,15 +211,23 @@ void mount_config_entry(MountContext &c, const spec::Mount &m, size_t index) {
     if (bind) {
         if (!m.source || m.source->empty())
             throw ConfigError(mount_path(index, "source"), "a bind mount needs a source");
-        UniqueFd tree = open_bind_source(c, m, f.recursive);
+        // A tree the host side prepared (idmapped, flags set): attach it.
+        int prepared = index < c.opts.prepared_mounts.size() ? c.opts.prepared_mounts[index] : -1;
+        UniqueFd tree;
+        if (prepared < 0)
+            tree = open_bind_source(c, m, f.recursive);
         struct stat st {};
-        if (fstat(tree.get(), &st) < 0)
+        if (fstat(prepared >= 0 ? prepared : tree.get(), &st) < 0)
             fail(m, errno, "stat source");
         UniqueFd dest;
         try {
             dest = ensure_in_root(c.root_fd, rel, S_ISDIR(st.st_mode));
         } catch (Error &e) {
             throw e.wrap(mount_context(m));
+        }
+        if (prepared >= 0) {
+            attach_configured_tree(c, m, f, prepared, dest.get());
+            return;
         }
         UniqueFd userns;
         if (idmapped)
