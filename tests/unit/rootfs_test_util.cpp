@@ -239,10 +239,8 @@ crunpp::spec::Config default_config(bool rootless) {
     };
     add("/proc", "proc", "proc", {});
     add("/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"});
-    std::vector<std::string> pts{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"};
-    if (!rootless)
-        pts.push_back("gid=5");
-    add("/dev/pts", "devpts", "devpts", pts);
+    // gid=5 also for rootless, where it is unmapped: crunpp drops it.
+    add("/dev/pts", "devpts", "devpts", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"});
     add("/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"});
     add("/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"});
     if (rootless) {

@@ -57,7 +57,7 @@ ChildResult run_isolated(const Isolation &iso, const std::function<void()> &body
 void expect(bool cond, const std::string &msg);
 
 // runc's default mounts / masked / read-only paths (rootless: sysfs as an
-// rbind of /sys, devpts without gid=5, no cgroup mount).
+// rbind of /sys, no cgroup mount).
 crunpp::spec::Config default_config(bool rootless);
 
 // A user namespace with "0 <host> <count>" uid and gid maps (written by

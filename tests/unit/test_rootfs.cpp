@@ -371,11 +371,11 @@ TEST_CASE("setup_rootfs: errors name the mount that failed", "[rootfs][root]") {
     r = run_with(m);
     CHECK(r.message == "mount \"/nonexistent-crunpp-source\" on \"/mnt\": No such file or directory");
 
-    m.type = "tmpfs";
-    m.source = "tmpfs";
+    m.type = "proc";
+    m.source = "proc";
     m.options = {"tmpcopyup"};
     r = run_with(m);
-    CHECK(r.message == ".mounts[0].options: \"tmpcopyup\" is not supported");
+    CHECK(r.message == ".mounts[0].options: \"tmpcopyup\" needs a tmpfs mount");
 
     m.options = {};
     m.destination = "/..";
@@ -718,4 +718,59 @@ TEST_CASE("setup_rootfs: idmapped mounts prepared by the host for a user namespa
         setup_rootfs(cfg, t.rootfs(), o);
     });
     CHECK(r.message == "mount \"owned\" on \"/mnt/idmapped\": idmapped mount: Operation not permitted");
+}
+
+TEST_CASE("setup_rootfs: tmpcopyup copies the destination's content into the tmpfs", "[rootfs][root]") {
+    if (!is_root()) {
+        WARN("skipped: needs root");
+        return;
+    }
+    TempRootfs t;
+    std::string r_ = t.rootfs();
+    fs::create_directories(r_ + "/etc/sub/deep");
+    write_file(r_ + "/etc/sub/deep/file", "deep\n");
+    REQUIRE(chown((r_ + "/etc/sub/deep/file").c_str(), 7, 8) == 0);
+    REQUIRE(chmod((r_ + "/etc/sub/deep/file").c_str(), 0640) == 0);
+    fs::create_symlink(t.dir() + "/outside", r_ + "/etc/link");
+    write_file(t.dir() + "/outside", "outside\n");
+    REQUIRE(mkfifo((r_ + "/etc/fifo").c_str(), 0600) == 0);
+    fs::create_directories(r_ + "/srv/data");
+    write_file(r_ + "/srv/data/x", "x\n");
+    crunpp::spec::Config cfg;
+    cfg.root = crunpp::spec::Root{"rootfs", false};
+    crunpp::spec::Mount m;
+    m.destination = "/etc";
+    m.type = "tmpfs";
+    m.source = "tmpfs";
+    m.options = {"tmpcopyup", "mode=755", "nosuid"};
+    cfg.mounts.push_back(m);
+    m.destination = "/srv/data";
+    m.options = {"tmpcopyup", "ro"};
+    cfg.mounts.push_back(m);
+    m.destination = "/proc";
+    m.type = "proc";
+    m.source = "proc";
+    m.options = {};
+    cfg.mounts.push_back(m);
+    auto r = run_isolated({false, true, false}, [&] {
+        setup_rootfs(cfg, t.rootfs(), RootfsOptions{});
+        auto ms = crunpp::linux::read_mountinfo();
+        const MountInfo *etc = find_mount(ms, "/etc");
+        expect(etc && etc->fstype == "tmpfs", "/etc is not a tmpfs");
+        expect(read_file("/etc/hostname") == "test\n", "/etc/hostname not copied");
+        expect(read_file("/etc/sub/deep/file") == "deep\n", "/etc/sub/deep/file not copied");
+        struct stat st {};
+        expect(lstat("/etc/sub/deep/file", &st) == 0 && st.st_uid == 7 && st.st_gid == 8 && (st.st_mode & 07777) == 0640,
+               "owner/mode not copied");
+        expect(link_of("/etc/link") == t.dir() + "/outside", "symlink not copied as a symlink");
+        expect(lstat("/etc/fifo", &st) == 0 && S_ISFIFO(st.st_mode), "fifo not copied");
+        write_file("/etc/new", "new");
+        expect(read_file("/srv/data/x") == "x\n", "/srv/data/x not copied");
+        expect_errno(open("/srv/data/y", O_WRONLY | O_CREAT, 0644), EROFS, "create /srv/data/y");
+    });
+    INFO(r.message);
+    CHECK(r.exit_code == 0);
+    // The rootfs itself is unchanged.
+    CHECK_FALSE(fs::exists(r_ + "/etc/new"));
+    CHECK(read_file(t.dir() + "/outside") == "outside\n");
 }

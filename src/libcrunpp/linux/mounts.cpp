@@ -186,8 +186,8 @@ void mount_config_entry(MountContext &c, const spec::Mount &m, size_t index) {
     std::string rel = clean_relative_path(m.destination);
     if (rel.empty())
         throw ConfigError(mount_path(index, "destination"), "cannot mount over the container's root \"/\"");
-    if (f.tmpcopyup)
-        throw ConfigError(mount_path(index, "options"), "\"tmpcopyup\" is not supported");
+    if (f.tmpcopyup && type != "tmpfs")
+        throw ConfigError(mount_path(index, "options"), "\"tmpcopyup\" needs a tmpfs mount");
     bool idmapped = wants_idmap(m, f);
     if (idmapped && !bind)
         throw ConfigError(mount_path(index, "options"), "idmapped mounts need a bind mount");
@@ -280,6 +280,30 @@ void mount_config_entry(MountContext &c, const spec::Mount &m, size_t index) {
         }
         if (err != 0)
             fail(m, err);
+        apply_after_attach(c, m, f, rel);
+        return;
+    }
+    if (f.tmpcopyup) {
+        // The directory under the tmpfs stays reachable through this fd.
+        int err = 0;
+        UniqueFd below = open_in_root(c.root_fd, rel, O_PATH | O_DIRECTORY, err);
+        if (!below)
+            fail(m, err);
+        MountFlags writable = f;
+        writable.set &= ~MS_RDONLY;
+        writable.attr_set = writable.attr_clr = 0;
+        writable.propagation = 0;
+        mount_filesystem(c, m, writable, dest.get(), type, source, flags & ~MS_RDONLY, f.data);
+        UniqueFd tmpfs = open_in_root(c.root_fd, rel, O_PATH | O_DIRECTORY, err);
+        if (!tmpfs)
+            fail(m, err, "reopen");
+        try {
+            copy_up(below.get(), tmpfs.get(), m.destination);
+        } catch (Error &e) {
+            throw e.wrap(mount_context(m));
+        }
+        if ((flags & MS_RDONLY) && (err = set_mount_attr(tmpfs.get(), false, MOUNT_ATTR_RDONLY, 0)) != 0)
+            fail(m, err, "read-only");
         apply_after_attach(c, m, f, rel);
         return;
     }

@@ -43,8 +43,7 @@ bool selinux_enabled() {
 }
 
 // pivot_root and MS_MOVE refuse a shared parent mount: make the mount that
-// holds the rootfs private when it is shared (it is only with a "shared"
-// rootfsPropagation, as "/" is otherwise rslave by now).
+// holds the rootfs private when it is shared.
 void make_parent_private(const std::string &rootfs) {
     const MountInfo *best = nullptr;
     auto mounts = read_mountinfo();
@@ -85,7 +84,9 @@ void setup_rootfs(const spec::Config &cfg, const std::string &rootfs_abs_path, c
         propagation = parse_propagation(*lx.rootfsPropagation);
     if (mount(nullptr, "/", nullptr, propagation, nullptr) < 0)
         throw_errno("make \"/\" " + lx.rootfsPropagation.value_or("rslave"));
-    make_parent_private(rootfs);
+    // Only a shared "/" can leave the parent shared (rslave/private is not).
+    if (propagation & MS_SHARED)
+        make_parent_private(rootfs);
     if (mount(rootfs.c_str(), rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
         throw_errno("bind the rootfs \"" + rootfs + "\" onto itself");
 

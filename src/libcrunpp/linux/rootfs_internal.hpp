@@ -58,6 +58,10 @@ UniqueFd idmap_userns(const MountContext &c, const spec::Mount &m, size_t index)
 // Whether a config mount asks for an idmapping ("idmap", "ridmap" or mappings).
 bool wants_idmap(const spec::Mount &m, const MountFlags &f);
 
+// "tmpcopyup": copies the content of src_dir into dst_dir (display: the
+// destination's path, for errors). Never follows a symlink.
+void copy_up(int src_dir, int dst_dir, const std::string &display);
+
 // /dev: default devices, linux.devices, the standard symlinks.
 void setup_dev(MountContext &c);
 
