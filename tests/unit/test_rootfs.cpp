@@ -377,6 +377,28 @@ TEST_CASE("setup_rootfs: errors name the mount that failed", "[rootfs][root]") {
     r = run_with(m);
     CHECK(r.message == ".mounts[0].options: \"tmpcopyup\" needs a tmpfs mount");
 
+    // A rootfs symlink leading a bind onto the container's procfs.
+    fs::create_symlink("/proc/self", t.rootfs() + "/data");
+    crunpp::spec::Config pc;
+    pc.root = crunpp::spec::Root{"rootfs", false};
+    crunpp::spec::Mount p;
+    p.destination = "/proc";
+    p.type = "proc";
+    p.source = "proc";
+    pc.mounts.push_back(p);
+    p.destination = "/data/attr";
+    p.type = "bind";
+    p.source = "/tmp";
+    p.options = {"bind"};
+    pc.mounts.push_back(p);
+    r = run_isolated({false, true, false}, [&] { setup_rootfs(pc, t.rootfs(), RootfsOptions{}); });
+    CHECK(r.message == "mount \"/tmp\" on \"/data/attr\": the destination is inside procfs");
+    pc.mounts[1].destination = "/proc/uptime"; // lxcfs' files are allowed
+    pc.mounts[1].source = "/proc/uptime";
+    r = run_isolated({false, true, false}, [&] { setup_rootfs(pc, t.rootfs(), RootfsOptions{}); });
+    INFO(r.message);
+    CHECK(r.exit_code == 0);
+
     m.options = {};
     m.destination = "/..";
     r = run_with(m);

@@ -9,11 +9,14 @@
 #include "safe_path.hpp"
 
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <charconv>
+#include <cstdio>
 
 namespace crunpp::linux {
 namespace {
@@ -123,6 +126,29 @@ void bind_host_path(MountContext &c, const spec::Mount &m, const MountFlags &f, 
     attach_bind(c, m, bf, std::move(tree), dest_fd);
 }
 
+// A destination that resolved onto procfs (a rootfs symlink such as
+// "/data -> /proc", or a path under the container's /proc) could hide the
+// kernel's files (/proc/self/attr...) behind the mount: refused but for the
+// files lxcfs provides and a proc mount on a proc (CVE-2019-19921, runc's
+// rule).
+void check_procfs_destination(const spec::Mount &m, const std::string &rel, int dest_fd, const std::string &type) {
+    struct statfs sf {};
+    if (fstatfs(dest_fd, &sf) < 0)
+        fail(m, errno, "statfs the destination");
+    if (sf.f_type != PROC_SUPER_MAGIC)
+        return;
+    static const char *const kAllowed[] = {
+        "proc/cpuinfo", "proc/diskstats", "proc/meminfo", "proc/stat",    "proc/swaps",
+        "proc/uptime",  "proc/loadavg",   "proc/slabinfo", "proc/net/dev", "proc/sys/kernel/ns_last_pid",
+    };
+    if (rel == "proc" && type == "proc")
+        return;
+    for (const char *a : kAllowed)
+        if (rel == a)
+            return;
+    throw Error(mount_context(m) + ": the destination is inside procfs");
+}
+
 } // namespace
 
 std::string mount_context(const spec::Mount &m) {
@@ -225,6 +251,7 @@ void mount_config_entry(MountContext &c, const spec::Mount &m, size_t index) {
         } catch (Error &e) {
             throw e.wrap(mount_context(m));
         }
+        check_procfs_destination(m, rel, dest.get(), type);
         if (prepared >= 0) {
             attach_configured_tree(c, m, f, prepared, dest.get());
             return;
@@ -244,6 +271,7 @@ void mount_config_entry(MountContext &c, const spec::Mount &m, size_t index) {
     } catch (Error &e) {
         throw e.wrap(mount_context(m));
     }
+    check_procfs_destination(m, rel, dest.get(), type);
     std::string source = m.source.value_or(type);
     unsigned long flags = f.set;
 

@@ -59,7 +59,7 @@ struct MountFlags {
     bool recursive = false;         // rbind
     bool idmap = false;             // "idmap" / "ridmap" (ridmap: recursive = true too)
     bool idmap_recursive = false;   // "ridmap"
-    bool tmpcopyup = false;         // "tmpcopyup" (rejected by setup_rootfs with a clear error)
+    bool tmpcopyup = false;         // "tmpcopyup": a tmpfs gets a copy of what it covers
     bool explicit_atime = false;    // an atime option was given (relatime, noatime, strictatime...)
     std::string data;               // options unknown as flags, comma-joined: "size=65536k,mode=755"
 };
