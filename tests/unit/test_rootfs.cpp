@@ -15,9 +15,11 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <sched.h>
 #include <cstring>
 #include <climits>
 #include <filesystem>
@@ -497,6 +499,37 @@ TEST_CASE("setup_rootfs: rootfsPropagation", "[rootfs][root]") {
         auto ms = crunpp::linux::read_mountinfo();
         const MountInfo *root = find_mount(ms, "/");
         expect(root && root->optional.find("shared:") != std::string::npos, "/ is not shared");
+    });
+    INFO(r.message);
+    CHECK(r.exit_code == 0);
+
+    // Non-recursive "private" with a shared host mount holding the rootfs:
+    // nothing the container mounts may reach that shared mount's peers.
+    fs::create_directory(t.dir() + "/peer");
+    cfg.linux->rootfsPropagation = "private";
+    cfg.mounts.push_back(crunpp::spec::Mount{"/mnt/x", "tmpfs", "tmpfs", {}, {}, {}});
+    r = run_isolated({false, true, false}, [&] {
+        // In the test's namespace: the rootfs' dir made a shared mount with
+        // a peer at <dir>/peer, standing for the host.
+        expect(mount(t.dir().c_str(), t.dir().c_str(), nullptr, MS_BIND, nullptr) == 0, "bind dir");
+        expect(mount(nullptr, t.dir().c_str(), nullptr, MS_SHARED, nullptr) == 0, "make dir shared");
+        expect(mount(t.dir().c_str(), (t.dir() + "/peer").c_str(), nullptr, MS_BIND, nullptr) == 0, "peer");
+        pid_t pid = fork();
+        if (pid == 0) {
+            // A child in its own mount namespace runs the setup; the peer
+            // stays in this one.
+            try {
+                expect(unshare(CLONE_NEWNS) == 0, "unshare");
+                setup_rootfs(cfg, t.rootfs(), RootfsOptions{});
+            } catch (...) {
+                _exit(1);
+            }
+            _exit(0);
+        }
+        int st = 0;
+        expect(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0, "setup in the child failed");
+        for (const auto &m : crunpp::linux::read_mountinfo())
+            expect(m.mountpoint.find("/rootfs/") == std::string::npos, "propagated to the peer: " + m.mountpoint);
     });
     INFO(r.message);
     CHECK(r.exit_code == 0);

@@ -84,8 +84,10 @@ void setup_rootfs(const spec::Config &cfg, const std::string &rootfs_abs_path, c
         propagation = parse_propagation(*lx.rootfsPropagation);
     if (mount(nullptr, "/", nullptr, propagation, nullptr) < 0)
         throw_errno("make \"/\" " + lx.rootfsPropagation.value_or("rslave"));
-    // Only a shared "/" can leave the parent shared (rslave/private is not).
-    if (propagation & MS_SHARED)
+    // A recursive slave/private "/" leaves no shared mount; otherwise the
+    // rootfs' parent may be shared and the rootfs bind (and every mount
+    // under it) would propagate to the host.
+    if ((propagation & MS_SHARED) || !(propagation & MS_REC))
         make_parent_private(rootfs);
     if (mount(rootfs.c_str(), rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
         throw_errno("bind the rootfs \"" + rootfs + "\" onto itself");
