@@ -449,6 +449,9 @@ TEST_CASE("setup_rootfs: linux.devices and the console", "[rootfs][root]") {
     d.path = "/dev/net/tun";
     d.major = 10;
     d.minor = 200;
+    d.fileMode = 0600;
+    cfg.linux->devices.push_back(d);
+    // Listed again: the later entry replaces the node.
     d.fileMode = 0620;
     d.uid = 7;
     d.gid = 8;
