@@ -401,6 +401,14 @@ TEST_CASE("setup_rootfs: errors name the mount that failed", "[rootfs][root]") {
     INFO(r.message);
     CHECK(r.exit_code == 0);
 
+    // In the mount namespace of pid 1 (here: this test's own pid namespace
+    // and private mount namespace, with a proc of that pid namespace).
+    r = run_isolated({false, true, false}, [&] {
+        expect(mount("proc", "/proc", "proc", 0, nullptr) == 0, "mount proc");
+        setup_rootfs(pc, t.rootfs(), RootfsOptions{});
+    });
+    CHECK(r.message == "setup_rootfs: the process is in the mount namespace of pid 1, not in one of its own");
+
     m.options = {};
     m.destination = "/..";
     r = run_with(m);

@@ -56,6 +56,16 @@ void make_parent_private(const std::string &rootfs) {
         throw_errno("make \"" + best->mountpoint + "\" private");
 }
 
+// Everything below changes mounts: in the mount namespace of the host's
+// init it would change the host's. The caller must have unshared one.
+void require_own_mount_namespace() {
+    struct stat self {}, init {};
+    if (stat("/proc/self/ns/mnt", &self) < 0)
+        throw_errno("stat \"/proc/self/ns/mnt\"");
+    if (stat("/proc/1/ns/mnt", &init) == 0 && self.st_ino == init.st_ino && self.st_dev == init.st_dev)
+        throw Error("setup_rootfs: the process is in the mount namespace of pid 1, not in one of its own");
+}
+
 bool needs_dev_setup(const spec::Config &cfg) {
     for (const auto &m : cfg.mounts) {
         if (clean_relative_path(m.destination) != "dev")
@@ -75,6 +85,7 @@ void setup_rootfs(const spec::Config &cfg, const std::string &rootfs_abs_path, c
     if (!realpath(rootfs_abs_path.c_str(), real))
         throw_errno("rootfs \"" + rootfs_abs_path + "\"");
     const std::string rootfs = real;
+    require_own_mount_namespace();
     UmaskGuard umask_guard(022);
     const spec::Linux empty_linux;
     const spec::Linux &lx = cfg.linux ? *cfg.linux : empty_linux;
