@@ -37,6 +37,13 @@ void mount_cgroup(MountContext &c, const spec::Mount &m, const MountFlags &f, in
 void mount_filesystem(MountContext &c, const spec::Mount &m, const MountFlags &f, int dest_fd, const std::string &type,
                       const std::string &source, unsigned long flags, const std::string &data);
 
+// Gives a detached bind tree its idmapping (userns_fd >= 0) and the flags
+// of `f`; errors name `m`.
+void configure_bind_tree(const spec::Mount &m, const MountFlags &f, int tree, int userns_fd);
+
+// Attaches a configured tree onto dest_fd, then sets the propagation of `f`.
+void attach_configured_tree(MountContext &c, const spec::Mount &m, const MountFlags &f, int tree, int dest_fd);
+
 // A bind of the detached `tree` onto dest_fd with the flags of `f`
 // (non-recursive ones on the top mount, r* ones on all); `userns_fd` >= 0
 // makes it an idmapped mount.
@@ -47,6 +54,13 @@ void attach_bind(MountContext &c, const spec::Mount &m, const MountFlags &f, Uni
 // mount has no mappings of its own or the same as the container's, else a
 // new one with the mount's mappings (only possible outside a user namespace).
 UniqueFd idmap_userns(const MountContext &c, const spec::Mount &m, size_t index);
+
+// Whether a config mount asks for an idmapping ("idmap", "ridmap" or mappings).
+bool wants_idmap(const spec::Mount &m, const MountFlags &f);
+
+// "tmpcopyup": copies the content of src_dir into dst_dir (display: the
+// destination's path, for errors). Never follows a symlink.
+void copy_up(int src_dir, int dst_dir, const std::string &display);
 
 // /dev: default devices, linux.devices, the standard symlinks.
 void setup_dev(MountContext &c);
