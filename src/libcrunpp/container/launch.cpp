@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "../linux/rootfs.hpp"
 #include "../linux/userns.hpp"
 #include "clone3.hpp"
 #include "crunpp/error.hpp"
@@ -118,6 +119,53 @@ UniqueFd make_exec_fifo(int dir_fd, const NamespacePlan &plan) {
     return UniqueFd(fd);
 }
 
+// The kernel lets only a process of the initial user namespace idmap a
+// host filesystem: for a container with a user namespace, crunpp (real
+// root) makes those mounts as detached trees for the init to attach.
+bool prepares_idmapped_mounts(const Context &ctx, const NamespacePlan &plan, const spec::Config &cfg) {
+    if (!plan.user || ctx.rootless || geteuid() != 0)
+        return false;
+    for (const spec::Mount &m : cfg.mounts)
+        if (!m.uidMappings.empty() || !m.gidMappings.empty() || linux::parse_mount_options(m.options).idmap)
+            return true;
+    return false;
+}
+
+// Sends the trees made for the init's new user namespace (its maps are
+// written), index by index, before its "go".
+void send_idmapped_mounts(SyncSocket &sync, const Loaded &l, pid_t pid) {
+    std::string path = "/proc/" + std::to_string(pid) + "/ns/user";
+    UniqueFd userns(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!userns)
+        throw_errno("open " + path);
+    std::vector<UniqueFd> trees = linux::prepare_idmapped_mounts(l.config, l.bundle, userns.get());
+    std::vector<int> fds;
+    std::string indices;
+    for (size_t i = 0; i < trees.size(); i++) {
+        if (!trees[i])
+            continue;
+        fds.push_back(trees[i].get());
+        uint32_t index = static_cast<uint32_t>(i);
+        indices.append(reinterpret_cast<const char *>(&index), sizeof index);
+        if (fds.size() == kMaxSyncFds) {
+            sync.send_fds(SyncType::Mounts, fds, indices);
+            fds.clear();
+            indices.clear();
+        }
+    }
+    if (!fds.empty())
+        sync.send_fds(SyncType::Mounts, fds, indices);
+}
+
+// The init's user namespace has its maps: idmapped mounts, then "go".
+void user_namespace_ready(SyncSocket &sync, const Loaded &l, const NamespacePlan &plan, pid_t pid,
+                          bool idmapped_mounts) {
+    linux::write_id_mappings(pid, plan.uid_mappings, plan.gid_mappings);
+    if (idmapped_mounts)
+        send_idmapped_mounts(sync, l, pid);
+    sync.send(SyncType::Go);
+}
+
 } // namespace
 
 Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mode) {
@@ -141,16 +189,31 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
         if (plan.fork_in_child && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
             throw_errno("become a child subreaper");
 
+        const bool idmapped_mounts = prepares_idmapped_mounts(ctx, plan, loaded.config);
+        // A joined user namespace has its maps already: its idmapped mounts
+        // are made now and inherited.
+        std::vector<UniqueFd> inherited_trees;
+        if (idmapped_mounts && !plan.new_user) {
+            for (const auto &[type, fd] : plan.joins)
+                if (type == spec::NamespaceType::User)
+                    inherited_trees = linux::prepare_idmapped_mounts(loaded.config, loaded.bundle, fd.get());
+        }
+
         int pidfd = -1;
         pid_t pid = clone3_fork(plan.clone_flags, &pidfd);
         if (pid == 0) {
             std::vector<int> keep = {child_sync.fd(), fifo.get()};
             for (const auto &[type, fd] : plan.joins)
                 keep.push_back(fd.get());
-            close_other_fds(std::move(keep));
             InitParams ip;
+            for (const UniqueFd &tree : inherited_trees) {
+                ip.inherited_mounts.push_back(tree.get());
+                keep.push_back(tree.get());
+            }
+            close_other_fds(std::move(keep));
             ip.config = &loaded.config;
             ip.rootfs = &loaded.rootfs;
+            ip.bundle = &loaded.bundle;
             ip.plan = &plan;
             ip.sync = &child_sync;
             ip.exec_fifo_fd = fifo.get();
@@ -168,20 +231,16 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
         child_sync.close();
         fifo.reset();
         plan.joins.clear();
+        inherited_trees.clear();
 
-        if (plan.new_user && plan.unshare_flags == 0) {
-            linux::write_id_mappings(pid, plan.uid_mappings, plan.gid_mappings);
-            l.sync.send(SyncType::Go);
-        }
+        if (plan.new_user && plan.unshare_flags == 0)
+            user_namespace_ready(l.sync, loaded, plan, pid, idmapped_mounts);
         for (bool ready = false; !ready;) {
             std::optional<SyncMessage> m = l.sync.receive();
             if (!m)
                 throw Error("container init exited during setup");
             switch (m->type) {
-            case SyncType::MapsRequest:
-                linux::write_id_mappings(pid, plan.uid_mappings, plan.gid_mappings);
-                l.sync.send(SyncType::Go);
-                break;
+            case SyncType::MapsRequest: user_namespace_ready(l.sync, loaded, plan, pid, idmapped_mounts); break;
             case SyncType::InitPid:
                 l.pid = m->value;
                 l.pidfd = pidfd_open(l.pid);
