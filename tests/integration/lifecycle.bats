@@ -130,6 +130,17 @@ os.execv(sys.argv[1], sys.argv[1:])' "$CRUNPP" --root "$STATE_ROOT" run -b "$B" 
     [ "$(status_field NoNewPrivs "$output")" = 0 ]
 }
 
+@test "run: the process runs on execCPUAffinity.final" {
+    [ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs"
+    make_bundle "$B" /bin/sh -c 'grep Cpus_allowed_list /proc/self/status'
+    set_config "$B" '.process.execCPUAffinity = {"initial": "0", "final": "1"}'
+    run -0 crunpp run -b "$B" c1
+    [ "$(echo "$output" | awk '{print $2}')" = 1 ]
+    set_config "$B" '.process.execCPUAffinity = {"initial": "1"}'
+    run -0 crunpp run -b "$B" c1
+    [ "$(echo "$output" | awk '{print $2}')" = 1 ]
+}
+
 @test "run: rlimits" {
     make_bundle "$B" /bin/sh -c 'ulimit -n; ulimit -Hn; ulimit -a'
     set_config "$B" '.process.rlimits = [{"type": "RLIMIT_NOFILE", "soft": 777, "hard": 888},

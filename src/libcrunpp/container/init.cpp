@@ -160,6 +160,10 @@ void container_init(const InitParams &p) noexcept {
 
         p.sync->send(SyncType::Ready);
         wait_for_start(p);
+        // The container process runs on the final CPUs; the setup above ran
+        // on the initial ones (apply_process_resources).
+        if (process.execCPUAffinity && process.execCPUAffinity->final)
+            linux::apply_final_cpu_affinity(0, *process.execCPUAffinity->final);
         failure_status = 127;
         linux::exec_process(process, exe, linux::ExecOptions{});
     } catch (const Error &e) {
