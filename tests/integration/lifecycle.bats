@@ -530,6 +530,31 @@ os.execv(sys.argv[1], sys.argv[1:])' "$CRUNPP" --root "$STATE_ROOT" run -b "$B" 
     kill "$holder"
 }
 
+@test "joining a user namespace mapped to other ids: idmapped mounts made before the clone" {
+    mkdir -p "$OUT" "$BATS_TEST_TMPDIR/data"
+    echo x >"$BATS_TEST_TMPDIR/data/file"
+    make_bundle "$B" /bin/sh -c 'cat /proc/self/uid_map; stat -c "%u" /idmapped/file /plain/file'
+    mkdir "$B/rootfs/idmapped" "$B/rootfs/plain"
+    _open_path "$B/rootfs"
+    _open_path "$BATS_TEST_TMPDIR/data"
+    unshare --user sh -c 'echo ready >"$1"; exec sleep 100' sh "$OUT/holder" &
+    local holder=$!
+    record_pid "$holder"
+    wait_file "$OUT/holder"
+    echo "0 100000 65536" >/proc/"$holder"/uid_map
+    echo "0 100000 65536" >/proc/"$holder"/gid_map
+    set_config "$B" ".linux.namespaces += [{\"type\": \"user\", \"path\": \"/proc/$holder/ns/user\"}] |
+        del(.linux.uidMappings, .linux.gidMappings) |
+        .mounts += [
+          {\"destination\": \"/idmapped\", \"type\": \"bind\", \"source\": \"$BATS_TEST_TMPDIR/data\", \"options\": [\"rbind\", \"idmap\"]},
+          {\"destination\": \"/plain\", \"type\": \"bind\", \"source\": \"$BATS_TEST_TMPDIR/data\", \"options\": [\"rbind\"]}]"
+    run -0 crunpp run -b "$B" c1
+    [ "$(echo "${lines[0]}" | xargs)" = "0 100000 65536" ]
+    [ "${lines[1]}" = 0 ]
+    [ "${lines[2]}" = 65534 ]
+    kill "$holder"
+}
+
 @test "the host is left clean: no container process or mount of this run" {
     run leftovers_under "$BATS_RUN_TMPDIR"
     [ -z "$output" ] || { echo "$output"; false; }

@@ -14,11 +14,11 @@
 #include <cstdlib>
 #include <vector>
 
-#include "../linux/rootfs.hpp"
 #include "../linux/userns.hpp"
 #include "clone3.hpp"
 #include "crunpp/error.hpp"
 #include "crunpp/spec.hpp"
+#include "idmapped_mounts.hpp"
 #include "init.hpp"
 #include "pid_file.hpp"
 #include "pidfd.hpp"
@@ -119,50 +119,12 @@ UniqueFd make_exec_fifo(int dir_fd, const NamespacePlan &plan) {
     return UniqueFd(fd);
 }
 
-// The kernel lets only a process of the initial user namespace idmap a
-// host filesystem: for a container with a user namespace, crunpp (real
-// root) makes those mounts as detached trees for the init to attach.
-bool prepares_idmapped_mounts(const Context &ctx, const NamespacePlan &plan, const spec::Config &cfg) {
-    if (!plan.user || ctx.rootless || geteuid() != 0)
-        return false;
-    for (const spec::Mount &m : cfg.mounts)
-        if (!m.uidMappings.empty() || !m.gidMappings.empty() || linux::parse_mount_options(m.options).idmap)
-            return true;
-    return false;
-}
-
-// Sends the trees made for the init's new user namespace (its maps are
-// written), index by index, before its "go".
-void send_idmapped_mounts(SyncSocket &sync, const Loaded &l, pid_t pid) {
-    std::string path = "/proc/" + std::to_string(pid) + "/ns/user";
-    UniqueFd userns(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!userns)
-        throw_errno("open " + path);
-    std::vector<UniqueFd> trees = linux::prepare_idmapped_mounts(l.config, l.bundle, userns.get());
-    std::vector<int> fds;
-    std::string indices;
-    for (size_t i = 0; i < trees.size(); i++) {
-        if (!trees[i])
-            continue;
-        fds.push_back(trees[i].get());
-        uint32_t index = static_cast<uint32_t>(i);
-        indices.append(reinterpret_cast<const char *>(&index), sizeof index);
-        if (fds.size() == kMaxSyncFds) {
-            sync.send_fds(SyncType::Mounts, fds, indices);
-            fds.clear();
-            indices.clear();
-        }
-    }
-    if (!fds.empty())
-        sync.send_fds(SyncType::Mounts, fds, indices);
-}
-
 // The init's user namespace has its maps: idmapped mounts, then "go".
 void user_namespace_ready(SyncSocket &sync, const Loaded &l, const NamespacePlan &plan, pid_t pid,
                           bool idmapped_mounts) {
     linux::write_id_mappings(pid, plan.uid_mappings, plan.gid_mappings);
     if (idmapped_mounts)
-        send_idmapped_mounts(sync, l, pid);
+        send_idmapped_mounts(sync, l.config, l.bundle, pid);
     sync.send(SyncType::Go);
 }
 
@@ -193,11 +155,8 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
         // A joined user namespace has its maps already: its idmapped mounts
         // are made now and inherited.
         std::vector<UniqueFd> inherited_trees;
-        if (idmapped_mounts && !plan.new_user) {
-            for (const auto &[type, fd] : plan.joins)
-                if (type == spec::NamespaceType::User)
-                    inherited_trees = linux::prepare_idmapped_mounts(loaded.config, loaded.bundle, fd.get());
-        }
+        if (idmapped_mounts && !plan.new_user)
+            inherited_trees = prepare_for_joined_userns(loaded.config, loaded.bundle, plan);
 
         int pidfd = -1;
         pid_t pid = clone3_fork(plan.clone_flags, &pidfd);
