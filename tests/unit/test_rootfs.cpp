@@ -9,6 +9,7 @@
 #include "crunpp/unique_fd.hpp"
 #include "src/libcrunpp/linux/rootfs.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -18,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <sched.h>
 #include <cstring>
@@ -51,6 +53,21 @@ std::string link_of(const std::string &p) {
     char buf[PATH_MAX] = {};
     ssize_t n = readlink(p.c_str(), buf, sizeof buf - 1);
     return n < 0 ? std::string() : std::string(buf, size_t(n));
+}
+
+std::vector<std::string> open_fds() {
+    std::vector<std::string> out;
+    DIR *d = opendir("/proc/self/fd");
+    expect(d != nullptr, "opendir /proc/self/fd");
+    const std::string own = std::to_string(dirfd(d));
+    while (dirent *e = readdir(d)) {
+        std::string name = e->d_name;
+        if (name != "." && name != ".." && name != own)
+            out.push_back(name);
+    }
+    closedir(d);
+    std::sort(out.begin(), out.end());
+    return out;
 }
 
 void expect_errno(int rc, int err, const std::string &what) {
@@ -140,7 +157,10 @@ TEST_CASE("setup_rootfs: default config as root", "[rootfs][root]") {
     auto r = run_isolated({false, true, true}, [&] {
         RootfsOptions o;
         o.cgroup_namespace = true;
+        auto fds_before = open_fds();
         setup_rootfs(cfg, t.rootfs(), o);
+        // No fd of the setup is left open (not even CLOEXEC ones).
+        expect(open_fds() == fds_before, "fds leaked by setup_rootfs");
         check_default_container(false, kcore);
         // The cgroup mount on this v1/hybrid host: a read-only tmpfs with
         // the container's own hierarchies.
