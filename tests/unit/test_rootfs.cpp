@@ -9,6 +9,7 @@
 #include "crunpp/unique_fd.hpp"
 #include "src/libcrunpp/linux/rootfs.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -18,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <sched.h>
 #include <cstring>
@@ -43,6 +45,9 @@ const MountInfo *find_mount(const std::vector<MountInfo> &ms, const std::string 
     return found;
 }
 
+// A pointer into a temporary would dangle.
+const MountInfo *find_mount(std::vector<MountInfo> &&, const std::string &) = delete;
+
 bool has_option(const std::string &opts, const std::string &o) {
     return ("," + opts + ",").find("," + o + ",") != std::string::npos;
 }
@@ -51,6 +56,21 @@ std::string link_of(const std::string &p) {
     char buf[PATH_MAX] = {};
     ssize_t n = readlink(p.c_str(), buf, sizeof buf - 1);
     return n < 0 ? std::string() : std::string(buf, size_t(n));
+}
+
+std::vector<std::string> open_fds() {
+    std::vector<std::string> out;
+    DIR *d = opendir("/proc/self/fd");
+    expect(d != nullptr, "opendir /proc/self/fd");
+    const std::string own = std::to_string(dirfd(d));
+    while (dirent *e = readdir(d)) {
+        std::string name = e->d_name;
+        if (name != "." && name != ".." && name != own)
+            out.push_back(name);
+    }
+    closedir(d);
+    std::sort(out.begin(), out.end());
+    return out;
 }
 
 void expect_errno(int rc, int err, const std::string &what) {
@@ -140,7 +160,10 @@ TEST_CASE("setup_rootfs: default config as root", "[rootfs][root]") {
     auto r = run_isolated({false, true, true}, [&] {
         RootfsOptions o;
         o.cgroup_namespace = true;
+        auto fds_before = open_fds();
         setup_rootfs(cfg, t.rootfs(), o);
+        // No fd of the setup is left open (not even CLOEXEC ones).
+        expect(open_fds() == fds_before, "fds leaked by setup_rootfs");
         check_default_container(false, kcore);
         // The cgroup mount on this v1/hybrid host: a read-only tmpfs with
         // the container's own hierarchies.
@@ -839,4 +862,58 @@ TEST_CASE("setup_rootfs: tmpcopyup copies the destination's content into the tmp
     // The rootfs itself is unchanged.
     CHECK_FALSE(fs::exists(r_ + "/etc/new"));
     CHECK(read_file(t.dir() + "/outside") == "outside\n");
+}
+
+TEST_CASE("setup_rootfs: cgroup mount on a cgroup v2 host", "[rootfs][root][rootless]") {
+    if (!is_root()) {
+        WARN("skipped: needs root");
+        return;
+    }
+    // This host is hybrid: a private mount namespace where /sys/fs/cgroup
+    // is the cgroup2 hierarchy stands for a v2 host.
+    auto as_v2_host = [] {
+        expect(mount("cgroup2", "/sys/fs/cgroup", "cgroup2", 0, nullptr) == 0, "mount cgroup2 on /sys/fs/cgroup");
+    };
+    crunpp::spec::Mount m;
+    m.destination = "/sys/fs/cgroup";
+    m.type = "cgroup";
+    m.source = "cgroup";
+    m.options = {"nosuid", "noexec", "nodev", "relatime", "ro"};
+
+    TempRootfs t;
+    auto cfg = default_config(false);
+    cfg.mounts.pop_back();
+    cfg.mounts.push_back(m);
+    Isolation iso(false, true, true);
+    iso.prepare = as_v2_host;
+    auto r = run_isolated(iso, [&] {
+        RootfsOptions o;
+        o.cgroup_namespace = true;
+        setup_rootfs(cfg, t.rootfs(), o);
+        auto ms = crunpp::linux::read_mountinfo();
+        const MountInfo *cg = find_mount(ms, "/sys/fs/cgroup");
+        expect(cg && cg->fstype == "cgroup2" && has_option(cg->options, "ro") && cg->root == "/",
+               "no read-only cgroup2 rooted at the container's cgroup: " + (cg ? cg->fstype + " " + cg->options + " " + cg->root : std::string("none")));
+        expect(access("/sys/fs/cgroup/cgroup.procs", F_OK) == 0, "no cgroup.procs");
+    });
+    INFO(r.message);
+    CHECK(r.exit_code == 0);
+
+    // Rootless without a cgroup namespace: the kernel refuses cgroup2, the
+    // container's own cgroup is bound instead.
+    TempRootfs t2;
+    t2.chown_all(65534);
+    auto rcfg = default_config(true);
+    rcfg.mounts.push_back(m);
+    Isolation riso(true, false, false);
+    riso.prepare = as_v2_host;
+    r = run_isolated(riso, [&] {
+        setup_rootfs(rcfg, t2.rootfs(), rootless_options());
+        auto ms = crunpp::linux::read_mountinfo();
+        const MountInfo *cg = find_mount(ms, "/sys/fs/cgroup");
+        expect(cg && cg->fstype == "cgroup2" && has_option(cg->options, "ro"), "no read-only cgroup2 bind");
+        expect(access("/sys/fs/cgroup/cgroup.procs", F_OK) == 0, "no cgroup.procs");
+    });
+    INFO(r.message);
+    CHECK(r.exit_code == 0);
 }

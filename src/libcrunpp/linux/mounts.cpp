@@ -312,11 +312,8 @@ void mount_config_entry(MountContext &c, const spec::Mount &m, size_t index) {
         return;
     }
     if (f.tmpcopyup) {
-        // The directory under the tmpfs stays reachable through this fd.
+        // The directory under the tmpfs stays reachable through `dest`.
         int err = 0;
-        UniqueFd below = open_in_root(c.root_fd, rel, O_PATH | O_DIRECTORY, err);
-        if (!below)
-            fail(m, err);
         MountFlags writable = f;
         writable.set &= ~MS_RDONLY;
         writable.attr_set = writable.attr_clr = 0;
@@ -326,7 +323,7 @@ void mount_config_entry(MountContext &c, const spec::Mount &m, size_t index) {
         if (!tmpfs)
             fail(m, err, "reopen");
         try {
-            copy_up(below.get(), tmpfs.get(), m.destination);
+            copy_up(dest.get(), tmpfs.get(), m.destination);
         } catch (Error &e) {
             throw e.wrap(mount_context(m));
         }

@@ -57,7 +57,7 @@ struct MountFlags {
     uint64_t attr_clr = 0;          //   applied with mount_setattr(AT_RECURSIVE)
     bool bind = false;              // bind or rbind
     bool recursive = false;         // rbind
-    bool idmap = false;             // "idmap" / "ridmap" (ridmap: recursive = true too)
+    bool idmap = false;             // "idmap" or "ridmap"
     bool idmap_recursive = false;   // "ridmap"
     bool tmpcopyup = false;         // "tmpcopyup": a tmpfs gets a copy of what it covers
     bool explicit_atime = false;    // an atime option was given (relatime, noatime, strictatime...)

@@ -5,6 +5,7 @@
 #include "crunpp/spec.hpp"
 #include "crunpp/unique_fd.hpp"
 #include "mount_api.hpp"
+#include "mountinfo.hpp"
 #include "rootfs.hpp"
 
 #include <string>
@@ -68,6 +69,10 @@ void setup_dev(MountContext &c);
 // Enters the new root: pivot_root (old root detached) or, for --no-pivot and
 // a ramfs host root, MS_MOVE + chroot. Cwd is "/" afterwards.
 void enter_root(int root_fd, const std::string &rootfs, bool no_pivot);
+
+// Whether a host root of this filesystem type (statfs magic) cannot be
+// pivoted away from: a ramfs, or the initial rootfs on tmpfs (per mountinfo).
+bool root_cannot_pivot(unsigned long fs_magic, const std::vector<MountInfo> &mounts);
 
 // After the root change: readonlyPaths then maskedPaths.
 void apply_readonly_paths(const std::vector<std::string> &paths);
