@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <climits>
 #include <cstdlib>
 #include <vector>
@@ -132,6 +133,9 @@ void user_namespace_ready(SyncSocket &sync, const Loaded &l, const NamespacePlan
 
 Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mode) {
     state::check_id(o.id);
+    // A SIGCHLD ignored by our caller (inherited through execve) would have
+    // the kernel reap our children before we could wait for them.
+    signal(SIGCHLD, SIG_DFL);
     Loaded loaded = load(o);
     NamespacePlan plan = plan_namespaces(loaded.config, ctx.rootless);
 
