@@ -6,6 +6,7 @@
 #include <csignal>
 #include <string>
 
+#include "../linux/seccomp.hpp"
 #include "crunpp/spec.hpp"
 #include "plan.hpp"
 #include "sync.hpp"
@@ -21,6 +22,7 @@ struct InitParams {
     bool rootless = false;
     bool no_pivot = false;
     const sigset_t *signal_mask = nullptr; // restored first (run blocks signals before the clone)
+    const linux::SeccompFilter *seccomp = nullptr; // linux.seccomp, compiled by the parent
 };
 
 // Never returns: execve's the container process or _exit()s (1 before

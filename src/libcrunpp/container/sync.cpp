@@ -48,12 +48,49 @@ void SyncSocket::send(SyncType type, int32_t value, std::string_view text) {
         throw_errno("sync with the container init");
 }
 
+void SyncSocket::send_fd(SyncType type, int fd) {
+    Header h{static_cast<uint32_t>(type), 0};
+    iovec iov{&h, sizeof h};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    ssize_t w;
+    do
+        w = ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL);
+    while (w < 0 && errno == EINTR);
+    if (w != static_cast<ssize_t>(sizeof h))
+        throw_errno("sync with the container init");
+}
+
 std::optional<SyncMessage> SyncSocket::receive() {
     char buf[sizeof(Header) + kMaxText];
+    iovec iov{buf, sizeof buf};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
     ssize_t r;
     do
-        r = ::recv(fd_.get(), buf, sizeof buf, 0);
+        r = ::recvmsg(fd_.get(), &msg, MSG_CMSG_CLOEXEC);
     while (r < 0 && errno == EINTR);
+    UniqueFd passed;
+    if (r >= 0)
+        for (cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int))) {
+                int fd;
+                memcpy(&fd, CMSG_DATA(c), sizeof fd);
+                passed.reset(fd);
+            }
     if (r == 0 || (r < 0 && errno == ECONNRESET))
         return std::nullopt;
     if (r < 0)
@@ -66,6 +103,7 @@ std::optional<SyncMessage> SyncSocket::receive() {
     m.type = static_cast<SyncType>(h.type);
     m.value = h.value;
     m.text.assign(buf + sizeof h, static_cast<size_t>(r) - sizeof h);
+    m.fd = std::move(passed);
     return m;
 }
 

@@ -21,12 +21,14 @@ enum class SyncType : uint32_t {
     InitPid,     // middle process -> parent: host pid of the real init (value)
     Ready,       // init -> parent: set up, about to wait for start
     Failed,      // init -> parent: value = errno, text = Error context
+    SeccompListener, // init -> parent: the seccomp notify listener fd (SCM_RIGHTS)
 };
 
 struct SyncMessage {
     SyncType type = SyncType::Go;
     int32_t value = 0;
     std::string text;
+    UniqueFd fd; // SeccompListener: the fd that came with the message
 };
 
 class SyncSocket {
@@ -40,6 +42,8 @@ public:
     void send(SyncType type, int32_t value = 0, std::string_view text = {});
     // Best effort: false when the peer is gone (never throws).
     bool try_send(SyncType type, int32_t value = 0, std::string_view text = {}) noexcept;
+    // A message carrying a copy of `fd` (SCM_RIGHTS).
+    void send_fd(SyncType type, int fd);
     // nullopt when the peer closed its end (exited or execve'd).
     std::optional<SyncMessage> receive();
     // Waits for one message of `type`; anything else (or EOF) is an Error
