@@ -31,6 +31,7 @@ constexpr Name kNames[] = {
     {"setns", SYS_setns},         {"chroot", SYS_chroot},       {"mount", SYS_mount},
     {"umask", SYS_umask},         {"getuid", SYS_getuid},       {"sync", SYS_sync},
     {"kcmp", SYS_kcmp},           {"getpriority", SYS_getpriority}, {"dup", SYS_dup},
+    {"request_key", SYS_request_key},
 };
 
 volatile sig_atomic_t g_sigsys_nr = -1;
