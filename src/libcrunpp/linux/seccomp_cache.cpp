@@ -24,7 +24,7 @@
 namespace crunpp::linux {
 namespace {
 
-constexpr char kMagic[8] = {'C', 'R', 'N', 'P', 'S', 'C', 'C', '1'};
+constexpr char kMagic[8] = {'C', 'R', 'N', 'P', 'S', 'C', 'C', '2'};
 constexpr size_t kMaxInstructions = 4096;
 // A key is a few bytes per syscall name; anything bigger is not ours.
 constexpr size_t kMaxKey = 1 << 20;
@@ -37,12 +37,21 @@ struct Header {
 };
 static_assert(sizeof(Header) == 24);
 
+// FNV-1a over 64-bit words (bytes for the tail): on the start path, so
+// eight times fewer rounds than the byte-wise hash for the ~20 KB of a
+// 400-rule entry. Detects damage; the key comparison handles collisions.
 uint64_t fnv1a(uint64_t h, const void *data, size_t n) {
+    constexpr uint64_t kPrime = 0x100000001b3ULL;
     const auto *p = static_cast<const unsigned char *>(data);
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ULL;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, sizeof w);
+        h = (h ^ w) * kPrime;
+        h ^= h >> 29;
     }
+    for (; i < n; i++)
+        h = (h ^ p[i]) * kPrime;
     return h;
 }
 constexpr uint64_t kFnvBasis = 0xcbf29ce484222325ULL;
