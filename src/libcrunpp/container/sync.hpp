@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "crunpp/unique_fd.hpp"
 
@@ -21,15 +22,20 @@ enum class SyncType : uint32_t {
     InitPid,     // middle process -> parent: host pid of the real init (value)
     Ready,       // init -> parent: set up, about to wait for start
     Failed,      // init -> parent: value = errno, text = Error context
-    SeccompListener, // init -> parent: the seccomp notify listener fd (SCM_RIGHTS)
+    Mounts,      // parent -> init: idmapped mount trees (fds), text = their
+                 // config mount indices as uint32_t
+    SeccompListener, // init -> parent: the seccomp notify listener (one fd)
 };
 
 struct SyncMessage {
     SyncType type = SyncType::Go;
     int32_t value = 0;
     std::string text;
-    UniqueFd fd; // SeccompListener: the fd that came with the message
+    std::vector<UniqueFd> fds; // passed with SCM_RIGHTS, close-on-exec
 };
+
+// At most this many fds travel in one message.
+inline constexpr size_t kMaxSyncFds = 64;
 
 class SyncSocket {
 public:
@@ -40,10 +46,10 @@ public:
     static void make_pair(SyncSocket &parent, SyncSocket &child);
 
     void send(SyncType type, int32_t value = 0, std::string_view text = {});
+    // The same with up to kMaxSyncFds file descriptors attached.
+    void send_fds(SyncType type, const std::vector<int> &fds, std::string_view text);
     // Best effort: false when the peer is gone (never throws).
     bool try_send(SyncType type, int32_t value = 0, std::string_view text = {}) noexcept;
-    // A message carrying a copy of `fd` (SCM_RIGHTS).
-    void send_fd(SyncType type, int fd);
     // nullopt when the peer closed its end (exited or execve'd).
     std::optional<SyncMessage> receive();
     // Waits for one message of `type`; anything else (or EOF) is an Error
