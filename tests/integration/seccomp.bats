@@ -386,6 +386,31 @@ open(sys.argv[1], "wb").write(d)' "$entry"
     grep -qx 'getppid ret:4242' "$AGENT_OUT.log"
 }
 
+@test "seccomp notify: the runtime's own last syscalls may be notified too" {
+    require_root
+    start_agent root mkdir=errno:42
+    seccomp_bundle "$B" /bin/sh -c "$(probe_script mkdir str:/tmp/d 0755)"
+    # openat/write/close: the exec fifo (create), then execve.
+    set_seccomp "$B" "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"listenerPath\": \"$SOCK\",
+        \"syscalls\": [{\"names\": [\"mkdir\", \"openat\", \"write\", \"close\", \"execve\"], \"action\": \"SCMP_ACT_NOTIFY\"}]}"
+    crunpp create -b "$B" c1
+    crunpp start c1
+    wait_status c1 stopped
+    crunpp delete c1
+    wait_agent
+    cat "$AGENT_OUT.log"
+    grep -qx 'mkdir errno:42' "$AGENT_OUT.log"
+    grep -qx '257 continue' "$AGENT_OUT.log"         # openat
+    grep -qx '1 continue' "$AGENT_OUT.log"           # write
+    grep -qx '59 continue' "$AGENT_OUT.log"          # execve
+    # NOTIFY on sendmsg cannot work: the listener travels with it.
+    set_seccomp "$B" '{"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/nowhere", "syscalls": [{"names": ["sendmsg"], "action": "SCMP_ACT_NOTIFY"}]}'
+    run crunpp run -b "$B" c1
+    [ "$status" -eq 1 ]
+    [ "$output" = 'crunpp: config.json: .linux.seccomp.syscalls[0]: SCMP_ACT_NOTIFY on "sendmsg" would block the hand-over of the listener to the agent' ]
+    assert_no_containers
+}
+
 @test "seccomp notify: with create/start and without noNewPrivileges" {
     require_root
     start_agent root mkdir=ret:0
@@ -423,6 +448,12 @@ open(sys.argv[1], "wb").write(d)' "$entry"
     [ "$(stat -c %U "$entry")" = "$ROOTLESS_USER" ]
     run --separate-stderr crunpp_rootless run -b "$B" r1
     [ "${lines[0]}" = errno=1 ]
+    # Without noNewPrivileges: loaded with CAP_SYS_ADMIN of the user namespace.
+    set_config "$B" '.process.noNewPrivileges = false'
+    run --separate-stderr crunpp_rootless run -b "$B" r1
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = errno=1 ]
+    [ "${lines[2]}" = errno=13 ]
 
     [ -f "$PODMAN_PROFILE" ] || skip "no $PODMAN_PROFILE (package golang-github-containers-common)"
     set_config "$B" '.process.args = ["/bin/sh", "-c", "ls / >/dev/null && id -u && /bin/seccomp-probe add_key str:user str:k str:v 1 0xfffffffd"]'

@@ -239,6 +239,12 @@ TEST_CASE("seccomp: configuration errors name their JSON path", "[seccomp]") {
                   "flags":["SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"]})"),
                                      "");
           }) == "config.json: .linux.seccomp.flags[0]: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV needs SCMP_ACT_NOTIFY rules");
+    CHECK(error_of([] {
+              linux::prepare_seccomp(seccomp_of(R"({"defaultAction":"SCMP_ACT_ALLOW","listenerPath":"/x","syscalls":[
+                  {"names":["mkdir"],"action":"SCMP_ACT_NOTIFY"},{"names":["read","sendmsg"],"action":"SCMP_ACT_NOTIFY"}]})"),
+                                     "");
+          }) == "config.json: .linux.seccomp.syscalls[1]: SCMP_ACT_NOTIFY on \"sendmsg\" would block the hand-over of "
+                "the listener to the agent");
     // An architecture of the spec that this libseccomp may not know.
     spec::Seccomp loong = seccomp_of(R"({"defaultAction":"SCMP_ACT_ALLOW",
         "architectures":["SCMP_ARCH_X86","SCMP_ARCH_LOONGARCH64"]})");

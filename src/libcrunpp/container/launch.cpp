@@ -151,7 +151,7 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
         std::optional<linux::SeccompFilter> seccomp;
         if (loaded.config.linux && loaded.config.linux->seccomp)
             seccomp = linux::prepare_seccomp(*loaded.config.linux->seccomp, ctx.state_root);
-        UniqueFd seccomp_listener;
+        bool seccomp_listener_sent = false;
         UniqueFd fifo;
         if (!mode.run)
             fifo = make_exec_fifo(l.container.dir_fd(), plan);
@@ -221,11 +221,17 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
                 middle.reset();
                 l.sync.send(SyncType::Go);
                 break;
-            case SyncType::SeccompListener:
-                if (m->fds.size() != 1)
-                    throw Error("sync with the container init: no seccomp listener fd");
-                seccomp_listener = std::move(m->fds[0]);
+            case SyncType::SeccompListener: {
+                // To the agent at once: the init's next syscalls may already
+                // wait for its answers.
+                if (m->fds.size() != 1 || !seccomp)
+                    throw Error("sync with the container init: unexpected seccomp listener");
+                state::ContainerState st = l.container.state();
+                st.pid = l.pid;
+                linux::send_seccomp_listener(*loaded.config.linux->seccomp, m->fds[0].get(), st);
+                seccomp_listener_sent = true;
                 break;
+            }
             case SyncType::Ready: ready = true; break;
             case SyncType::Failed: throw Error(std::move(m->text), m->value);
             default: throw Error("sync with the container init: unexpected message");
@@ -237,12 +243,8 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
         state::ContainerState &st = l.container.state();
         st.pid = l.pid;
         st.pid_start_time = state::process_start_time(l.pid);
-        if (seccomp && seccomp->notify) {
-            if (!seccomp_listener)
-                throw Error("container init: no seccomp listener received");
-            linux::send_seccomp_listener(*loaded.config.linux->seccomp, seccomp_listener.get(), st);
-            seccomp_listener.reset();
-        }
+        if (seccomp && seccomp->notify && !seccomp_listener_sent)
+            throw Error("container init: no seccomp listener received");
         st.status = state::Status::Created;
         if (mode.save_created)
             l.container.save();

@@ -6,7 +6,10 @@
 // Where the init loads it (see container/init.cpp and linux/exec.cpp):
 // - with SCMP_ACT_NOTIFY rules: before the init reports "ready", because
 //   the listener fd must reach the agent during `create` (a failed send is
-//   a create error); noNewPrivileges is set first when asked for;
+//   a create error); noNewPrivileges is set first when asked for. The init
+//   passes the listener to the runtime (sendmsg on the sync socket: a
+//   NOTIFY rule on sendmsg is refused), which forwards it to the agent at
+//   once, so the init's later syscalls may be notified too;
 // - otherwise with noNewPrivileges: in finish_exec, after the no_new_privs
 //   bit and after every fd is marked CLOEXEC, just before execve;
 // - otherwise (needs CAP_SYS_ADMIN): in prepare_exec after the bounding set

@@ -57,11 +57,22 @@ unsigned int flag_bits(const spec::Seccomp &s, bool notify) {
     return bits;
 }
 
+// The init hands the listener over with sendmsg right after the load: a
+// NOTIFY rule on sendmsg would make it wait for an agent that cannot have
+// the listener yet.
 bool has_notify(const spec::Seccomp &s) {
-    for (const auto &sc : s.syscalls)
-        if (sc.action == spec::SeccompAction::Notify)
-            return true;
-    return false;
+    bool notify = false;
+    for (size_t i = 0; i < s.syscalls.size(); i++) {
+        const spec::Syscall &sc = s.syscalls[i];
+        if (sc.action != spec::SeccompAction::Notify)
+            continue;
+        notify = true;
+        for (const std::string &name : sc.names)
+            if (name == "sendmsg")
+                throw Error("config.json: .linux.seccomp.syscalls[" + std::to_string(i) +
+                            "]: SCMP_ACT_NOTIFY on \"sendmsg\" would block the hand-over of the listener to the agent");
+    }
+    return notify;
 }
 
 } // namespace
