@@ -53,6 +53,9 @@ struct Capabilities {
     std::optional<std::vector<std::string>> bounding, effective, inheritable, permitted, ambient;
 };
 
+// "RLIMIT_NOFILE" -> RLIMIT_NOFILE; nullopt for a name the spec does not know.
+std::optional<int> rlimit_resource_from_name(std::string_view name);
+
 struct Rlimit {
     std::string type; // "RLIMIT_NOFILE"
     int resource = -1; // the RLIMIT_* number, resolved at parse time

@@ -90,18 +90,18 @@ TEST_CASE("last_capability agrees with /proc/sys/kernel/cap_last_cap", "[process
 }
 
 TEST_CASE("rlimit names map to RLIMIT_* numbers", "[process]") {
-    CHECK(rlimit_from_name("RLIMIT_NOFILE") == RLIMIT_NOFILE);
-    CHECK(rlimit_from_name("RLIMIT_CORE") == RLIMIT_CORE);
-    CHECK(rlimit_from_name("RLIMIT_RTTIME") == RLIMIT_RTTIME);
-    CHECK(rlimit_from_name("RLIMIT_AS") == RLIMIT_AS);
+    CHECK(crunpp::spec::rlimit_resource_from_name("RLIMIT_NOFILE") == RLIMIT_NOFILE);
+    CHECK(crunpp::spec::rlimit_resource_from_name("RLIMIT_CORE") == RLIMIT_CORE);
+    CHECK(crunpp::spec::rlimit_resource_from_name("RLIMIT_RTTIME") == RLIMIT_RTTIME);
+    CHECK(crunpp::spec::rlimit_resource_from_name("RLIMIT_AS") == RLIMIT_AS);
     int known = 0;
     for (const char *n : {"RLIMIT_AS", "RLIMIT_CORE", "RLIMIT_CPU", "RLIMIT_DATA", "RLIMIT_FSIZE", "RLIMIT_LOCKS",
                           "RLIMIT_MEMLOCK", "RLIMIT_MSGQUEUE", "RLIMIT_NICE", "RLIMIT_NOFILE", "RLIMIT_NPROC",
                           "RLIMIT_RSS", "RLIMIT_RTPRIO", "RLIMIT_RTTIME", "RLIMIT_SIGPENDING", "RLIMIT_STACK"})
-        known += rlimit_from_name(n) ? 1 : 0;
+        known += crunpp::spec::rlimit_resource_from_name(n) ? 1 : 0;
     CHECK(known == 16);
-    CHECK_FALSE(rlimit_from_name("RLIMIT_FOO"));
-    CHECK_FALSE(rlimit_from_name("NOFILE"));
+    CHECK_FALSE(crunpp::spec::rlimit_resource_from_name("RLIMIT_FOO"));
+    CHECK_FALSE(crunpp::spec::rlimit_resource_from_name("NOFILE"));
 }
 
 TEST_CASE("sysctl keys are classified by namespace", "[process]") {

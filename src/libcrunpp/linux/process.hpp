@@ -72,9 +72,6 @@ std::optional<int> capability_from_name(std::string_view name);
 // The highest capability the running kernel knows (/proc/sys/kernel/cap_last_cap).
 int last_capability();
 
-// RLIMIT_* number of "RLIMIT_NOFILE"; nullopt when unknown.
-std::optional<int> rlimit_from_name(std::string_view name);
-
 // The namespace a sysctl key belongs to; nullopt: the key is not namespaced
 // (setting it from a container is refused).
 enum class SysctlNamespace { Ipc, Net, Uts };

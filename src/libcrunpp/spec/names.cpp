@@ -2,6 +2,7 @@
 // The spec's enum names and their kernel/libseccomp meaning. One table per
 // enum, indexed by the C++ enum value, so that name and value cannot drift.
 #include <sched.h>
+#include <sys/resource.h>
 
 #include "crunpp/spec.hpp"
 
@@ -106,6 +107,40 @@ const Namespace *Linux::find_namespace(NamespaceType t) const {
         if (ns.type == t)
             return &ns;
     return nullptr;
+}
+
+namespace {
+struct RlimitName {
+    const char *name;
+    int resource;
+};
+
+constexpr RlimitName kRlimits[] = {
+    {"RLIMIT_AS", RLIMIT_AS},
+    {"RLIMIT_CORE", RLIMIT_CORE},
+    {"RLIMIT_CPU", RLIMIT_CPU},
+    {"RLIMIT_DATA", RLIMIT_DATA},
+    {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+    {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+    {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+    {"RLIMIT_NICE", RLIMIT_NICE},
+    {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+    {"RLIMIT_NPROC", RLIMIT_NPROC},
+    {"RLIMIT_RSS", RLIMIT_RSS},
+    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+    {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+    {"RLIMIT_STACK", RLIMIT_STACK},
+};
+
+} // namespace
+
+std::optional<int> rlimit_resource_from_name(std::string_view name) {
+    for (const auto &known : kRlimits)
+        if (name == known.name)
+            return known.resource;
+    return std::nullopt;
 }
 
 } // namespace crunpp::spec

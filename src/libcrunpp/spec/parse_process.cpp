@@ -8,30 +8,6 @@
 namespace crunpp::spec::detail {
 namespace {
 
-struct RlimitName {
-    const char *name;
-    int resource;
-};
-
-constexpr RlimitName kRlimits[] = {
-    {"RLIMIT_AS", RLIMIT_AS},
-    {"RLIMIT_CORE", RLIMIT_CORE},
-    {"RLIMIT_CPU", RLIMIT_CPU},
-    {"RLIMIT_DATA", RLIMIT_DATA},
-    {"RLIMIT_FSIZE", RLIMIT_FSIZE},
-    {"RLIMIT_LOCKS", RLIMIT_LOCKS},
-    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
-    {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
-    {"RLIMIT_NICE", RLIMIT_NICE},
-    {"RLIMIT_NOFILE", RLIMIT_NOFILE},
-    {"RLIMIT_NPROC", RLIMIT_NPROC},
-    {"RLIMIT_RSS", RLIMIT_RSS},
-    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
-    {"RLIMIT_RTTIME", RLIMIT_RTTIME},
-    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
-    {"RLIMIT_STACK", RLIMIT_STACK},
-};
-
 constexpr const char *kSchedPolicies[] = {
     "SCHED_OTHER", "SCHED_FIFO", "SCHED_RR", "SCHED_BATCH", "SCHED_ISO", "SCHED_IDLE", "SCHED_DEADLINE",
 };
@@ -88,9 +64,7 @@ std::vector<Rlimit> read_rlimits(const Node &process) {
         Rlimit r;
         Node type = item.required("type");
         std::string_view name = type.string_view();
-        for (const auto &known : kRlimits)
-            if (name == known.name)
-                r.resource = known.resource;
+        r.resource = rlimit_resource_from_name(name).value_or(-1);
         if (r.resource < 0)
             type.fail("unknown rlimit type " + quote(name));
         for (const auto &prev : out)
