@@ -4,6 +4,7 @@
 // --log-format json, which is what containerd's shim reads errors from.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 namespace crunpp::log {
@@ -25,6 +26,10 @@ inline void info(std::string_view m) { write(Level::Info, m); }
 inline void warn(std::string_view m) { write(Level::Warning, m); }
 inline void error(std::string_view m) { write(Level::Error, m); }
 bool debug_enabled();
+
+// The current UTC time as RFC 3339 with nanoseconds ("2026-11-29T08:00:00.123456789Z"),
+// as runc writes it in logs and state.
+std::string rfc3339_now();
 
 // The fd log lines go to (stderr unless --log), e.g. for a child to inherit.
 int fd();

@@ -64,9 +64,6 @@ void check_id(std::string_view id); // throws Error("invalid container id ...")
 // (throws a clear error when XDG_RUNTIME_DIR is unset).
 std::string default_root();
 
-// The current time as RFC 3339 with nanoseconds in UTC, for `created`.
-std::string rfc3339_now();
-
 // A user name for `list` and `state`: the passwd name, else "#UID" (as runc).
 std::string owner_name(uid_t uid);
 

@@ -23,6 +23,7 @@
 
 #include "crunpp/error.hpp"
 #include "crunpp/json.hpp"
+#include "crunpp/log.hpp"
 #include "crunpp/state.hpp"
 
 using namespace crunpp;
@@ -211,7 +212,7 @@ TEST_CASE("default root", "[state]") {
 }
 
 TEST_CASE("rfc3339 time and owner names", "[state]") {
-    CHECK(std::regex_match(rfc3339_now(), std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z)")));
+    CHECK(std::regex_match(crunpp::log::rfc3339_now(), std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z)")));
     CHECK(owner_name(0) == "root");
     CHECK(owner_name(3999999999u) == "#3999999999");
 }

@@ -32,16 +32,6 @@ std::optional<Status> status_from_name(std::string_view s) {
     return std::nullopt;
 }
 
-std::string rfc3339_now() {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    char buf[64];
-    size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    std::string nanos = std::to_string(ts.tv_nsec);
-    return std::string(buf, n) + "." + std::string(9 - nanos.size(), '0') + nanos + "Z";
-}
 
 std::string owner_name(uid_t uid) {
     std::vector<char> buf(1024);

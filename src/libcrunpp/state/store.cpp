@@ -14,6 +14,7 @@
 #include <cerrno>
 
 #include "crunpp/error.hpp"
+#include "crunpp/log.hpp"
 #include "crunpp/state.hpp"
 #include "crunpp/version.hpp"
 
@@ -251,7 +252,7 @@ Container Store::create(std::string_view id) {
     s.id = c.id_;
     s.status = Status::Creating;
     s.owner = ::geteuid();
-    s.created = rfc3339_now();
+    s.created = log::rfc3339_now();
     return c;
 }
 

@@ -50,16 +50,6 @@ void append_json_string(std::string &out, std::string_view s) {
     out += '"';
 }
 
-std::string rfc3339_now() {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    char buf[64];
-    size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf + n, sizeof buf - n, ".%09ldZ", ts.tv_nsec);
-    return buf;
-}
 
 void write_all(int fd, const std::string &s) {
     const char *p = s.data();
@@ -76,6 +66,17 @@ void write_all(int fd, const std::string &s) {
 }
 
 } // namespace
+
+std::string rfc3339_now() {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    char buf[64];
+    size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf + n, sizeof buf - n, ".%09ldZ", ts.tv_nsec);
+    return buf;
+}
 
 void init(const Options &o) {
     g_json = o.json;
