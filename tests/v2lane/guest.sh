@@ -10,7 +10,8 @@
 # parses the console:
 #   V2LANE: <text>                     information, and the markers below
 #   V2LANE|<pass>|<suite>|<TAP line>   bats --tap output
-#   V2LANE: suite <pass> <suite> end rc=<status>
+#   V2LANE: suite <pass> <suite> end rc=<status> time=<seconds>s
+#   V2LANE: suite <pass> <suite> not run: <why>
 #   V2LANE: leaked cgroup <dir>        a cgroup the passes left behind
 #   V2LANE: done                       the guest finished
 set -u
@@ -18,7 +19,9 @@ export PATH=/usr/local/bin:/usr/bin:/usr/sbin
 export LANG=C.UTF-8
 umask 022
 
-# Written by contrib/v2-lane.sh: SUITES, SUITE_TIMEOUT, PASSES, TEST_USER, TEST_UID.
+# Written by contrib/v2-lane.sh: SUITES, PASSES, ROOTLESS_FILTER,
+# SUITE_TIMEOUT, DEADLINE (guest uptime by which every suite must be done),
+# TEST_USER, TEST_UID.
 . /lane/config
 
 CG=/sys/fs/cgroup
@@ -114,7 +117,8 @@ cgroup_dirs() {
 # run_pass NAME CGROUP: every suite, with bats (and so the test user's
 # commands run through as_rootless) inside CGROUP.
 run_pass() {
-    local pass="$1" cgroup="$2" suite file rc
+    local pass="$1" cgroup="$2" suite file rc left limit filter=()
+    [ "$pass" = rootless ] && [ -n "$ROOTLESS_FILTER" ] && filter=(--filter "$ROOTLESS_FILTER")
     echo $BASHPID >"$CG/$cgroup/cgroup.procs" || {
         lane "pass $pass: cannot move into $CG/$cgroup"
         return 1
@@ -126,12 +130,18 @@ run_pass() {
             lane "suite $pass $suite missing"
             continue
         fi
-        lane "suite $pass $suite begin"
+        left=$((DEADLINE - $(cut -d. -f1 /proc/uptime)))
+        if [ "$left" -lt 10 ]; then
+            lane "suite $pass $suite not run: out of time (the lane's timeout)"
+            continue
+        fi
+        limit=$((left < SUITE_TIMEOUT ? left : SUITE_TIMEOUT))
+        lane "suite $pass $suite begin (timeout ${limit}s)"
         local start=$SECONDS
         # set -o pipefail is off: PIPESTATUS gives bats' (or timeout's) status.
         TMPDIR=/lane/tmp CRUNPP=/lane/bin/crunpp CRUNPP_TEST_CACHE=/lane/cache \
             CRUNPP_TEST_USER="$TEST_USER" V2LANE_PASS="$pass" \
-            timeout "$SUITE_TIMEOUT" bats --tap "$file" </dev/null 2>&1 |
+            timeout "$limit" bats --tap --timing "${filter[@]}" "$file" </dev/null 2>&1 |
             sed -u "s/^/V2LANE|$pass|$suite|/"
         rc=${PIPESTATUS[0]}
         lane "suite $pass $suite end rc=$rc time=$((SECONDS - start))s"
