@@ -46,7 +46,7 @@ QEMU=qemu-system-x86_64
 # What the guest runs: the shell and tools of the tests and helpers.bash,
 # python3 (lifecycle.bats), newuidmap/newgidmap (setuid) for rootless.
 GUEST_PACKAGES=(bash dash coreutils util-linux mount grep sed mawk findutils diffutils
-    procps jq bats uidmap libc-bin busybox-static python3.11-minimal)
+    procps hostname jq bats uidmap libc-bin busybox-static python3.11-minimal)
 HOST_PACKAGES=(qemu-system-x86 "$KERNEL_PACKAGE" cpio "${GUEST_PACKAGES[@]}")
 
 say() { printf 'v2-lane: %s\n' "$*"; }
@@ -251,9 +251,11 @@ KERNEL="$(find_kernel)" || skip "no readable kernel in /boot"
 make_initramfs "$WORK/initramfs.cpio" || fail "could not build the initramfs"
 accel="$(choose_accel)"
 say "kernel $KERNEL, initramfs $(($(stat -c %s "$WORK/initramfs.cpio") / 1048576)) MiB, accel $accel, suites: $SUITES, passes: $PASSES ($((SECONDS - start))s)"
-timeout "$TIMEOUT" "$QEMU" -machine q35 -accel "$accel" -cpu max -m 1024 -smp 2 \
+# -la57: four-level paging, a shorter page walk for TCG's soft MMU.
+# mitigations=off: the guest's speculation defences only slow emulation.
+timeout "$TIMEOUT" "$QEMU" -machine q35 -accel "$accel" -cpu max,-la57 -m 1024 -smp 2 \
     -nographic -no-reboot -kernel "$KERNEL" -initrd "$WORK/initramfs.cpio" \
-    -append "console=ttyS0 cgroup_no_v1=all panic=-1 quiet loglevel=3" \
+    -append "console=ttyS0 cgroup_no_v1=all panic=-1 quiet loglevel=3 mitigations=off" \
     </dev/null >"$LOG" 2>&1
 rc=$?
 [ "$rc" -eq 124 ] && say "qemu timed out after ${TIMEOUT}s"
