@@ -43,10 +43,13 @@ TEST_USER=crunpp-test
 TEST_UID=1000
 KERNEL_PACKAGE=linux-image-cloud-amd64
 QEMU=qemu-system-x86_64
+# The host's python3, e.g. python3.11: lifecycle.bats runs python3 in the
+# guest, and tests/v2lane/collect-files.py runs on the host.
+PYTHON="$(python3 -c 'import sys; print("python%d.%d" % sys.version_info[:2])' 2>/dev/null)" || PYTHON=python3.11
 # What the guest runs: the shell and tools of the tests and helpers.bash,
-# python3 (lifecycle.bats), newuidmap/newgidmap (setuid) for rootless.
+# python3, newuidmap/newgidmap (setuid) for rootless.
 GUEST_PACKAGES=(bash dash coreutils util-linux mount grep sed mawk findutils diffutils
-    procps hostname jq bats uidmap libc-bin busybox-static python3.11-minimal)
+    procps hostname jq bats uidmap libc-bin busybox-static "$PYTHON-minimal")
 HOST_PACKAGES=(qemu-system-x86 "$KERNEL_PACKAGE" cpio "${GUEST_PACKAGES[@]}")
 
 say() { printf 'v2-lane: %s\n' "$*"; }
@@ -143,7 +146,7 @@ EOC
 # kernel unpacks concatenated newc archives in order.
 make_initramfs() {
     local out="$1" list="$WORK/files.txt" s="$WORK/staging"
-    python3 "$REPO/tests/v2lane/collect-files.py" --path /usr/lib/python3.11 \
+    python3 "$REPO/tests/v2lane/collect-files.py" --path "/usr/lib/$PYTHON" \
         --path /usr/bin/python3 --path /usr/bin/awk --path /usr/bin/sh --libs-of "$CRUNPP" \
         "${GUEST_PACKAGES[@]}" >"$list" || return 1
     (cd / && cpio --quiet -o -H newc <"$list") >"$out" || return 1
