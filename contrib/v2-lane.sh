@@ -12,13 +12,13 @@
 # Environment:
 #   CRUNPP            the binary to test (default: build/crunpp)
 #   V2LANE_SUITES     tests/integration suites to run, without .bats (default:
-#                     cgroups, or lifecycle errors rootless before it exists)
+#                     cgroups, or rootless before it exists)
 #   V2LANE_PASSES     "rootful rootless" (default) or one of them
 #   V2LANE_ROOTLESS_FILTER  the bats --filter of the rootless pass (default
 #                     "rootless": the tests whose name says rootless; the
 #                     rootful pass runs every test, the rootless ones there
 #                     without a delegated cgroup); empty: every test
-#   V2LANE_TIMEOUT    seconds for the whole guest run (default 300); the guest
+#   V2LANE_TIMEOUT    seconds for the whole lane (default 300); the guest
 #                     starts no suite it cannot finish in time and says so
 #   V2LANE_ACCEL      auto (default), kvm or tcg
 #   V2LANE_LOG        where to keep the serial log (default: a temp file,
@@ -30,15 +30,17 @@ CRUNPP="${CRUNPP:-$REPO/build/crunpp}"
 if [ -f "$REPO/tests/integration/cgroups.bats" ]; then
     SUITES="${V2LANE_SUITES:-cgroups}"
 else
-    SUITES="${V2LANE_SUITES:-lifecycle errors rootless}"
+    SUITES="${V2LANE_SUITES:-rootless}"
 fi
 PASSES="${V2LANE_PASSES:-rootful rootless}"
 ROOTLESS_FILTER="${V2LANE_ROOTLESS_FILTER-rootless}"
 TIMEOUT="${V2LANE_TIMEOUT:-300}"
 ACCEL="${V2LANE_ACCEL:-auto}"
 SUITE_TIMEOUT=240
-# Guest seconds kept for booting, the leak check and powering off.
+# Seconds kept for the guest's boot, leak check and power-off, and for
+# building the initramfs.
 GUEST_RESERVE=20
+INITRAMFS_TIME=15
 TEST_USER=crunpp-test
 TEST_UID=1000
 KERNEL_PACKAGE=linux-image-cloud-amd64
@@ -119,7 +121,7 @@ SUITES="$SUITES"
 PASSES="$PASSES"
 ROOTLESS_FILTER="$ROOTLESS_FILTER"
 SUITE_TIMEOUT=$SUITE_TIMEOUT
-DEADLINE=$((TIMEOUT - GUEST_RESERVE))
+DEADLINE=$((TIMEOUT - (SECONDS - start) - INITRAMFS_TIME - GUEST_RESERVE))
 TEST_USER=$TEST_USER
 TEST_UID=$TEST_UID
 EOC
@@ -229,7 +231,7 @@ report() {
     if ! grep -q '^V2LANE: done' "$log"; then
         finished=0
         extra=$((extra + 1))
-        say "the guest did not finish (timeout ${TIMEOUT}s or a crash); the last lines of its console:"
+        say "the guest did not finish (timeout ${qemu_timeout}s or a crash); the last lines of its console:"
         tail -n 40 "$log"
     fi
     f=$((f + extra))
@@ -242,7 +244,6 @@ report() {
     [ "$f" -eq 0 ]
 }
 
-start=$SECONDS
 if ! command -v "$QEMU" >/dev/null || [ -z "$(find_kernel)" ] || ! command -v cpio >/dev/null; then
     install_packages || skip "qemu, a kernel or cpio is missing and cannot be installed"
 fi
@@ -251,17 +252,21 @@ command -v "$QEMU" >/dev/null || skip "$QEMU not found"
 KERNEL="$(find_kernel)" || skip "no readable kernel in /boot"
 [ -x "$CRUNPP" ] || fail "$CRUNPP not found: build first (ninja -C build) or set CRUNPP"
 
-make_initramfs "$WORK/initramfs.cpio" || fail "could not build the initramfs"
+# The time budget starts after the one-time package installation.
+start=$SECONDS
+
 accel="$(choose_accel)"
+make_initramfs "$WORK/initramfs.cpio" || fail "could not build the initramfs"
 say "kernel $KERNEL, initramfs $(($(stat -c %s "$WORK/initramfs.cpio") / 1048576)) MiB, accel $accel, suites: $SUITES, passes: $PASSES ($((SECONDS - start))s)"
+qemu_timeout=$((TIMEOUT - (SECONDS - start)))
 # -la57: four-level paging, a shorter page walk for TCG's soft MMU.
 # mitigations=off: the guest's speculation defences only slow emulation.
-timeout "$TIMEOUT" "$QEMU" -machine q35 -accel "$accel" -cpu max,-la57 -m 1024 -smp 2 \
+timeout "$qemu_timeout" "$QEMU" -machine q35 -accel "$accel" -cpu max,-la57 -m 1024 -smp 2 \
     -nographic -no-reboot -kernel "$KERNEL" -initrd "$WORK/initramfs.cpio" \
     -append "console=ttyS0 cgroup_no_v1=all panic=-1 quiet loglevel=3 mitigations=off" \
     </dev/null >"$LOG" 2>&1
 rc=$?
-[ "$rc" -eq 124 ] && say "qemu timed out after ${TIMEOUT}s"
+[ "$rc" -eq 124 ] && say "qemu timed out after ${qemu_timeout}s"
 if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && ! grep -q '^V2LANE' "$LOG"; then
     # qemu itself could not start (no emulator for this machine, no memory).
     tail -n 20 "$LOG"
