@@ -10,7 +10,9 @@
 # cannot run at all.
 #
 # Environment:
-#   CRUNPP            the binary to test (default: build/crunpp)
+#   CRUNPP            the binary to test (default: build/crunpp); the guest
+#                     runs each suite under the leak-guard built next to it
+#                     (tests/helpers/leak-guard) when there is one
 #   V2LANE_SUITES     tests/integration suites to run, without .bats (default:
 #                     cgroups, or rootless before it exists)
 #   V2LANE_PASSES     "rootful rootless" (default) or one of them
@@ -27,6 +29,7 @@ set -uo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CRUNPP="${CRUNPP:-$REPO/build/crunpp}"
+LEAK_GUARD="$(dirname "$CRUNPP")/tests/helpers/leak-guard"
 if [ -f "$REPO/tests/integration/cgroups.bats" ]; then
     SUITES="${V2LANE_SUITES:-cgroups}"
 else
@@ -39,8 +42,8 @@ ACCEL="${V2LANE_ACCEL:-auto}"
 SUITE_TIMEOUT=240
 # Seconds kept for the guest's boot, leak check and power-off, and for
 # building the initramfs.
-GUEST_RESERVE=20
-INITRAMFS_TIME=15
+GUEST_RESERVE=15
+INITRAMFS_TIME=10
 TEST_USER=crunpp-test
 TEST_UID=1000
 KERNEL_PACKAGE=linux-image-cloud-amd64
@@ -110,6 +113,9 @@ make_staging() {
     install -m 0755 "$REPO/tests/v2lane/init" "$s/init"
     install -m 0755 "$REPO/tests/v2lane/guest.sh" "$s/lane/guest.sh"
     install -m 0755 "$CRUNPP" "$s/lane/bin/crunpp"
+    if [ -x "$LEAK_GUARD" ]; then
+        install -m 0755 "$LEAK_GUARD" "$s/lane/bin/leak-guard"
+    fi
     cp -r "$REPO/tests" "$s/lane/repo/tests"
     rm -rf "$s/lane/repo/tests/fuzz" "$s/lane/repo/tests/unit"
     if [ -d "$REPO/../shared/runtime-spec/schema" ]; then
@@ -150,6 +156,7 @@ make_initramfs() {
     local out="$1" list="$WORK/files.txt" s="$WORK/staging"
     python3 "$REPO/tests/v2lane/collect-files.py" --path "/usr/lib/$PYTHON" \
         --path /usr/bin/python3 --path /usr/bin/awk --path /usr/bin/sh --libs-of "$CRUNPP" \
+        $([ -x "$LEAK_GUARD" ] && echo --libs-of "$LEAK_GUARD") \
         "${GUEST_PACKAGES[@]}" >"$list" || return 1
     (cd / && cpio --quiet -o -H newc <"$list") >"$out" || return 1
     make_staging "$s" || return 1
@@ -209,9 +216,13 @@ report() {
         ss="$(grep -cE "^V2LANE\|$pass\|$suite\|ok [0-9]+ .*# skip" "$log")"
         sf="$(grep -cE "^V2LANE\|$pass\|$suite\|not ok [0-9]+ " "$log")"
         say "$pass $suite.bats: $((sp - ss)) passed, $sf failed, $ss skipped (${7#time=})"
-        if [ "$rc" != 0 ] && [ "$sf" -eq 0 ]; then
+        # leak-guard's report: one failure per suite that leaked.
+        if grep -qE "^V2LANE\|$pass\|$suite\|leak-guard: leaked process" "$log"; then
+            grep -E "^V2LANE\|$pass\|$suite\|leak-guard: leaked process" "$log"
+            extra=$((extra + 1))
+        elif [ "$rc" != 0 ] && [ "$sf" -eq 0 ]; then
             say "$pass $suite.bats: bats exited with status $rc without a failed test"
-            [ "$rc" = 124 ] && say "$pass $suite.bats: timed out"
+            [ "$rc" = 124 ] && say "$pass $suite.bats: timed out (the lane's budget, V2LANE_TIMEOUT=$TIMEOUT s)"
             extra=$((extra + 1))
         fi
     done < <(grep -E '^V2LANE: suite [^ ]+ [^ ]+ end rc=' "$log")

@@ -9,7 +9,7 @@
 # and reports over the serial console, then powers off. contrib/v2-lane.sh
 # parses the console:
 #   V2LANE: <text>                     information, and the markers below
-#   V2LANE|<pass>|<suite>|<TAP line>   bats --tap output
+#   V2LANE|<pass>|<suite>|<line>       bats --tap output (and leak-guard's)
 #   V2LANE: suite <pass> <suite> end rc=<status> time=<seconds>s
 #   V2LANE: suite <pass> <suite> not run: <why>
 #   V2LANE: leaked cgroup <dir>        a cgroup the passes left behind
@@ -117,7 +117,9 @@ cgroup_dirs() {
 # run_pass NAME CGROUP: every suite, with bats (and so the test user's
 # commands run through as_rootless) inside CGROUP.
 run_pass() {
-    local pass="$1" cgroup="$2" suite file rc left limit filter=()
+    local pass="$1" cgroup="$2" suite file rc left limit filter=() guard=()
+    # What each suite leaves running is reported and killed, as on the host.
+    [ -x /lane/bin/leak-guard ] && guard=(/lane/bin/leak-guard)
     [ "$pass" = rootless ] && [ -n "$ROOTLESS_FILTER" ] && filter=(--filter "$ROOTLESS_FILTER")
     echo $BASHPID >"$CG/$cgroup/cgroup.procs" || {
         lane "pass $pass: cannot move into $CG/$cgroup"
@@ -141,7 +143,7 @@ run_pass() {
         # set -o pipefail is off: PIPESTATUS gives bats' (or timeout's) status.
         TMPDIR=/lane/tmp CRUNPP=/lane/bin/crunpp CRUNPP_TEST_CACHE=/lane/cache \
             CRUNPP_TEST_USER="$TEST_USER" V2LANE_PASS="$pass" \
-            timeout "$limit" bats --tap --timing "${filter[@]}" "$file" </dev/null 2>&1 |
+            "${guard[@]}" timeout "$limit" bats --tap --timing "${filter[@]}" "$file" </dev/null 2>&1 |
             sed -u "s/^/V2LANE|$pass|$suite|/"
         rc=${PIPESTATUS[0]}
         lane "suite $pass $suite end rc=$rc time=$((SECONDS - start))s"
