@@ -222,7 +222,7 @@ report() {
             extra=$((extra + 1))
         elif [ "$rc" != 0 ] && [ "$sf" -eq 0 ]; then
             say "$pass $suite.bats: bats exited with status $rc without a failed test"
-            [ "$rc" = 124 ] && say "$pass $suite.bats: timed out (the lane's budget, V2LANE_TIMEOUT=$TIMEOUT s)"
+            [ "$rc" = 124 ] && say "$pass $suite.bats: timed out (${SUITE_TIMEOUT}s per suite, V2LANE_TIMEOUT=${TIMEOUT}s for the lane)"
             extra=$((extra + 1))
         fi
     done < <(grep -E '^V2LANE: suite [^ ]+ [^ ]+ end rc=' "$log")
