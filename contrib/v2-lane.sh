@@ -153,10 +153,11 @@ EOC
 # initramfs OUT: the host files the guest needs, then the staging tree; the
 # kernel unpacks concatenated newc archives in order.
 make_initramfs() {
-    local out="$1" list="$WORK/files.txt" s="$WORK/staging"
+    local out="$1" list="$WORK/files.txt" s="$WORK/staging" guard=()
+    [ -x "$LEAK_GUARD" ] && guard=(--libs-of "$LEAK_GUARD")
     python3 "$REPO/tests/v2lane/collect-files.py" --path "/usr/lib/$PYTHON" \
         --path /usr/bin/python3 --path /usr/bin/awk --path /usr/bin/sh --libs-of "$CRUNPP" \
-        $([ -x "$LEAK_GUARD" ] && echo --libs-of "$LEAK_GUARD") \
+        "${guard[@]}" \
         "${GUEST_PACKAGES[@]}" >"$list" || return 1
     (cd / && cpio --quiet -o -H newc <"$list") >"$out" || return 1
     make_staging "$s" || return 1
@@ -207,15 +208,14 @@ report() {
     p="$(grep -cE '^V2LANE\|[^|]*\|[^|]*\|ok [0-9]+ ' "$log")"
     p=$((p - s))
     f="$(grep -cE '^V2LANE\|[^|]*\|[^|]*\|not ok [0-9]+ ' "$log")"
-    local line pass suite rc sp sf ss
-    while read -r line; do
-        # "V2LANE: suite PASS SUITE end rc=N time=Ts"
-        set -- $line
-        pass="$3" suite="$4" rc="${6#rc=}"
+    local pass suite rc time sp sf ss
+    # "V2LANE: suite PASS SUITE end rc=N time=Ts"
+    while read -r _ _ pass suite _ rc time; do
+        rc="${rc#rc=}"
         sp="$(grep -cE "^V2LANE\|$pass\|$suite\|ok [0-9]+ " "$log")"
         ss="$(grep -cE "^V2LANE\|$pass\|$suite\|ok [0-9]+ .*# skip" "$log")"
         sf="$(grep -cE "^V2LANE\|$pass\|$suite\|not ok [0-9]+ " "$log")"
-        say "$pass $suite.bats: $((sp - ss)) passed, $sf failed, $ss skipped (${7#time=})"
+        say "$pass $suite.bats: $((sp - ss)) passed, $sf failed, $ss skipped (${time#time=})"
         # leak-guard's report: one failure per suite that leaked.
         if grep -qE "^V2LANE\|$pass\|$suite\|leak-guard: leaked process" "$log"; then
             grep -E "^V2LANE\|$pass\|$suite\|leak-guard: leaked process" "$log"

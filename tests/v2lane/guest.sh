@@ -32,7 +32,7 @@ ROOTLESS_CGROUP=$DELEGATED_CGROUP/app.slice/v2lane.scope
 lane() { printf 'V2LANE: %s\n' "$*"; }
 
 finish() {
-    lane done
+    lane "done"
     sync
     poweroff -f
     # Not reached unless poweroff failed: exiting pid 1 panics, panic=-1
