@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "../linux/seccomp.hpp"
 #include "../linux/userns.hpp"
 #include "clone3.hpp"
 #include "crunpp/error.hpp"
@@ -145,6 +146,12 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
     try {
         fill_state(l.container.state(), ctx, loaded);
         l.container.save();
+        // Compiled (or taken from the cache) here, by the runtime user, so
+        // that the init only loads a ready program.
+        std::optional<linux::SeccompFilter> seccomp;
+        if (loaded.config.linux && loaded.config.linux->seccomp)
+            seccomp = linux::prepare_seccomp(*loaded.config.linux->seccomp, ctx.state_root);
+        bool seccomp_listener_sent = false;
         UniqueFd fifo;
         if (!mode.run)
             fifo = make_exec_fifo(l.container.dir_fd(), plan);
@@ -183,6 +190,7 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
             ip.rootless = ctx.rootless;
             ip.no_pivot = o.no_pivot;
             ip.signal_mask = mode.child_mask;
+            ip.seccomp = seccomp ? &*seccomp : nullptr;
             container_init(ip);
         }
         if (plan.fork_in_child) {
@@ -213,6 +221,17 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
                 middle.reset();
                 l.sync.send(SyncType::Go);
                 break;
+            case SyncType::SeccompListener: {
+                // To the agent at once: the init's next syscalls may already
+                // wait for its answers.
+                if (m->fds.size() != 1 || !seccomp)
+                    throw Error("sync with the container init: unexpected seccomp listener");
+                state::ContainerState st = l.container.state();
+                st.pid = l.pid;
+                linux::send_seccomp_listener(*loaded.config.linux->seccomp, m->fds[0].get(), st);
+                seccomp_listener_sent = true;
+                break;
+            }
             case SyncType::Ready: ready = true; break;
             case SyncType::Failed: throw Error(std::move(m->text), m->value);
             default: throw Error("sync with the container init: unexpected message");
@@ -224,6 +243,8 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
         state::ContainerState &st = l.container.state();
         st.pid = l.pid;
         st.pid_start_time = state::process_start_time(l.pid);
+        if (seccomp && seccomp->notify && !seccomp_listener_sent)
+            throw Error("container init: no seccomp listener received");
         st.status = state::Status::Created;
         if (mode.save_created)
             l.container.save();
