@@ -230,6 +230,32 @@ check_leaks() {
     fi
 }
 
+# contrib/v2-lane.sh: the cgroup tests in a pure cgroup v2 qemu guest. Its
+# last line, "v2-lane: N passed, N failed, N skipped" or "v2-lane: SKIP: why",
+# adds to the totals; its guest information stays in the log unless it fails.
+run_v2_lane() {
+    local log="$WORK/logs/v2-lane.log" last
+    CRUNPP="$REPO/build/crunpp" V2LANE_LOG="$WORK/logs/v2-lane-serial.log" \
+        "$REPO/contrib/v2-lane.sh" >"$log" 2>&1 </dev/null
+    last="$(tail -n1 "$log")"
+    if [[ "$last" =~ ^v2-lane:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped$ ]]; then
+        passed=$((passed + BASH_REMATCH[1]))
+        failed=$((failed + BASH_REMATCH[2]))
+        skipped=$((skipped + BASH_REMATCH[3]))
+        if [ "${BASH_REMATCH[2]}" -eq 0 ]; then
+            grep -v '^v2-lane: guest:' "$log"
+        else
+            cat "$log"
+        fi
+    elif [[ "$last" == "v2-lane: SKIP:"* ]]; then
+        say "$last"
+    else
+        say "v2-lane: no summary line"
+        show_log "$log"
+        failed=$((failed + 1))
+    fi
+}
+
 summary() {
     say "$passed passed, $failed failed, $skipped skipped"
     [ "$failed" -eq 0 ]
@@ -290,6 +316,9 @@ if [ "$normal_ok" -eq 1 ]; then
     done
 fi
 check_leaks
+
+step "pure cgroup v2 lane"
+[ "$normal_ok" -eq 1 ] && run_v2_lane
 
 say "total time: $((SECONDS - start_time))s"
 summary

@@ -1,0 +1,292 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The pure cgroup v2 test lane: boots a Debian kernel with cgroup_no_v1=all in
+# qemu (KVM when a quick probe boots, else TCG) from an initramfs holding the
+# built crunpp, the integration tests and the programs they run, runs the
+# suites there rootful and rootless (tests/v2lane/guest.sh), and reads the
+# results from the serial console. Ends with the line
+#   v2-lane: N passed, N failed, N skipped
+# (exit 1 on a failure), or `v2-lane: SKIP: <reason>` (exit 0) where qemu
+# cannot run at all.
+#
+# Environment:
+#   CRUNPP            the binary to test (default: build/crunpp); the guest
+#                     runs each suite under the leak-guard built next to it
+#                     (tests/helpers/leak-guard) when there is one
+#   V2LANE_SUITES     tests/integration suites to run, without .bats (default:
+#                     cgroups, or rootless before it exists)
+#   V2LANE_PASSES     "rootful rootless" (default; "rootless" before
+#                     cgroups.bats) or one of them
+#   V2LANE_ROOTLESS_FILTER  the bats --filter of the rootless pass (default
+#                     "rootless": the tests whose name says rootless; the
+#                     rootful pass runs every test, the rootless ones there
+#                     without a delegated cgroup); empty: every test
+#   V2LANE_TIMEOUT    seconds for the whole lane (default 300); the guest
+#                     starts no suite it cannot finish in time and says so
+#   V2LANE_ACCEL      auto (default), kvm or tcg
+#   V2LANE_SMP        guest cpus (default 1: under TCG on a busy 2-core host
+#                     one vcpu ran fork/exec-bound tests ~30% faster than two)
+#   V2LANE_LOG        where to keep the serial log (default: a temp file,
+#                     removed at exit)
+set -uo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CRUNPP="${CRUNPP:-$REPO/build/crunpp}"
+LEAK_GUARD="$(dirname "$CRUNPP")/tests/helpers/leak-guard"
+if [ -f "$REPO/tests/integration/cgroups.bats" ]; then
+    SUITES="${V2LANE_SUITES:-cgroups}"
+    PASSES="${V2LANE_PASSES:-rootful rootless}"
+else
+    # Before cgroups.bats: what fits the budget under TCG, rootless.bats in
+    # the delegated subtree.
+    SUITES="${V2LANE_SUITES:-rootless}"
+    PASSES="${V2LANE_PASSES:-rootless}"
+fi
+ROOTLESS_FILTER="${V2LANE_ROOTLESS_FILTER-rootless}"
+TIMEOUT="${V2LANE_TIMEOUT:-300}"
+ACCEL="${V2LANE_ACCEL:-auto}"
+SUITE_TIMEOUT=240
+# Seconds kept for the guest's boot, leak check and power-off, and for
+# building the initramfs.
+GUEST_RESERVE=15
+INITRAMFS_TIME=10
+TEST_USER=crunpp-test
+TEST_UID=1000
+KERNEL_PACKAGE=linux-image-cloud-amd64
+QEMU=qemu-system-x86_64
+# The host's python3, e.g. python3.11: lifecycle.bats runs python3 in the
+# guest, and tests/v2lane/collect-files.py runs on the host.
+PYTHON="$(python3 -c 'import sys; print("python%d.%d" % sys.version_info[:2])' 2>/dev/null)" || PYTHON=python3.11
+# What the guest runs: the shell and tools of the tests and helpers.bash,
+# python3, newuidmap/newgidmap (setuid) for rootless.
+GUEST_PACKAGES=(bash dash coreutils util-linux mount grep sed mawk findutils diffutils
+    procps hostname jq bats uidmap libc-bin busybox-static "$PYTHON-minimal")
+HOST_PACKAGES=(qemu-system-x86 "$KERNEL_PACKAGE" cpio "${GUEST_PACKAGES[@]}")
+
+say() { printf 'v2-lane: %s\n' "$*"; }
+skip() {
+    say "SKIP: $*"
+    exit 0
+}
+fail() {
+    say "$*"
+    say "0 passed, 1 failed, 0 skipped"
+    exit 1
+}
+
+WORK="$(mktemp -d /tmp/crunpp-v2lane.XXXXXX)"
+trap 'rm -rf --one-file-system "$WORK"' EXIT
+LOG="${V2LANE_LOG:-$WORK/serial.log}"
+
+install_packages() {
+    local missing=() p
+    for p in "${HOST_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        say "missing packages: ${missing[*]} (run as root to install them)"
+        return 1
+    fi
+    say "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    { apt-get install -y -q --no-install-recommends "${missing[@]}" ||
+        { apt-get update -q && apt-get install -y -q --no-install-recommends "${missing[@]}"; }; } \
+        </dev/null >"$WORK/apt.log" 2>&1 || {
+        tail -n 20 "$WORK/apt.log"
+        return 1
+    }
+}
+
+# The newest kernel of KERNEL_PACKAGE's flavour in /boot, else any.
+find_kernel() {
+    local k
+    k="$(ls -v /boot/vmlinuz-*-cloud-amd64 2>/dev/null | tail -n1)"
+    [ -n "$k" ] || k="$(ls -v /boot/vmlinuz-* 2>/dev/null | tail -n1)"
+    [ -n "$k" ] && [ -r "$k" ] && echo "$k"
+}
+
+# The guest's own files: the first stage, the tests, the binary, accounts.
+make_staging() {
+    local s="$1"
+    mkdir -p "$s"/{etc,lane/bin,lane/repo,proc,sys,dev,run,tmp,root,home}
+    chmod 1777 "$s/tmp"
+    chmod 0700 "$s/root"
+    ln -s usr/bin "$s/bin"
+    ln -s usr/sbin "$s/sbin"
+    ln -s usr/lib "$s/lib"
+    ln -s usr/lib64 "$s/lib64"
+    install -m 0755 "$REPO/tests/v2lane/init" "$s/init"
+    install -m 0755 "$REPO/tests/v2lane/guest.sh" "$s/lane/guest.sh"
+    install -m 0755 "$CRUNPP" "$s/lane/bin/crunpp"
+    if [ -x "$LEAK_GUARD" ]; then
+        install -m 0755 "$LEAK_GUARD" "$s/lane/bin/leak-guard"
+    fi
+    cp -r "$REPO/tests" "$s/lane/repo/tests"
+    rm -rf "$s/lane/repo/tests/fuzz" "$s/lane/repo/tests/unit"
+    if [ -d "$REPO/../shared/runtime-spec/schema" ]; then
+        mkdir -p "$s/lane/shared/runtime-spec"
+        cp -r "$REPO/../shared/runtime-spec/schema" "$s/lane/shared/runtime-spec/"
+    fi
+    cat >"$s/lane/config" <<EOC
+SUITES="$SUITES"
+PASSES="$PASSES"
+ROOTLESS_FILTER="$ROOTLESS_FILTER"
+SUITE_TIMEOUT=$SUITE_TIMEOUT
+DEADLINE=$((TIMEOUT - (SECONDS - start) - INITRAMFS_TIME - GUEST_RESERVE))
+TEST_USER=$TEST_USER
+TEST_UID=$TEST_UID
+EOC
+    cat >"$s/etc/passwd" <<EOC
+root:x:0:0:root:/root:/bin/bash
+$TEST_USER:x:$TEST_UID:$TEST_UID:crunpp test user:/home/$TEST_USER:/bin/sh
+nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
+EOC
+    cat >"$s/etc/group" <<EOC
+root:x:0:
+tty:x:5:
+$TEST_USER:x:$TEST_UID:
+nogroup:x:65534:
+EOC
+    echo "$TEST_USER:100000:65536" >"$s/etc/subuid"
+    echo "$TEST_USER:100000:65536" >"$s/etc/subgid"
+    printf 'passwd: files\ngroup: files\nshadow: files\n' >"$s/etc/nsswitch.conf"
+    echo v2lane >"$s/etc/hostname"
+    [ -f /etc/login.defs ] && cp /etc/login.defs "$s/etc/login.defs"
+    return 0
+}
+
+# initramfs OUT: the host files the guest needs, then the staging tree; the
+# kernel unpacks concatenated newc archives in order.
+make_initramfs() {
+    local out="$1" list="$WORK/files.txt" s="$WORK/staging" guard=()
+    [ -x "$LEAK_GUARD" ] && guard=(--libs-of "$LEAK_GUARD")
+    python3 "$REPO/tests/v2lane/collect-files.py" --path "/usr/lib/$PYTHON" \
+        --path /usr/bin/python3 --path /usr/bin/awk --path /usr/bin/sh --libs-of "$CRUNPP" \
+        "${guard[@]}" \
+        "${GUEST_PACKAGES[@]}" >"$list" || return 1
+    (cd / && cpio --quiet -o -H newc <"$list") >"$out" || return 1
+    make_staging "$s" || return 1
+    (cd "$s" && find . -mindepth 1 | sort | cpio --quiet -o -H newc -R 0:0) >>"$out"
+}
+
+# A boot that only prints a marker and powers off: whether ACCEL works here.
+probe_accel() {
+    local accel="$1" p="$WORK/probe" out
+    mkdir -p "$p/usr/bin" "$p/dev" "$p/proc"
+    cp /usr/bin/busybox "$p/usr/bin/busybox"
+    ln -sf usr/bin "$p/bin"
+    cat >"$p/init" <<'EOP'
+#!/bin/busybox sh
+/bin/busybox mount -t devtmpfs devtmpfs /dev
+echo V2LANE-PROBE-OK >/dev/console
+/bin/busybox poweroff -f
+EOP
+    chmod 0755 "$p/init"
+    (cd "$p" && find . -mindepth 1 | cpio --quiet -o -H newc -R 0:0) >"$WORK/probe.cpio" || return 1
+    out="$(timeout 8 "$QEMU" -machine q35 -accel "$accel" -cpu max -m 256 -nographic -no-reboot \
+        -kernel "$KERNEL" -initrd "$WORK/probe.cpio" \
+        -append "console=ttyS0 panic=-1 quiet" </dev/null 2>&1)"
+    [[ "$out" == *V2LANE-PROBE-OK* ]]
+}
+
+choose_accel() {
+    case "$ACCEL" in
+    kvm | tcg) echo "$ACCEL" ;;
+    *)
+        if [ -r /dev/kvm ] && [ -w /dev/kvm ] && probe_accel kvm; then
+            echo kvm
+        else
+            echo tcg
+        fi
+        ;;
+    esac
+}
+
+# Counts the TAP lines of the serial log and prints what failed.
+report() {
+    local log="$1" p f s finished=1 extra=0
+    tr -d '\r' <"$log" >"$WORK/clean.log"
+    log="$WORK/clean.log"
+    grep -E '^V2LANE: (kernel|cgroup mount|/proc/self/cgroup|/sys/fs/cgroup|delegated|v1 hier|guest up|finished|warning|pass .* begin)' "$log" |
+        sed 's/^V2LANE: /v2-lane: guest: /'
+    s="$(grep -cE '^V2LANE\|[^|]*\|[^|]*\|ok [0-9]+ .*# skip' "$log")"
+    p="$(grep -cE '^V2LANE\|[^|]*\|[^|]*\|ok [0-9]+ ' "$log")"
+    p=$((p - s))
+    f="$(grep -cE '^V2LANE\|[^|]*\|[^|]*\|not ok [0-9]+ ' "$log")"
+    local pass suite rc time sp sf ss
+    # "V2LANE: suite PASS SUITE end rc=N time=Ts"
+    while read -r _ _ pass suite _ rc time; do
+        rc="${rc#rc=}"
+        sp="$(grep -cE "^V2LANE\|$pass\|$suite\|ok [0-9]+ " "$log")"
+        ss="$(grep -cE "^V2LANE\|$pass\|$suite\|ok [0-9]+ .*# skip" "$log")"
+        sf="$(grep -cE "^V2LANE\|$pass\|$suite\|not ok [0-9]+ " "$log")"
+        say "$pass $suite.bats: $((sp - ss)) passed, $sf failed, $ss skipped (${time#time=})"
+        # leak-guard's report: one failure per suite that leaked.
+        if grep -qE "^V2LANE\|$pass\|$suite\|leak-guard: leaked process" "$log"; then
+            grep -E "^V2LANE\|$pass\|$suite\|leak-guard: leaked process" "$log"
+            extra=$((extra + 1))
+        elif [ "$rc" != 0 ] && [ "$sf" -eq 0 ]; then
+            say "$pass $suite.bats: bats exited with status $rc without a failed test"
+            [ "$rc" = 124 ] && say "$pass $suite.bats: timed out (${SUITE_TIMEOUT}s per suite, V2LANE_TIMEOUT=${TIMEOUT}s for the lane)"
+            extra=$((extra + 1))
+        fi
+    done < <(grep -E '^V2LANE: suite [^ ]+ [^ ]+ end rc=' "$log")
+    # A suite asked for but absent, or not started for lack of time.
+    if grep -qE '^V2LANE: suite [^ ]+ [^ ]+ (missing|not run)' "$log"; then
+        grep -E '^V2LANE: suite [^ ]+ [^ ]+ (missing|not run)' "$log" | sed 's/^V2LANE: /v2-lane: /'
+        extra=$((extra + $(grep -cE '^V2LANE: suite [^ ]+ [^ ]+ (missing|not run)' "$log")))
+    fi
+    # The failing tests with the diagnostics bats prints under them.
+    awk '/^V2LANE\|[^|]*\|[^|]*\|not ok /{p=1; print; next}
+         /^V2LANE\|[^|]*\|[^|]*\|(ok|not ok) /{p=0}
+         p && /^V2LANE\|[^|]*\|[^|]*\|#/{print}' "$log"
+    if grep -q '^V2LANE: leaked cgroup' "$log"; then
+        grep '^V2LANE: leaked cgroup' "$log" | sed 's/^V2LANE: /v2-lane: /'
+        extra=$((extra + 1))
+    fi
+    if ! grep -q '^V2LANE: done' "$log"; then
+        finished=0
+        extra=$((extra + 1))
+        say "the guest did not finish (timeout ${qemu_timeout}s or a crash); the last lines of its console:"
+        tail -n 40 "$log"
+    fi
+    f=$((f + extra))
+    [ "$finished" -eq 1 ] && [ "$p" -eq 0 ] && [ "$f" -eq 0 ] && {
+        say "no test ran"
+        f=1
+    }
+    say "total time: $((SECONDS - start))s"
+    say "$p passed, $f failed, $s skipped"
+    [ "$f" -eq 0 ]
+}
+
+if ! command -v "$QEMU" >/dev/null || [ -z "$(find_kernel)" ] || ! command -v cpio >/dev/null; then
+    install_packages || skip "qemu, a kernel or cpio is missing and cannot be installed"
+fi
+install_packages || fail "the guest's programs are missing and cannot be installed"
+command -v "$QEMU" >/dev/null || skip "$QEMU not found"
+KERNEL="$(find_kernel)" || skip "no readable kernel in /boot"
+[ -x "$CRUNPP" ] || fail "$CRUNPP not found: build first (ninja -C build) or set CRUNPP"
+
+# The time budget starts after the one-time package installation.
+start=$SECONDS
+
+accel="$(choose_accel)"
+make_initramfs "$WORK/initramfs.cpio" || fail "could not build the initramfs"
+say "kernel $KERNEL, initramfs $(($(stat -c %s "$WORK/initramfs.cpio") / 1048576)) MiB, accel $accel, suites: $SUITES, passes: $PASSES ($((SECONDS - start))s)"
+qemu_timeout=$((TIMEOUT - (SECONDS - start)))
+# -la57: four-level paging, a shorter page walk for TCG's soft MMU.
+# mitigations=off: the guest's speculation defences only slow emulation.
+timeout "$qemu_timeout" "$QEMU" -machine q35 -accel "$accel" -cpu max,-la57 -m 1024 -smp "${V2LANE_SMP:-1}" \
+    -nographic -no-reboot -kernel "$KERNEL" -initrd "$WORK/initramfs.cpio" \
+    -append "console=ttyS0 cgroup_no_v1=all panic=-1 quiet loglevel=3 mitigations=off" \
+    </dev/null >"$LOG" 2>&1
+rc=$?
+[ "$rc" -eq 124 ] && say "qemu timed out after ${qemu_timeout}s"
+if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && ! grep -q '^V2LANE' "$LOG"; then
+    # qemu itself could not start (no emulator for this machine, no memory).
+    tail -n 20 "$LOG"
+    skip "$QEMU failed with status $rc before the guest started"
+fi
+report "$LOG"
