@@ -125,6 +125,8 @@ void setup_rootfs(const spec::Config &cfg, const std::string &rootfs_abs_path, c
             setup_dev(ctx);
     }
 
+    if (o.before_root_change)
+        o.before_root_change();
     enter_root(root.get(), rootfs, o.no_pivot);
     root.reset();
 
