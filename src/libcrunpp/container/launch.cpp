@@ -171,7 +171,7 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
     NamespacePlan plan = plan_namespaces(loaded.config, ctx.rootless);
 
     state::Store store(ctx.state_root);
-    Launched l{store.create(o.id), UniqueFd(), 0, SyncSocket(), UniqueFd(), loaded.config.hooks};
+    Launched l{store.create(o.id), UniqueFd(), 0, SyncSocket(), UniqueFd(), false, loaded.config.hooks};
     UniqueFd middle; // the cloned process when the init is its fork
     try {
         fill_state(l.container.state(), ctx, loaded);
@@ -254,6 +254,7 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
                 if (m->fds.size() != 1)
                     throw Error("sync with the container init: bad console message");
                 l.console = std::move(m->fds[0]);
+                l.console_size_set = loaded.config.process->consoleSize.has_value();
                 break;
             case SyncType::Ready: ready = true; break;
             case SyncType::Failed: throw Error(std::move(m->text), m->value);

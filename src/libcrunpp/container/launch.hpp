@@ -26,6 +26,7 @@ struct Launched {
     pid_t pid = 0;
     SyncSocket sync;            // run: still open, to send Start
     UniqueFd console;           // the pty master, when run proxies the terminal
+    bool console_size_set = false; // process.consoleSize given
     std::optional<spec::Hooks> hooks; // the config's hooks (run: poststart)
 };
 

@@ -65,11 +65,13 @@ int prepare_passthrough(spec::Config &cfg, int preserve_fds) {
         set_env(cfg.process->env, "LISTEN_PID", "1");
     }
     const int total = listen + preserve_fds;
-    // A closed fd of the range would be taken by one of crunpp's own and
-    // leak into the container.
-    for (int fd = 3; fd < 3 + total; fd++)
-        if (fcntl(fd, F_GETFD) < 0)
+    // A closed fd of the range is taken by one of crunpp's own, which would
+    // leak into the container; those are close-on-exec, inherited ones not.
+    for (int fd = 3; fd < 3 + total; fd++) {
+        int flags = fcntl(fd, F_GETFD);
+        if (flags < 0 || (flags & FD_CLOEXEC))
             throw Error("preserve-fds: fd " + std::to_string(fd) + " is not open");
+    }
 
     const char *notify = getenv("NOTIFY_SOCKET");
     if (notify && *notify == '/') {

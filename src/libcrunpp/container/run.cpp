@@ -144,7 +144,7 @@ int run(const Context &ctx, const RunOptions &o) {
     }
     if (o.detach)
         return 0;
-    int status = console ? proxy_terminal(console.get(), pidfd.get(), signals->fd())
+    int status = console ? proxy_terminal(console.get(), pidfd.get(), signals->fd(), l.console_size_set)
                          : wait_forwarding(pidfd.get(), signals->fd());
     finish(ctx, id, pid, start_time, o.keep);
     return status;

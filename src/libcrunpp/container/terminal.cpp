@@ -73,9 +73,10 @@ private:
     bool active_ = false;
 };
 
+// crunpp's own terminal size, when it has one, onto the container's pty.
 void copy_window_size(int master) {
     struct winsize ws;
-    if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+    if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0)
         ioctl(master, TIOCSWINSZ, &ws);
 }
 
@@ -163,9 +164,10 @@ void send_fd_to_socket(const std::string &path, int fd, std::string_view payload
         throw_errno(ctx + ": send the fd");
 }
 
-int proxy_terminal(int master, int pidfd, int sigfd) {
+int proxy_terminal(int master, int pidfd, int sigfd, bool keep_size) {
     RawStdin raw;
-    copy_window_size(master);
+    if (!keep_size)
+        copy_window_size(master);
     int flags = fcntl(master, F_GETFL);
     if (flags >= 0)
         fcntl(master, F_SETFL, flags | O_NONBLOCK);

@@ -27,7 +27,9 @@ void send_fd_to_socket(const std::string &path, int fd, std::string_view payload
 // crunpp's stdin to the master and the master to crunpp's stdout until the
 // process (pidfd) exits; stdin in raw mode while it is a tty (restored
 // after), its window size follows SIGWINCH; the other signals read from
-// `sigfd` are forwarded. Returns the process's status (reaped).
-int proxy_terminal(int master, int pidfd, int sigfd);
+// `sigfd` are forwarded. keep_size: process.consoleSize is set, the
+// initial size is not taken from crunpp's terminal. Returns the process's
+// status (reaped).
+int proxy_terminal(int master, int pidfd, int sigfd, bool keep_size);
 
 } // namespace crunpp::container
