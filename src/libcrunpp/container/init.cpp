@@ -16,6 +16,7 @@
 #include "../linux/userns.hpp"
 #include "../hooks/hooks.hpp"
 #include "crunpp/error.hpp"
+#include "exe_guard.hpp"
 #include "passthrough.hpp"
 #include "terminal.hpp"
 
@@ -168,6 +169,7 @@ void container_init(const InitParams &p) noexcept {
         if (p.signal_mask)
             sigprocmask(SIG_SETMASK, p.signal_mask, nullptr);
         const spec::Config &cfg = *p.config;
+        const FileId runtime_binary = runtime_binary_id();
         if (!p.plan->joins.empty())
             join_and_unshare(p);
         std::vector<UniqueFd> received_mounts;
@@ -202,6 +204,7 @@ void container_init(const InitParams &p) noexcept {
         linux::apply_process_resources(cfg);
         const spec::Process &process = *cfg.process;
         std::string exe = linux::resolve_executable(process);
+        check_not_runtime_binary(exe, runtime_binary);
         check_exec_fifo(p);
 
         p.sync->send(SyncType::Ready);
