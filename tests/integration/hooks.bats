@@ -109,11 +109,15 @@ EOF2
     make_bundle "$B" /bin/sleep 100
     local phase
     for phase in prestart createRuntime createContainer; do
-        set_config "$B" ".hooks = {$phase: [{path: \"/bin/sh\", args: [\"sh\", \"-c\", \"echo broken >&2; exit 3\"]}]}"
+        rm -f "$LOG"
+        set_config "$B" ".hooks = {$phase: [{path: \"/bin/sh\", args: [\"sh\", \"-c\", \"echo broken >&2; exit 3\"]}],
+            poststop: [$(host_hook poststop "$LOG")]}"
         run crunpp create -b "$B" c1
         [ "$status" -eq 1 ]
         [[ "$output" == *"$phase hook[0] \"/bin/sh\": exited with status 3: broken"* ]]
         assert_no_containers
+        # The failed container is deleted: its poststop hooks run.
+        [ "$(cat "$LOG")" = "poststop stopped c1 nopid bar arg1" ]
     done
 }
 

@@ -290,6 +290,10 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
 void abort_launch(Launched &l) noexcept {
     kill_and_reap(l.pidfd.get());
     l.pidfd.reset();
+    // A failed create is deleted: its poststop hooks run (runtime-spec
+    // lifecycle, steps 12 and 13).
+    if (l.pid != 0)
+        run_poststop(l.container.state());
     try {
         l.container.remove();
     } catch (...) {
