@@ -16,9 +16,9 @@ cd "$REPO"
 TEST_USER=crunpp-test
 PACKAGES=(meson ninja-build pkg-config g++ libseccomp-dev libyajl-dev libcap-dev catch2
     uidmap busybox-static bats jq python3-jsonschema procps util-linux passwd
-    groff-base man-db)
-UNIT_TIMEOUT=300
-BATS_TIMEOUT=600
+    groff-base man-db golang-github-containers-common)
+UNIT_TIMEOUT=600
+BATS_TIMEOUT=900
 
 passed=0
 failed=0

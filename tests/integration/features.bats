@@ -60,9 +60,8 @@ features_file() {
 
 @test "features does not claim what is not implemented yet" {
     f="$(features_file)"
-    # cgroups (issue 5), seccomp (issue 6).
+    # cgroups (issue 5).
     [ "$(jq -c .linux.cgroup "$f")" = '{"v1":false,"v2":false,"systemd":false,"systemdUser":false,"rdma":false}' ]
-    [ "$(jq -c .linux.seccomp "$f")" = '{"enabled":false}' ]
     [ "$(jq -c .linux.intelRdt "$f")" = '{"enabled":false}' ]
 }
 

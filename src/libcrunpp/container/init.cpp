@@ -206,6 +206,14 @@ void container_init(const InitParams &p) noexcept {
         std::string exe = linux::resolve_executable(process);
         check_not_runtime_binary(exe, runtime_binary);
         check_exec_fifo(p);
+        // A notify listener must reach the agent during create: loaded now
+        // (see linux/seccomp.hpp); any other filter is loaded by exec_process.
+        linux::ExecOptions eo;
+        if (p.seccomp && p.seccomp->notify) {
+            UniqueFd listener = linux::load_seccomp(*p.seccomp, process.noNewPrivileges);
+            p.sync->send_fds(SyncType::SeccompListener, {listener.get()}, {});
+        } else
+            eo.seccomp = p.seccomp;
 
         p.sync->send(SyncType::Ready);
         wait_for_start(p);
@@ -217,7 +225,8 @@ void container_init(const InitParams &p) noexcept {
             linux::apply_final_cpu_affinity(0, *process.execCPUAffinity->final);
         failure_status = 127;
         keep_preserved_fds(p);
-        linux::exec_process(process, exe, linux::ExecOptions{p.preserved_fds});
+        eo.preserve_fds = p.preserved_fds;
+        linux::exec_process(process, exe, eo);
     } catch (const Error &e) {
         report_and_exit(p, e.context(), e.errnum(), failure_status);
     } catch (const std::bad_alloc &) {

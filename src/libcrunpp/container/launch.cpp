@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "../linux/seccomp.hpp"
 #include "../linux/userns.hpp"
 #include "../hooks/hooks.hpp"
 #include "clone3.hpp"
@@ -176,6 +177,12 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
     try {
         fill_state(l.container.state(), ctx, loaded);
         l.container.save();
+        // Compiled (or taken from the cache) here, by the runtime user, so
+        // that the init only loads a ready program.
+        std::optional<linux::SeccompFilter> seccomp;
+        if (loaded.config.linux && loaded.config.linux->seccomp)
+            seccomp = linux::prepare_seccomp(*loaded.config.linux->seccomp, ctx.state_root);
+        bool seccomp_listener_sent = false;
         UniqueFd fifo;
         if (!mode.run)
             fifo = make_exec_fifo(l.container.dir_fd(), plan);
@@ -216,6 +223,7 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
             ip.rootless = ctx.rootless;
             ip.no_pivot = o.no_pivot;
             ip.signal_mask = mode.child_mask;
+            ip.seccomp = seccomp ? &*seccomp : nullptr;
             ip.id = &o.id;
             ip.preserved_fds = preserved_fds;
             ip.new_keyring = !o.no_new_keyring;
@@ -249,6 +257,17 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
                 middle.reset();
                 l.sync.send(SyncType::Go);
                 break;
+            case SyncType::SeccompListener: {
+                // To the agent at once: the init's next syscalls may already
+                // wait for its answers.
+                if (m->fds.size() != 1 || !seccomp)
+                    throw Error("sync with the container init: unexpected seccomp listener");
+                state::ContainerState st = l.container.state();
+                st.pid = l.pid;
+                linux::send_seccomp_listener(*loaded.config.linux->seccomp, m->fds[0].get(), st);
+                seccomp_listener_sent = true;
+                break;
+            }
             case SyncType::Hooks: run_runtime_hooks(l.sync, loaded.config, l.container.state(), l.pid); break;
             case SyncType::Console:
                 if (m->fds.size() != 1)
@@ -267,6 +286,8 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
         state::ContainerState &st = l.container.state();
         st.pid = l.pid;
         st.pid_start_time = state::process_start_time(l.pid);
+        if (seccomp && seccomp->notify && !seccomp_listener_sent)
+            throw Error("container init: no seccomp listener received");
         st.status = state::Status::Created;
         if (mode.save_created)
             l.container.save();
