@@ -255,20 +255,30 @@ notify_case() {
     notify_case rootless
 }
 
+# Keyrings of earlier containers linger until the kernel collects them, and
+# the same user sees them: every run gets a name of its own.
+keyring_count_bundle() {
+    local id="$1"
+    set_config "$B" ".linux.maskedPaths -= [\"/proc/keys\"] |
+        .process.args = [\"/bin/sh\", \"-c\", \"grep -c 'keyring *_ses.$id:' /proc/keys || true\"]"
+}
+
 @test "session keyring: a new _ses.<id> per container, none with --no-new-keyring" {
-    make_bundle "$B" /bin/sh -c 'grep -c "keyring *_ses.c[12]:" /proc/keys || true'
-    set_config "$B" '.linux.maskedPaths -= ["/proc/keys"]'
-    run -0 crunpp run -b "$B" c1
+    make_bundle "$B" /bin/true
+    local id="kr-$$-$RANDOM"
+    keyring_count_bundle "$id"
+    run -0 crunpp run -b "$B" "$id"
     [ "$output" = 1 ]
-    # c1's keyring may linger until the kernel collects it: a fresh name.
-    set_config "$B" '.process.args = ["/bin/sh", "-c", "grep -c \"keyring *_ses.c2:\" /proc/keys || true"]'
-    run -0 crunpp run --no-new-keyring -b "$B" c2
+    id="kr-$$-$RANDOM-b"
+    keyring_count_bundle "$id"
+    run -0 crunpp run --no-new-keyring -b "$B" "$id"
     [ "$output" = 0 ]
 }
 
 @test "session keyring: rootless" {
-    make_rootless_bundle "$B" /bin/sh -c 'grep -c "keyring *_ses.c1:" /proc/keys || true'
-    set_config "$B" '.linux.maskedPaths -= ["/proc/keys"]'
-    run -0 crunpp_rootless run -b "$B" c1
+    make_rootless_bundle "$B" /bin/true
+    local id="kr-$$-$RANDOM-r"
+    keyring_count_bundle "$id"
+    run -0 crunpp_rootless run -b "$B" "$id"
     [ "$output" = 1 ]
 }
