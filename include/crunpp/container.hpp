@@ -23,6 +23,15 @@ struct CreateOptions {
     std::string config_path; // empty: <bundle>/config.json
     std::string pid_file;    // empty: none
     bool no_pivot = false;   // MS_MOVE + chroot instead of pivot_root
+    // process.terminal: the pty master goes to this AF_UNIX socket
+    // (SCM_RIGHTS, as runc). Empty: only `run` in the foreground may use a
+    // terminal (crunpp then proxies it itself).
+    std::string console_socket;
+    // The init's pidfd goes to this AF_UNIX socket (SCM_RIGHTS).
+    std::string pidfd_socket;
+    // fds 3..3+N-1 (after the LISTEN_FDS ones) reach the container process.
+    int preserve_fds = 0;
+    bool no_new_keyring = false; // keep the caller's session keyring
 };
 
 struct RunOptions {

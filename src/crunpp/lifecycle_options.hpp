@@ -2,10 +2,14 @@
 // What create and run share: their options and the library context.
 #pragma once
 
+#include <charconv>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "cli.hpp"
 #include "crunpp/container.hpp"
+#include "crunpp/error.hpp"
 
 namespace crunpp::cli {
 
@@ -14,6 +18,10 @@ inline const std::vector<OptionSpec> kCreateOptions = {
     {"config", 'f', true, "config file to use instead of <bundle>/config.json"},
     {"pid-file", 0, true, "file to write the container's host pid to"},
     {"no-pivot", 0, false, "do not use pivot_root (MS_MOVE + chroot; for a ramfs root)"},
+    {"console-socket", 0, true, "AF_UNIX socket that receives the pty master of a terminal container"},
+    {"pidfd-socket", 0, true, "AF_UNIX socket that receives a pidfd of the container's init"},
+    {"preserve-fds", 0, true, "number of extra fds (from 3, after LISTEN_FDS ones) passed to the container"},
+    {"no-new-keyring", 0, false, "do not give the container its own session keyring"},
 };
 
 inline container::Context container_context(const GlobalOptions &g) {
@@ -32,6 +40,16 @@ inline container::CreateOptions create_options(const ParsedArgs &a) {
     o.config_path = a.get_or("config", "");
     o.pid_file = a.get_or("pid-file", "");
     o.no_pivot = a.has("no-pivot");
+    o.console_socket = a.get_or("console-socket", "");
+    o.pidfd_socket = a.get_or("pidfd-socket", "");
+    o.no_new_keyring = a.has("no-new-keyring");
+    if (std::optional<std::string> n = a.get("preserve-fds")) {
+        int value = -1;
+        auto [end, ec] = std::from_chars(n->data(), n->data() + n->size(), value);
+        if (ec != std::errc() || end != n->data() + n->size() || value < 0)
+            throw Error("preserve-fds: \"" + *n + "\" is not a number of fds");
+        o.preserve_fds = value;
+    }
     return o;
 }
 

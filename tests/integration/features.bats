@@ -60,10 +60,14 @@ features_file() {
 
 @test "features does not claim what is not implemented yet" {
     f="$(features_file)"
-    # cgroups (issue 5), hooks (issue 4).
+    # cgroups (issue 5).
     [ "$(jq -c .linux.cgroup "$f")" = '{"v1":false,"v2":false,"systemd":false,"systemdUser":false,"rdma":false}' ]
-    [ "$(jq -c .hooks "$f")" = '[]' ]
     [ "$(jq -c .linux.intelRdt "$f")" = '{"enabled":false}' ]
+}
+
+@test "features lists the six hook phases" {
+    f="$(features_file)"
+    [ "$(jq -c .hooks "$f")" = '["prestart","createRuntime","createContainer","startContainer","poststart","poststop"]' ]
 }
 
 @test "features rejects arguments" {

@@ -42,12 +42,13 @@ const json::Value &member(const json::Value &v, std::string_view key) {
 
 } // namespace
 
-TEST_CASE("features: versions, and hooks not claimed before they run", "[features]") {
+TEST_CASE("features: versions, and the six hook phases", "[features]") {
     const json::Value f = features();
     CHECK(member(f, "ociVersionMin").text == "1.0.0");
     CHECK(member(f, "ociVersionMax").text == spec::kOciVersion);
-    // Hooks are parsed but run only from issue 4 on.
-    CHECK(strings_of(f.find("hooks")).empty());
+    // Every phase runs since issue 4.
+    CHECK(strings_of(f.find("hooks")) == std::vector<std::string>{"prestart", "createRuntime", "createContainer",
+                                                                   "startContainer", "poststart", "poststop"});
     CHECK(member(member(f, "annotations"), "run.oci.crunpp.version").text == CRUNPP_VERSION);
 }
 

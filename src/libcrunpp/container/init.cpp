@@ -14,7 +14,11 @@
 #include "../linux/process.hpp"
 #include "../linux/rootfs.hpp"
 #include "../linux/userns.hpp"
+#include "../hooks/hooks.hpp"
 #include "crunpp/error.hpp"
+#include "exe_guard.hpp"
+#include "passthrough.hpp"
+#include "terminal.hpp"
 
 namespace crunpp::container {
 namespace {
@@ -109,6 +113,42 @@ void wait_for_start(const InitParams &p) {
         throw_errno("write the exec fifo", saved);
 }
 
+bool has_hooks_before_pivot(const spec::Config &cfg) {
+    return cfg.hooks && (!cfg.hooks->prestart.empty() || !cfg.hooks->createRuntime.empty() ||
+                         !cfg.hooks->createContainer.empty());
+}
+
+// Mounts done, root not yet changed: the parent runs prestart and
+// createRuntime, then createContainer runs here, in the container's
+// namespaces with paths resolved in the runtime's mount tree (runc's place).
+// Returns the state JSON for startContainer.
+std::string run_create_hooks(const InitParams &p) {
+    p.sync->send(SyncType::Hooks);
+    SyncMessage m = p.sync->expect(SyncType::HooksDone, "wait for the createRuntime hooks");
+    if (m.fds.size() != 2)
+        throw Error("wait for the createRuntime hooks: unexpected sync message");
+    std::string creating = hooks::read_state_memfd(m.fds[0].get());
+    std::string created = hooks::read_state_memfd(m.fds[1].get());
+    hooks::run("createContainer", p.config->hooks->createContainer, creating);
+    return created;
+}
+
+// The pty: made in the new root, its master sent to the parent.
+void setup_terminal(const InitParams &p) {
+    std::string name;
+    UniqueFd master = setup_init_terminal(*p.config->process, name);
+    p.sync->send_fds(SyncType::Console, {master.get()}, name);
+}
+
+// The preserved fds reach the process as they came, without close-on-exec.
+void keep_preserved_fds(const InitParams &p) {
+    for (int fd = 3; fd < 3 + p.preserved_fds; fd++) {
+        int flags = fcntl(fd, F_GETFD);
+        if (flags >= 0 && (flags & FD_CLOEXEC))
+            fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
+    }
+}
+
 [[noreturn]] void report_and_exit(const InitParams &p, std::string_view context, int err, int status) noexcept {
     if (!*p.sync || !p.sync->try_send(SyncType::Failed, err, context)) {
         // No parent to tell (create has returned): the container's stderr.
@@ -129,6 +169,7 @@ void container_init(const InitParams &p) noexcept {
         if (p.signal_mask)
             sigprocmask(SIG_SETMASK, p.signal_mask, nullptr);
         const spec::Config &cfg = *p.config;
+        const FileId runtime_binary = runtime_binary_id();
         if (!p.plan->joins.empty())
             join_and_unshare(p);
         std::vector<UniqueFd> received_mounts;
@@ -141,6 +182,8 @@ void container_init(const InitParams &p) noexcept {
             linux::enter_time_namespace(cfg.linux->timeOffsets.value_or(spec::TimeOffsets{}));
         become_root_in_userns(p);
         fork_init_if_needed(p);
+        if (p.new_keyring)
+            join_session_keyring(*p.id, p.plan->user);
 
         linux::RootfsOptions ro;
         ro.rootless = p.rootless;
@@ -151,11 +194,17 @@ void container_init(const InitParams &p) noexcept {
         ro.exec_fifo_fd = p.exec_fifo_fd;
         ro.bundle = *p.bundle;
         ro.prepared_mounts = std::move(prepared_mounts);
+        std::string start_state;
+        if (has_hooks_before_pivot(cfg))
+            ro.before_root_change = [&] { start_state = run_create_hooks(p); };
         linux::setup_rootfs(cfg, *p.rootfs, ro);
+        if (cfg.process->terminal)
+            setup_terminal(p);
         linux::apply_kernel_settings(cfg);
         linux::apply_process_resources(cfg);
         const spec::Process &process = *cfg.process;
         std::string exe = linux::resolve_executable(process);
+        check_not_runtime_binary(exe, runtime_binary);
         check_exec_fifo(p);
         // A notify listener must reach the agent during create: loaded now
         // (see linux/seccomp.hpp); any other filter is loaded by exec_process.
@@ -168,11 +217,15 @@ void container_init(const InitParams &p) noexcept {
 
         p.sync->send(SyncType::Ready);
         wait_for_start(p);
+        if (cfg.hooks && !cfg.hooks->startContainer.empty())
+            hooks::run("startContainer", cfg.hooks->startContainer, start_state);
         // The container process runs on the final CPUs; the setup above ran
         // on the initial ones (apply_process_resources).
         if (process.execCPUAffinity && process.execCPUAffinity->final)
             linux::apply_final_cpu_affinity(0, *process.execCPUAffinity->final);
         failure_status = 127;
+        keep_preserved_fds(p);
+        eo.preserve_fds = p.preserved_fds;
         linux::exec_process(process, exe, eo);
     } catch (const Error &e) {
         report_and_exit(p, e.context(), e.errnum(), failure_status);

@@ -29,6 +29,9 @@ struct InitParams {
     // namespace), index-aligned with config->mounts, -1 where none. Those
     // for a new user namespace arrive over the sync socket instead.
     std::vector<int> inherited_mounts;
+    const std::string *id = nullptr;
+    int preserved_fds = 0;     // fds 3..3+N-1 reach the process
+    bool new_keyring = true;   // join a fresh session keyring
 };
 
 // Never returns: execve's the container process or _exit()s (1 before

@@ -17,7 +17,11 @@
 
 #include "../linux/seccomp.hpp"
 #include "../linux/userns.hpp"
+#include "../hooks/hooks.hpp"
 #include "clone3.hpp"
+#include "hooks_flow.hpp"
+#include "passthrough.hpp"
+#include "terminal.hpp"
 #include "crunpp/error.hpp"
 #include "crunpp/spec.hpp"
 #include "idmapped_mounts.hpp"
@@ -60,7 +64,7 @@ void close_other_fds(std::vector<int> keep) {
 }
 
 struct Loaded {
-    std::string bundle, rootfs;
+    std::string bundle, rootfs, config_path;
     spec::Config config;
 };
 
@@ -69,6 +73,7 @@ Loaded load(const CreateOptions &o) {
     l.bundle = real_path(o.bundle.empty() ? "." : o.bundle, "bundle");
     std::string config_path = o.config_path.empty() ? l.bundle + "/config.json" : o.config_path;
     l.config = spec::load_config(config_path);
+    l.config_path = real_path(config_path, "config");
     if (!l.config.process)
         throw Error("config.json: .process: required to create a container");
     if (!l.config.root || l.config.root->path.empty())
@@ -95,6 +100,30 @@ void fill_state(state::ContainerState &st, const Context &ctx, const Loaded &l) 
     if (l.config.linux && l.config.linux->cgroupsPath)
         st.cgroups_path = *l.config.linux->cgroupsPath;
     st.annotations = l.config.annotations;
+    record_hooks_config(st, l.config, l.config_path);
+}
+
+// runc's rules: a terminal needs somewhere to go.
+void check_terminal(const spec::Config &cfg, const CreateOptions &o, const LaunchMode &mode) {
+    bool terminal = cfg.process->terminal;
+    if (terminal && o.console_socket.empty() && !mode.proxy_terminal)
+        throw Error("cannot allocate tty if crunpp will detach without setting console socket");
+    if (!terminal && !o.console_socket.empty())
+        throw Error("cannot use console socket if crunpp will not allocate tty (process.terminal is false)");
+}
+
+// The init's mounts are made: prestart and createRuntime run here, in the
+// runtime's namespaces; the init gets the state for its own hooks.
+void run_runtime_hooks(SyncSocket &sync, const spec::Config &cfg, const state::ContainerState &st, pid_t pid) {
+    std::string creating = hook_state_json(st, state::Status::Creating, pid);
+    if (cfg.hooks) {
+        // prestart is deprecated but still run, before createRuntime (runc).
+        hooks::run("prestart", cfg.hooks->prestart, creating);
+        hooks::run("createRuntime", cfg.hooks->createRuntime, creating);
+    }
+    UniqueFd a = hooks::state_memfd(creating);
+    UniqueFd b = hooks::state_memfd(hook_state_json(st, state::Status::Created, pid));
+    sync.send_fds(SyncType::HooksDone, {a.get(), b.get()}, {});
 }
 
 // The init opens the fifo as its own root: make that possible when the
@@ -138,10 +167,12 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
     // the kernel reap our children before we could wait for them.
     signal(SIGCHLD, SIG_DFL);
     Loaded loaded = load(o);
+    check_terminal(loaded.config, o, mode);
+    const int preserved_fds = prepare_passthrough(loaded.config, o.preserve_fds);
     NamespacePlan plan = plan_namespaces(loaded.config, ctx.rootless);
 
     state::Store store(ctx.state_root);
-    Launched l{store.create(o.id), UniqueFd(), 0, SyncSocket()};
+    Launched l{store.create(o.id), UniqueFd(), 0, SyncSocket(), UniqueFd(), false, loaded.config.hooks};
     UniqueFd middle; // the cloned process when the init is its fork
     try {
         fill_state(l.container.state(), ctx, loaded);
@@ -173,6 +204,8 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
         pid_t pid = clone3_fork(plan.clone_flags, &pidfd);
         if (pid == 0) {
             std::vector<int> keep = {child_sync.fd(), fifo.get()};
+            for (int fd = 3; fd < 3 + preserved_fds; fd++)
+                keep.push_back(fd);
             for (const auto &[type, fd] : plan.joins)
                 keep.push_back(fd.get());
             InitParams ip;
@@ -191,6 +224,9 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
             ip.no_pivot = o.no_pivot;
             ip.signal_mask = mode.child_mask;
             ip.seccomp = seccomp ? &*seccomp : nullptr;
+            ip.id = &o.id;
+            ip.preserved_fds = preserved_fds;
+            ip.new_keyring = !o.no_new_keyring;
             container_init(ip);
         }
         if (plan.fork_in_child) {
@@ -232,6 +268,13 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
                 seccomp_listener_sent = true;
                 break;
             }
+            case SyncType::Hooks: run_runtime_hooks(l.sync, loaded.config, l.container.state(), l.pid); break;
+            case SyncType::Console:
+                if (m->fds.size() != 1)
+                    throw Error("sync with the container init: bad console message");
+                l.console = std::move(m->fds[0]);
+                l.console_size_set = loaded.config.process->consoleSize.has_value();
+                break;
             case SyncType::Ready: ready = true; break;
             case SyncType::Failed: throw Error(std::move(m->text), m->value);
             default: throw Error("sync with the container init: unexpected message");
@@ -250,6 +293,13 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
             l.container.save();
         if (!o.pid_file.empty())
             write_pid_file(o.pid_file, l.pid);
+        if (l.console && !o.console_socket.empty()) {
+            // The name runc sends with the master.
+            send_fd_to_socket(o.console_socket, l.console.get(), "/dev/ptmx", "console socket");
+            l.console.reset();
+        }
+        if (!o.pidfd_socket.empty())
+            send_fd_to_socket(o.pidfd_socket, l.pidfd.get(), "pidfd", "pidfd socket");
     } catch (...) {
         kill_and_reap(middle.get());
         abort_launch(l);
@@ -261,6 +311,10 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
 void abort_launch(Launched &l) noexcept {
     kill_and_reap(l.pidfd.get());
     l.pidfd.reset();
+    // A failed create is deleted: its poststop hooks run (runtime-spec
+    // lifecycle, steps 12 and 13).
+    if (l.pid != 0)
+        run_poststop(l.container.state());
     try {
         l.container.remove();
     } catch (...) {

@@ -6,9 +6,11 @@
 #include <sys/types.h>
 
 #include <csignal>
+#include <optional>
 #include <string>
 
 #include "crunpp/container.hpp"
+#include "crunpp/spec.hpp"
 #include "crunpp/state.hpp"
 #include "crunpp/unique_fd.hpp"
 #include "sync.hpp"
@@ -23,12 +25,16 @@ struct Launched {
     UniqueFd pidfd;             // the init
     pid_t pid = 0;
     SyncSocket sync;            // run: still open, to send Start
+    UniqueFd console;           // the pty master, when run proxies the terminal
+    bool console_size_set = false; // process.consoleSize given
+    std::optional<spec::Hooks> hooks; // the config's hooks (run: poststart)
 };
 
 struct LaunchMode {
     bool run = false;                      // no exec fifo: Start comes over the sync socket
     const sigset_t *child_mask = nullptr; // signal mask the init restores
     bool save_created = true;              // run skips the write of the intermediate state
+    bool proxy_terminal = false;           // run in the foreground: keeps the pty master
 };
 
 // On failure nothing is left: the init is killed and reaped, the state dir

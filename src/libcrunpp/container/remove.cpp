@@ -6,6 +6,7 @@
 #include "crunpp/container.hpp"
 #include "crunpp/error.hpp"
 #include "crunpp/state.hpp"
+#include "hooks_flow.hpp"
 #include "pidfd.hpp"
 #include "signal_all.hpp"
 
@@ -35,6 +36,7 @@ void remove(const Context &ctx, std::string_view id, bool force) {
                 throw Error("delete container " + name + ": its init did not exit after SIGKILL");
         }
     }
+    run_poststop(st);
     c.remove();
 }
 

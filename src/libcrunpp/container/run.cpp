@@ -13,8 +13,11 @@
 #include "crunpp/container.hpp"
 #include "crunpp/error.hpp"
 #include "crunpp/state.hpp"
+#include "../hooks/hooks.hpp"
+#include "hooks_flow.hpp"
 #include "launch.hpp"
 #include "pidfd.hpp"
+#include "terminal.hpp"
 
 namespace crunpp::container {
 namespace {
@@ -81,6 +84,7 @@ void finish(const Context &ctx, const std::string &id, pid_t pid, uint64_t start
             c.state().status = state::Status::Stopped;
             c.save();
         } else {
+            run_poststop(c.state());
             c.remove();
         }
     } catch (const Error &) {
@@ -100,6 +104,7 @@ int run(const Context &ctx, const RunOptions &o) {
     mode.run = true;
     mode.child_mask = signals ? signals->original() : nullptr;
     mode.save_created = false;
+    mode.proxy_terminal = !o.detach;
     Launched l = launch(ctx, o.create, mode);
     try {
         l.sync.send(SyncType::Start);
@@ -120,13 +125,27 @@ int run(const Context &ctx, const RunOptions &o) {
     const pid_t pid = l.pid;
     const uint64_t start_time = l.container.state().pid_start_time;
     UniqueFd pidfd = std::move(l.pidfd);
+    UniqueFd console = std::move(l.console);
+    state::ContainerState running = l.container.state();
     {
-        // Release the lock: kill and delete from elsewhere take it.
+        // Release the lock: kill and delete from elsewhere take it (a
+        // poststart hook may run `crunpp state`).
         state::Container released = std::move(l.container);
+    }
+    if (l.hooks && !l.hooks->poststart.empty()) {
+        try {
+            hooks::run("poststart", l.hooks->poststart, hook_state_json(running, state::Status::Running, pid));
+        } catch (...) {
+            // A failed poststart hook fails the container (runtime-spec 1.3).
+            kill_and_reap(pidfd.get());
+            finish(ctx, id, pid, start_time, o.keep);
+            throw;
+        }
     }
     if (o.detach)
         return 0;
-    int status = wait_forwarding(pidfd.get(), signals->fd());
+    int status = console ? proxy_terminal(console.get(), pidfd.get(), signals->fd(), l.console_size_set)
+                         : wait_forwarding(pidfd.get(), signals->fd());
     finish(ctx, id, pid, start_time, o.keep);
     return status;
 }

@@ -6,13 +6,18 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
+#include <optional>
 #include <string>
 
 #include "crunpp/container.hpp"
 #include "crunpp/error.hpp"
 #include "crunpp/state.hpp"
+#include "../hooks/hooks.hpp"
+#include "hooks_flow.hpp"
 #include "launch.hpp"
 #include "pidfd.hpp"
+#include "signal_all.hpp"
 
 namespace crunpp::container {
 
@@ -46,6 +51,23 @@ void start(const Context &ctx, std::string_view id) {
     unlinkat(c.dir_fd(), kExecFifo, 0);
     st.status = state::Status::Running;
     c.save();
+    const state::ContainerState running = st;
+    {
+        // Released first: a poststart hook may run `crunpp state`.
+        state::Container released = std::move(c);
+    }
+    std::optional<spec::Hooks> h;
+    try {
+        h = recorded_hooks(running);
+        if (h && !h->poststart.empty())
+            hooks::run("poststart", h->poststart, hook_state_json(running, state::Status::Running, running.pid));
+    } catch (...) {
+        // A failed poststart hook fails the container (runtime-spec 1.3):
+        // it is stopped; delete removes it.
+        signal_all(running.pid, init.get(), SIGKILL);
+        wait_exit(init.get(), 10000);
+        throw;
+    }
 }
 
 } // namespace crunpp::container

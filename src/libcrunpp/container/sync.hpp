@@ -25,6 +25,10 @@ enum class SyncType : uint32_t {
     Mounts,      // parent -> init: idmapped mount trees (fds), text = their
                  // config mount indices as uint32_t
     SeccompListener, // init -> parent: the seccomp notify listener (one fd)
+    Hooks,       // init -> parent: mounts done, run prestart/createRuntime
+    HooksDone,   // parent -> init: done; fds = the state for createContainer
+                 // and for startContainer (memfds)
+    Console,     // init -> parent: fds = the pty master, text = its peer's name
 };
 
 struct SyncMessage {

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <charconv>
 #include <cstring>
 
@@ -81,6 +82,11 @@ void prepare_exec(const spec::Process &p, const ExecOptions &o) {
     // After the user switch: the cwd must be reachable by the process's user.
     if (chdir(p.cwd.c_str()) < 0)
         throw_errno("chdir to cwd (\"" + p.cwd + "\") set in config.json failed");
+    // A cwd reached through an fd of the runtime (/proc/self/fd/N) would be
+    // outside the root, where getcwd finds no path (CVE-2024-21626).
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd) || cwd[0] != '/')
+        throw Error("cwd (\"" + p.cwd + "\") set in config.json is outside the container's root");
 }
 
 void finish_exec(const spec::Process &p, const std::string &exe, const ExecOptions &o) {

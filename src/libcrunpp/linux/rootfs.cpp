@@ -125,6 +125,8 @@ void setup_rootfs(const spec::Config &cfg, const std::string &rootfs_abs_path, c
             setup_dev(ctx);
     }
 
+    if (o.before_root_change)
+        o.before_root_change();
     enter_root(root.get(), rootfs, o.no_pivot);
     root.reset();
 
@@ -152,7 +154,24 @@ void setup_console(int pty_slave_fd) {
         throw_errno("console: open \"/\"");
     UniqueFd target;
     try {
-        target = ensure_in_root(root.get(), "dev/console", false, 0600);
+        // /dev/console must be a file of /dev itself: a symlink the rootfs
+        // planted there would aim the bind elsewhere, e.g. at a procfs file
+        // (CVE-2025-52565), so it is replaced.
+        UniqueFd dev = ensure_in_root(root.get(), "dev", true);
+        struct stat st;
+        if (fstatat(dev.get(), "console", &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode) &&
+            !S_ISCHR(st.st_mode) && unlinkat(dev.get(), "console", 0) < 0)
+            throw_errno("remove \"/dev/console\"");
+        // Never opened for I/O: an existing node may be a real device.
+        int fd = openat(dev.get(), "console", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0 && errno != EEXIST)
+            throw_errno("create \"/dev/console\"");
+        if (fd >= 0)
+            close(fd);
+        fd = openat(dev.get(), "console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+            throw_errno("open \"/dev/console\"");
+        target.reset(fd);
     } catch (Error &e) {
         throw e.wrap("console");
     }

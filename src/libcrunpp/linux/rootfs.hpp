@@ -7,6 +7,7 @@
 #include "crunpp/unique_fd.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,9 @@ struct RootfsOptions {
     // Index-aligned with cfg.mounts: detached trees from
     // prepare_idmapped_mounts (-1 or absent: none). Attached, not closed.
     std::vector<int> prepared_mounts;
+    // Called once the config's mounts and /dev are made, right before the
+    // root change (the createContainer hooks run there, as in runc).
+    std::function<void()> before_root_change;
 };
 
 // Runs in the container init, in its new mount namespace (after the user

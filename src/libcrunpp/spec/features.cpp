@@ -45,7 +45,7 @@ struct Implemented {
 };
 
 constexpr Implemented kImplemented = {
-    .hooks = false,
+    .hooks = true,
     .cgroup_v1 = false,
     .cgroup_v2 = false,
     .cgroup_systemd = false,

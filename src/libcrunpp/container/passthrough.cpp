@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "passthrough.hpp"
+
+#include <fcntl.h>
+#include <linux/keyctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "crunpp/error.hpp"
+
+namespace crunpp::container {
+namespace {
+
+// Key permission bits (keyutils' names; not in the kernel's uapi header).
+constexpr uint32_t kKeyUserSearch = 0x00080000;
+constexpr uint32_t kKeyOtherSearch = 0x00000008;
+
+bool parse_number(const char *s, long &out) {
+    if (!s || !*s)
+        return false;
+    auto [end, ec] = std::from_chars(s, s + strlen(s), out);
+    return ec == std::errc() && *end == '\0';
+}
+
+// Sets NAME=value in env, replacing an existing NAME.
+void set_env(std::vector<std::string> &env, std::string_view name, const std::string &value) {
+    std::string entry = std::string(name) + "=" + value;
+    for (std::string &e : env)
+        if (e.size() > name.size() && e.compare(0, name.size(), name) == 0 && e[name.size()] == '=') {
+            e = entry;
+            return;
+        }
+    env.push_back(std::move(entry));
+}
+
+int socket_activation_fds() {
+    long fds = 0, pid = 0;
+    if (!parse_number(getenv("LISTEN_FDS"), fds) || fds <= 0)
+        return 0;
+    // Meant for us only when LISTEN_PID names us (sd_listen_fds' rule).
+    if (!parse_number(getenv("LISTEN_PID"), pid) || pid != getpid())
+        return 0;
+    if (fds > 4096)
+        throw Error("LISTEN_FDS: " + std::to_string(fds) + " fds is too many");
+    return static_cast<int>(fds);
+}
+
+} // namespace
+
+int prepare_passthrough(spec::Config &cfg, int preserve_fds) {
+    if (preserve_fds < 0)
+        throw Error("preserve-fds: " + std::to_string(preserve_fds) + " is negative");
+    if (preserve_fds > 4096)
+        throw Error("preserve-fds: " + std::to_string(preserve_fds) + " fds is too many");
+    int listen = socket_activation_fds();
+    if (listen > 0) {
+        set_env(cfg.process->env, "LISTEN_FDS", std::to_string(listen));
+        set_env(cfg.process->env, "LISTEN_PID", "1");
+    }
+    const int total = listen + preserve_fds;
+    // A closed fd of the range is taken by one of crunpp's own, which would
+    // leak into the container; those are close-on-exec, inherited ones not.
+    for (int fd = 3; fd < 3 + total; fd++) {
+        int flags = fcntl(fd, F_GETFD);
+        if (flags < 0 || (flags & FD_CLOEXEC))
+            throw Error("preserve-fds: fd " + std::to_string(fd) + " is not open");
+    }
+
+    const char *notify = getenv("NOTIFY_SOCKET");
+    if (notify && *notify == '/') {
+        spec::Mount m;
+        m.destination = kContainerNotifySocket;
+        m.type = "bind";
+        m.source = notify;
+        m.options = {"bind", "nosuid", "noexec", "nodev"};
+        cfg.mounts.push_back(std::move(m));
+        set_env(cfg.process->env, "NOTIFY_SOCKET", kContainerNotifySocket);
+    } else if (notify && *notify == '@') {
+        set_env(cfg.process->env, "NOTIFY_SOCKET", notify);
+    }
+    return total;
+}
+
+void join_session_keyring(const std::string &id, bool user_namespace) {
+    const std::string name = "_ses." + id;
+    long key = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name.c_str());
+    if (key < 0) {
+        if (errno == ENOSYS)
+            return;
+        throw_errno("join a new session keyring \"" + name + "\"");
+    }
+    // The possessor's rights stay; the container's user (other than the
+    // owner inside a user namespace) may search it.
+    char desc[512];
+    long n = syscall(SYS_keyctl, KEYCTL_DESCRIBE, key, desc, sizeof desc);
+    if (n < 0 || static_cast<size_t>(n) > sizeof desc)
+        throw_errno("describe the session keyring");
+    // "type;uid;gid;perm;description", perm in hex.
+    std::string_view d(desc, strnlen(desc, sizeof desc));
+    size_t p = 0;
+    for (int i = 0; i < 3 && p != std::string_view::npos; i++)
+        p = d.find(';', p + (i ? 1 : 0));
+    if (p == std::string_view::npos)
+        throw Error("describe the session keyring: unexpected \"" + std::string(d) + "\"");
+    uint32_t perm = 0;
+    auto [end, ec] = std::from_chars(d.data() + p + 1, d.data() + d.size(), perm, 16);
+    if (ec != std::errc())
+        throw Error("describe the session keyring: unexpected \"" + std::string(d) + "\"");
+    perm |= user_namespace ? kKeyOtherSearch : kKeyUserSearch;
+    if (syscall(SYS_keyctl, KEYCTL_SETPERM, key, perm) < 0)
+        throw_errno("set the session keyring's permissions");
+}
+
+} // namespace crunpp::container

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// sd_notify both ways for the integration tests (static: it also runs in
+// the busybox containers):
+//   sd-notify listen SOCKET  binds a unix datagram socket at SOCKET (mode
+//                            0777, so that any container user may send),
+//                            prints each message, and exits after the first
+//                            one containing READY=1 (0) or after 20 s (1)
+//   sd-notify send MESSAGE   sends MESSAGE to $NOTIFY_SOCKET ("@" = abstract)
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+namespace {
+
+socklen_t address(const char *path, struct sockaddr_un &addr) {
+    memset(&addr, 0, sizeof addr);
+    addr.sun_family = AF_UNIX;
+    snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path);
+    socklen_t len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + strlen(path));
+    if (path[0] == '@')
+        addr.sun_path[0] = '\0';
+    else
+        len++;
+    return len;
+}
+
+int listen_for_ready(const char *path) {
+    int s = socket(AF_UNIX, SOCK_DGRAM, 0);
+    struct sockaddr_un addr;
+    socklen_t len = address(path, addr);
+    if (bind(s, reinterpret_cast<struct sockaddr *>(&addr), len) < 0) {
+        perror("sd-notify: bind");
+        return 1;
+    }
+    chmod(path, 0777);
+    for (int i = 0; i < 100; i++) {
+        struct pollfd p = {s, POLLIN, 0};
+        if (poll(&p, 1, 20000) <= 0)
+            break;
+        char buf[4096];
+        ssize_t n = recv(s, buf, sizeof buf - 1, 0);
+        if (n < 0)
+            break;
+        buf[n] = '\0';
+        printf("%s\n", buf);
+        fflush(stdout);
+        if (strstr(buf, "READY=1"))
+            return 0;
+    }
+    fprintf(stderr, "sd-notify: no READY=1\n");
+    return 1;
+}
+
+int send_message(const char *message) {
+    const char *path = getenv("NOTIFY_SOCKET");
+    if (!path || !*path) {
+        fprintf(stderr, "sd-notify: NOTIFY_SOCKET is not set\n");
+        return 1;
+    }
+    int s = socket(AF_UNIX, SOCK_DGRAM, 0);
+    struct sockaddr_un addr;
+    socklen_t len = address(path, addr);
+    if (sendto(s, message, strlen(message), 0, reinterpret_cast<struct sockaddr *>(&addr), len) < 0) {
+        perror("sd-notify: send");
+        return 1;
+    }
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    if (argc == 3 && strcmp(argv[1], "listen") == 0)
+        return listen_for_ready(argv[2]);
+    if (argc == 3 && strcmp(argv[1], "send") == 0)
+        return send_message(argv[2]);
+    fprintf(stderr, "usage: sd-notify listen SOCKET | sd-notify send MESSAGE\n");
+    return 2;
+}
