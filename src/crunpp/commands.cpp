@@ -8,6 +8,11 @@ extern const Command kSpecCommand;
 extern const Command kFeaturesCommand;
 extern const Command kStateCommand;
 extern const Command kListCommand;
+extern const Command kCreateCommand;
+extern const Command kStartCommand;
+extern const Command kRunCommand;
+extern const Command kKillCommand;
+extern const Command kDeleteCommand;
 
 const std::vector<const Command *> &commands() {
     static const std::vector<const Command *> table = {
@@ -15,6 +20,11 @@ const std::vector<const Command *> &commands() {
         &kFeaturesCommand,
         &kStateCommand,
         &kListCommand,
+        &kCreateCommand,
+        &kStartCommand,
+        &kRunCommand,
+        &kKillCommand,
+        &kDeleteCommand,
     };
     return table;
 }

@@ -1,0 +1,295 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The whole test run, as CI does it on a fresh Debian 12 machine (as root):
+# install what is missing, create the unprivileged test user, build three
+# trees (normal, -Dwerror=true, address+undefined sanitizers), run the Catch2
+# unit tests and the bats integration suites (each under tests/helpers'
+# leak-guard, which reports the processes a suite leaves behind), check that
+# no mount, state dir or cgroup leaked, and
+# end with one line "N passed, N failed, N skipped". Exit status 1 on any
+# failure. Build and test logs go to files; only failures are printed.
+set -uo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO"
+
+TEST_USER=crunpp-test
+PACKAGES=(meson ninja-build pkg-config g++ libseccomp-dev libyajl-dev libcap-dev catch2
+    uidmap busybox-static bats jq python3-jsonschema procps util-linux passwd
+    groff-base man-db)
+UNIT_TIMEOUT=600
+BATS_TIMEOUT=900
+
+passed=0
+failed=0
+skipped=0
+
+say() { printf '%s\n' "$*"; }
+step() { printf '== %s\n' "$*"; }
+
+# Prints the last lines of a log after a failure, so CI shows why.
+show_log() {
+    say "---- last 60 lines of $1"
+    tail -n 60 "$1"
+    say "----"
+}
+
+# Everything this run creates lives here: logs, the binary the tests run,
+# the bats temp dirs and the rootfs cache. 0755, so that the test user can
+# reach the binary and its bundles.
+WORK="$(mktemp -d /tmp/crunpp-test.XXXXXX)"
+chmod 0755 "$WORK"
+mkdir -p "$WORK/logs" "$WORK/tmp" "$WORK/cache" "$WORK/bin"
+chmod 0755 "$WORK/tmp" "$WORK/cache" "$WORK/bin"
+cleanup() {
+    # --one-file-system: never delete through a mount a test leaked here.
+    rm -rf --one-file-system "$WORK" 2>/dev/null || say "warning: could not remove $WORK"
+}
+trap cleanup EXIT
+
+install_packages() {
+    local missing=() p
+    for p in "${PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        say "missing packages: ${missing[*]} (run as root to install them)"
+        return 1
+    fi
+    step "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q >"$WORK/logs/apt.log" 2>&1 &&
+        apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null >>"$WORK/logs/apt.log" 2>&1 ||
+        { show_log "$WORK/logs/apt.log"; return 1; }
+}
+
+# The first free start of a subordinate id range in FILE.
+next_subid_start() {
+    awk -F: 'BEGIN { end = 100000 } NF >= 3 && $2 + $3 > end { end = $2 + $3 } END { print end }' "$1" 2>/dev/null ||
+        echo 100000
+}
+
+setup_test_user() {
+    if [ "$(id -u)" -ne 0 ]; then
+        say "not root: the rootless tests will be skipped"
+        return 0
+    fi
+    if ! id "$TEST_USER" >/dev/null 2>&1; then
+        useradd -m -s /bin/sh "$TEST_USER" || return 1
+    fi
+    local f
+    for f in /etc/subuid /etc/subgid; do
+        touch "$f"
+        if ! grep -q "^$TEST_USER:" "$f"; then
+            echo "$TEST_USER:$(next_subid_start "$f"):65536" >>"$f"
+        fi
+    done
+    local uid gid
+    uid="$(id -u "$TEST_USER")"
+    gid="$(id -g "$TEST_USER")"
+    install -d -m 0700 -o "$uid" -g "$gid" "/run/user/$uid"
+}
+
+# build DIR MESON-ARGS...: configures (once) and builds; 1 failure if it fails.
+build_tree() {
+    local dir="$1" log="$WORK/logs/$1.log"
+    shift
+    local start=$SECONDS
+    if [ ! -f "$dir/build.ninja" ]; then
+        meson setup "$dir" "$@" >"$log" 2>&1 || { say "$dir: meson setup failed"; show_log "$log"; return 1; }
+    fi
+    if ninja -C "$dir" -j2 >>"$log" 2>&1; then
+        say "$dir: built ($((SECONDS - start))s)"
+        passed=$((passed + 1))
+    else
+        say "$dir: build FAILED"
+        show_log "$log"
+        failed=$((failed + 1))
+        return 1
+    fi
+}
+
+# Runs one Catch2 binary and counts its test cases.
+run_unit_tests() {
+    local dir="$1" bin="$1/tests/unit-tests" log="$WORK/logs/unit-$1.log"
+    if [ ! -x "$bin" ]; then
+        say "$dir: no unit-tests binary"
+        failed=$((failed + 1))
+        return
+    fi
+    local start=$SECONDS rc=0
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+        "$LEAK_GUARD" timeout "$UNIT_TIMEOUT" "$bin" >"$log" 2>&1 </dev/null || rc=$?
+    local summary p=0 f=0
+    summary="$(grep -E '^(All tests passed|test cases:|No tests ran)' "$log" | tail -n1)"
+    if [[ "$summary" =~ All\ tests\ passed.*in\ ([0-9]+)\ test\ case ]]; then
+        p=${BASH_REMATCH[1]}
+    elif [[ "$summary" =~ test\ cases:\ *([0-9]+)\ *\|\ *([0-9]+)\ passed\ *\|\ *([0-9]+)\ failed ]]; then
+        p=${BASH_REMATCH[2]}
+        f=${BASH_REMATCH[3]}
+    elif [[ "$summary" =~ test\ cases:\ *([0-9]+)\ *\|\ *([0-9]+)\ failed ]]; then
+        f=${BASH_REMATCH[2]}
+    fi
+    # A crash, a sanitizer report or a timeout leaves no (or a wrong) summary;
+    # leak-guard's own status 1 is counted by count_leaks.
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && ! has_leaks "$log"; then
+        f=1
+    fi
+    passed=$((passed + p))
+    failed=$((failed + f))
+    say "unit tests ($dir): $p passed, $f failed ($((SECONDS - start))s)"
+    count_leaks "$log"
+    if [ "$f" -ne 0 ]; then
+        [ "$rc" -eq 124 ] && say "timed out after ${UNIT_TIMEOUT}s"
+        show_log "$log"
+    fi
+}
+
+# Runs one bats file in TAP mode and counts ok / not ok / skip.
+run_bats_file() {
+    local file="$1" name log
+    name="$(basename "$file")"
+    log="$WORK/logs/bats-$name.log"
+    local start=$SECONDS rc=0
+    TMPDIR="$WORK/tmp" CRUNPP="$CRUNPP" CRUNPP_TEST_CACHE="$WORK/cache" \
+        "$LEAK_GUARD" timeout "$BATS_TIMEOUT" bats --tap "$file" >"$log" 2>&1 </dev/null || rc=$?
+    local p f s
+    s="$(grep -cE '^ok [0-9]+ .*# skip' "$log")"
+    p="$(grep -cE '^ok [0-9]+ ' "$log")"
+    p=$((p - s))
+    f="$(grep -cE '^not ok [0-9]+ ' "$log")"
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && ! has_leaks "$log"; then
+        f=1 # bats itself failed: a syntax error, a failing load, a timeout
+    fi
+    passed=$((passed + p))
+    failed=$((failed + f))
+    skipped=$((skipped + s))
+    say "$name: $p passed, $f failed, $s skipped ($((SECONDS - start))s)"
+    count_leaks "$log"
+    if [ "$f" -ne 0 ]; then
+        [ "$rc" -eq 124 ] && say "timed out after ${BATS_TIMEOUT}s"
+        # The failing tests with the diagnostics bats prints under them.
+        awk '/^not ok /{p=1; print; next} /^(ok|not ok) /{p=0} p && /^#/{print}' "$log"
+        grep -qE '^(not )?ok ' "$log" || show_log "$log"
+    fi
+}
+
+# Host resources the tests could leak, one per line, for a before/after diff.
+mounts_snapshot() {
+    # Mount root and mount point: a leaked bind shows $WORK in either.
+    awk '{print $4, $5}' /proc/self/mountinfo | grep -E "crunpp|$WORK" | sort || true
+}
+
+# Processes a suite left behind: leak-guard (tests/helpers/leak_guard.cpp)
+# runs each suite as a child subreaper, so orphans become its children; it
+# reports them in the log, then kills them. One failure per suite that leaked.
+has_leaks() {
+    grep -q '^leak-guard: leaked process' "$1"
+}
+
+count_leaks() {
+    if has_leaks "$1"; then
+        grep '^leak-guard: leaked process' "$1"
+        failed=$((failed + 1))
+    fi
+}
+
+state_snapshot() {
+    local d
+    for d in /run/crunpp /run/user/*/crunpp; do
+        [ -d "$d" ] && find "$d" -mindepth 1 -maxdepth 1 2>/dev/null
+    done | sort || true
+    find /sys/fs/cgroup -maxdepth 4 -type d -name '*crunpp*' 2>/dev/null | sort || true
+}
+
+# Lines of AFTER not in BEFORE.
+new_lines() {
+    comm -13 <(printf '%s\n' "$1") <(printf '%s\n' "$2") | grep -v '^$' || true
+}
+
+check_leaks() {
+    local leaked=0 extra
+    extra="$(new_lines "$before_mounts" "$(mounts_snapshot)")"
+    if [ -n "$extra" ]; then
+        say "leaked mounts:"
+        say "$extra"
+        leaked=1
+    fi
+    extra="$(new_lines "$before_state" "$(state_snapshot)")"
+    if [ -n "$extra" ]; then
+        say "leaked state or cgroup directories:"
+        say "$extra"
+        leaked=1
+    fi
+    if [ "$leaked" -eq 0 ]; then
+        say "leak check: no mount, state dir or cgroup left"
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+    fi
+}
+
+summary() {
+    say "$passed passed, $failed failed, $skipped skipped"
+    [ "$failed" -eq 0 ]
+}
+
+start_time=$SECONDS
+
+step "dependencies"
+if ! install_packages; then
+    failed=$((failed + 1))
+    summary
+    exit 1
+fi
+if ! setup_test_user; then
+    say "could not create the test user $TEST_USER"
+    failed=$((failed + 1))
+fi
+if [ ! -d "$REPO/../shared/runtime-spec/schema" ]; then
+    say "warning: $REPO/../shared/runtime-spec/schema is missing: the schema tests need the OCI runtime-spec schemas there"
+fi
+
+step "builds"
+normal_ok=0
+asan_ok=0
+build_tree build && normal_ok=1
+build_tree build-werror -Dwerror=true
+build_tree build-asan -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debug && asan_ok=1
+
+LEAK_GUARD=""
+for d in build build-asan; do
+    if [ -x "$d/tests/helpers/leak-guard" ]; then
+        LEAK_GUARD="$REPO/$d/tests/helpers/leak-guard"
+        break
+    fi
+done
+if [ -z "$LEAK_GUARD" ] && [ $((normal_ok + asan_ok)) -gt 0 ]; then
+    say "tests/helpers/leak-guard was not built (configured with -Dtests=false?)"
+    failed=$((failed + 1))
+    normal_ok=0
+    asan_ok=0
+fi
+
+before_mounts="$(mounts_snapshot)"
+before_state="$(state_snapshot)"
+
+step "unit tests"
+[ "$normal_ok" -eq 1 ] && run_unit_tests build
+[ "$asan_ok" -eq 1 ] && run_unit_tests build-asan
+
+step "integration tests"
+if [ "$normal_ok" -eq 1 ]; then
+    # A copy the test user can execute, wherever the source tree is.
+    install -m 0755 build/crunpp "$WORK/bin/crunpp"
+    CRUNPP="$WORK/bin/crunpp"
+    for f in tests/integration/*.bats; do
+        [ -e "$f" ] || continue
+        run_bats_file "$f"
+    done
+fi
+check_leaks
+
+say "total time: $((SECONDS - start_time))s"
+summary

@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The container lifecycle as library calls: create, start, run, kill, delete.
+// The CLI commands are thin wrappers around these; every failure throws
+// crunpp::Error and leaves nothing behind (no state dir, process or mount).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace crunpp::container {
+
+// Where the state lives and how the caller runs: shared by every call.
+struct Context {
+    std::string state_root;     // e.g. /run/crunpp
+    bool rootless = false;      // no real root on the host
+    std::string cgroup_manager; // recorded in the state ("cgroupfs" when empty)
+    bool systemd_cgroup = false;
+};
+
+struct CreateOptions {
+    std::string id;
+    std::string bundle;      // empty: the current directory
+    std::string config_path; // empty: <bundle>/config.json
+    std::string pid_file;    // empty: none
+    bool no_pivot = false;   // MS_MOVE + chroot instead of pivot_root
+};
+
+struct RunOptions {
+    CreateOptions create;
+    bool detach = false; // return once the process runs
+    bool keep = false;   // foreground: keep the state dir after the exit
+};
+
+// Sets the container up and leaves its init blocked before execve on the
+// exec fifo; status `created`. No crunpp process stays behind.
+void create(const Context &ctx, const CreateOptions &o);
+
+// Releases a `created` container's init to execve; status `running`.
+void start(const Context &ctx, std::string_view id);
+
+// create + start in one process. Foreground: forwards SIGINT, SIGTERM,
+// SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH to the process, waits, deletes
+// the container (unless keep) and returns the exit status (128+N for signal
+// N). Detached: returns 0 once the process runs.
+int run(const Context &ctx, const RunOptions &o);
+
+struct KillOptions {
+    int signal = 15; // SIGTERM
+    // Every process of the container: all of its own pid namespace, or only
+    // the init when it has none.
+    bool all = false;
+};
+void kill(const Context &ctx, std::string_view id, const KillOptions &o);
+
+// Removes a stopped (or created: its init is killed) container. force: a
+// running one is killed first (SIGKILL to all its processes, bounded wait).
+void remove(const Context &ctx, std::string_view id, bool force);
+
+// "TERM", "SIGTERM", "term", "15", "RTMIN+2" -> number; throws on anything else.
+int parse_signal(std::string_view text);
+
+// Status of a finished process as a shell reports it: the exit code, or
+// 128+N when killed by signal N. `code` and `status` as in siginfo_t.
+int exit_status(int code, int status);
+
+} // namespace crunpp::container

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "init.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <new>
+#include <string>
+
+#include "../linux/process.hpp"
+#include "../linux/rootfs.hpp"
+#include "../linux/userns.hpp"
+#include "crunpp/error.hpp"
+
+namespace crunpp::container {
+namespace {
+
+void join_and_unshare(const InitParams &p) {
+    NamespacePlan &plan = *p.plan;
+    linux::join_namespaces(plan.joins);
+    if (plan.unshare_flags != 0 && unshare(static_cast<int>(plan.unshare_flags)) < 0)
+        throw_errno("unshare the container namespaces");
+    if (plan.new_user)
+        p.sync->send(SyncType::MapsRequest);
+}
+
+void become_root_in_userns(const InitParams &p) {
+    if (!p.plan->user)
+        return;
+    if (setresgid(0, 0, 0) < 0)
+        throw_errno("setresgid 0 in the user namespace");
+    if (setresuid(0, 0, 0) < 0)
+        throw_errno("setresuid 0 in the user namespace");
+}
+
+// The real init is a fork when the pid namespace is joined or unshared: the
+// cloned process reports its pid and leaves.
+void fork_init_if_needed(const InitParams &p) {
+    if (!p.plan->fork_in_child)
+        return;
+    pid_t pid = fork();
+    if (pid < 0)
+        throw_errno("fork the container init");
+    if (pid > 0) {
+        p.sync->try_send(SyncType::InitPid, pid);
+        _exit(0);
+    }
+    // Nothing from the real init may reach the parent before its pid does.
+    p.sync->expect(SyncType::Go, "wait for the init's pid to be recorded");
+}
+
+std::string exec_fifo_path(const InitParams &p) { return "/proc/self/fd/" + std::to_string(p.exec_fifo_fd); }
+
+// Checked before "ready", so that a container that could never be started
+// fails `create` instead: the fifo is reopened through the new root's /proc.
+void check_exec_fifo(const InitParams &p) {
+    if (p.exec_fifo_fd >= 0 && access(exec_fifo_path(p).c_str(), W_OK) < 0)
+        throw_errno("reach the exec fifo through /proc/self/fd (the container needs /proc mounted)");
+}
+
+// Blocks until `start` opens the fifo for reading, then lets it read a byte.
+void wait_for_start(const InitParams &p) {
+    if (p.exec_fifo_fd < 0) {
+        p.sync->expect(SyncType::Start, "wait for start");
+        return;
+    }
+    p.sync->close();
+    std::string path = exec_fifo_path(p);
+    int fd;
+    do
+        fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+        throw_errno("open the exec fifo");
+    char byte = '0';
+    ssize_t w = write(fd, &byte, 1);
+    int saved = errno;
+    close(fd);
+    close(p.exec_fifo_fd);
+    if (w != 1)
+        throw_errno("write the exec fifo", saved);
+}
+
+[[noreturn]] void report_and_exit(const InitParams &p, std::string_view context, int err, int status) noexcept {
+    if (!*p.sync || !p.sync->try_send(SyncType::Failed, err, context)) {
+        // No parent to tell (create has returned): the container's stderr.
+        std::string line = "crunpp: ";
+        line += Error(std::string(context), err).what();
+        line += '\n';
+        ssize_t ignored = write(STDERR_FILENO, line.data(), line.size());
+        (void)ignored;
+    }
+    _exit(status);
+}
+
+} // namespace
+
+void container_init(const InitParams &p) noexcept {
+    int failure_status = 1;
+    try {
+        if (p.signal_mask)
+            sigprocmask(SIG_SETMASK, p.signal_mask, nullptr);
+        const spec::Config &cfg = *p.config;
+        if (!p.plan->joins.empty())
+            join_and_unshare(p);
+        if (p.plan->new_user)
+            p.sync->expect(SyncType::Go, "wait for the user namespace maps");
+        // Before the uid change: that makes the process non-dumpable, and
+        // its /proc/self/timens_offsets then no longer writable.
+        if (p.plan->new_time && cfg.linux)
+            linux::enter_time_namespace(cfg.linux->timeOffsets.value_or(spec::TimeOffsets{}));
+        become_root_in_userns(p);
+        fork_init_if_needed(p);
+
+        linux::RootfsOptions ro;
+        ro.rootless = p.rootless;
+        ro.user_namespace = p.plan->user;
+        ro.network_namespace = p.plan->network;
+        ro.cgroup_namespace = p.plan->cgroup;
+        ro.no_pivot = p.no_pivot;
+        ro.exec_fifo_fd = p.exec_fifo_fd;
+        linux::setup_rootfs(cfg, *p.rootfs, ro);
+        linux::apply_kernel_settings(cfg);
+        linux::apply_process_resources(cfg);
+        const spec::Process &process = *cfg.process;
+        std::string exe = linux::resolve_executable(process);
+        check_exec_fifo(p);
+
+        p.sync->send(SyncType::Ready);
+        wait_for_start(p);
+        failure_status = 127;
+        linux::exec_process(process, exe, linux::ExecOptions{});
+    } catch (const Error &e) {
+        report_and_exit(p, e.context(), e.errnum(), failure_status);
+    } catch (const std::bad_alloc &) {
+        report_and_exit(p, "container init: out of memory", 0, failure_status);
+    } catch (const std::exception &e) {
+        report_and_exit(p, std::string("container init: ") + e.what(), 0, failure_status);
+    } catch (...) {
+        report_and_exit(p, "container init: unknown error", 0, failure_status);
+    }
+    _exit(failure_status);
+}
+
+} // namespace crunpp::container

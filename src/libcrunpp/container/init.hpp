@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The container init: the code the cloned child runs, from the clone to
+// execve. It reports any Error to the parent over the sync socket.
+#pragma once
+
+#include <csignal>
+#include <string>
+
+#include "crunpp/spec.hpp"
+#include "plan.hpp"
+#include "sync.hpp"
+
+namespace crunpp::container {
+
+struct InitParams {
+    const spec::Config *config = nullptr;
+    const std::string *rootfs = nullptr; // absolute
+    NamespacePlan *plan = nullptr; // the init's copy: joining closes its fds
+    SyncSocket *sync = nullptr;          // the init's end
+    int exec_fifo_fd = -1;               // O_PATH fd of the exec fifo (create), -1 for run
+    bool rootless = false;
+    bool no_pivot = false;
+    const sigset_t *signal_mask = nullptr; // restored first (run blocks signals before the clone)
+};
+
+// Never returns: execve's the container process or _exit()s (1 before
+// "ready", 127 when the exec itself fails).
+[[noreturn]] void container_init(const InitParams &p) noexcept;
+
+} // namespace crunpp::container

@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "launch.hpp"
+
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <vector>
+
+#include "../linux/userns.hpp"
+#include "clone3.hpp"
+#include "crunpp/error.hpp"
+#include "crunpp/spec.hpp"
+#include "init.hpp"
+#include "pid_file.hpp"
+#include "pidfd.hpp"
+#include "plan.hpp"
+
+namespace crunpp::container {
+namespace {
+
+std::string real_path(const std::string &path, const char *what) {
+    char buf[PATH_MAX];
+    if (!realpath(path.c_str(), buf))
+        throw_errno(std::string(what) + " \"" + path + "\"");
+    return buf;
+}
+
+// The host id that container id 0 maps to, or `fallback` when unmapped.
+uint32_t host_id_of_root(const std::vector<spec::IdMapping> &maps, uint32_t fallback) {
+    for (const spec::IdMapping &m : maps)
+        if (m.containerID == 0 && m.size > 0)
+            return m.hostID;
+    return fallback;
+}
+
+// The init keeps only the fds it needs: an inherited copy of the state
+// lock would keep `start` waiting for the lock the init holds.
+void close_other_fds(std::vector<int> keep) {
+    std::sort(keep.begin(), keep.end());
+    unsigned int from = 3;
+    for (int fd : keep) {
+        if (fd < 3)
+            continue;
+        if (static_cast<unsigned int>(fd) > from)
+            syscall(SYS_close_range, from, static_cast<unsigned int>(fd) - 1, 0);
+        from = static_cast<unsigned int>(fd) + 1;
+    }
+    syscall(SYS_close_range, from, ~0u, 0);
+}
+
+struct Loaded {
+    std::string bundle, rootfs;
+    spec::Config config;
+};
+
+Loaded load(const CreateOptions &o) {
+    Loaded l;
+    l.bundle = real_path(o.bundle.empty() ? "." : o.bundle, "bundle");
+    std::string config_path = o.config_path.empty() ? l.bundle + "/config.json" : o.config_path;
+    l.config = spec::load_config(config_path);
+    if (!l.config.process)
+        throw Error("config.json: .process: required to create a container");
+    if (!l.config.root || l.config.root->path.empty())
+        throw Error("config.json: .root.path: required to create a container");
+    const std::string &root = l.config.root->path;
+    std::string rootfs = root[0] == '/' ? root : l.bundle + "/" + root;
+    struct stat st;
+    if (stat(rootfs.c_str(), &st) < 0)
+        throw_errno("rootfs \"" + rootfs + "\"");
+    if (!S_ISDIR(st.st_mode))
+        throw_errno("rootfs \"" + rootfs + "\"", ENOTDIR);
+    l.rootfs = real_path(rootfs, "rootfs");
+    return l;
+}
+
+void fill_state(state::ContainerState &st, const Context &ctx, const Loaded &l) {
+    // id, ociVersion, owner and created come from Store::create.
+    st.status = state::Status::Creating;
+    st.bundle = l.bundle;
+    st.rootfs = l.rootfs;
+    st.rootless = ctx.rootless;
+    st.systemd_cgroup = ctx.systemd_cgroup;
+    st.cgroup_manager = ctx.cgroup_manager.empty() ? "cgroupfs" : ctx.cgroup_manager;
+    if (l.config.linux && l.config.linux->cgroupsPath)
+        st.cgroups_path = *l.config.linux->cgroupsPath;
+    st.annotations = l.config.annotations;
+}
+
+// The init opens the fifo as its own root: make that possible when the
+// container's root is another host id than ours.
+UniqueFd make_exec_fifo(int dir_fd, const NamespacePlan &plan) {
+    if (mkfifoat(dir_fd, kExecFifo, 0600) < 0)
+        throw_errno("create the exec fifo");
+    if (plan.user) {
+        uid_t uid = host_id_of_root(plan.uid_mappings, geteuid());
+        gid_t gid = host_id_of_root(plan.gid_mappings, getegid());
+        if (uid != geteuid()) {
+            if (geteuid() == 0) {
+                if (fchownat(dir_fd, kExecFifo, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+                    throw_errno("chown the exec fifo");
+            } else if (fchmodat(dir_fd, kExecFifo, 0622, 0) < 0) {
+                // Unprivileged: the state dir (0700) already keeps others out.
+                throw_errno("chmod the exec fifo");
+            }
+        }
+    }
+    int fd = openat(dir_fd, kExecFifo, O_PATH | O_CLOEXEC);
+    if (fd < 0)
+        throw_errno("open the exec fifo");
+    return UniqueFd(fd);
+}
+
+} // namespace
+
+Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mode) {
+    state::check_id(o.id);
+    Loaded loaded = load(o);
+    NamespacePlan plan = plan_namespaces(loaded.config, ctx.rootless);
+
+    state::Store store(ctx.state_root);
+    Launched l{store.create(o.id), UniqueFd(), 0, SyncSocket()};
+    UniqueFd middle; // the cloned process when the init is its fork
+    try {
+        fill_state(l.container.state(), ctx, loaded);
+        l.container.save();
+        UniqueFd fifo;
+        if (!mode.run)
+            fifo = make_exec_fifo(l.container.dir_fd(), plan);
+        SyncSocket child_sync;
+        SyncSocket::make_pair(l.sync, child_sync);
+        // The forked init is orphaned when its parent leaves: adopt it so
+        // that `run` can wait for it and errors can reap it.
+        if (plan.fork_in_child && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+            throw_errno("become a child subreaper");
+
+        int pidfd = -1;
+        pid_t pid = clone3_fork(plan.clone_flags, &pidfd);
+        if (pid == 0) {
+            std::vector<int> keep = {child_sync.fd(), fifo.get()};
+            for (const auto &[type, fd] : plan.joins)
+                keep.push_back(fd.get());
+            close_other_fds(std::move(keep));
+            InitParams ip;
+            ip.config = &loaded.config;
+            ip.rootfs = &loaded.rootfs;
+            ip.plan = &plan;
+            ip.sync = &child_sync;
+            ip.exec_fifo_fd = fifo.get();
+            ip.rootless = ctx.rootless;
+            ip.no_pivot = o.no_pivot;
+            ip.signal_mask = mode.child_mask;
+            container_init(ip);
+        }
+        if (plan.fork_in_child) {
+            middle.reset(pidfd);
+        } else {
+            l.pidfd.reset(pidfd);
+            l.pid = pid;
+        }
+        child_sync.close();
+        fifo.reset();
+        plan.joins.clear();
+
+        if (plan.new_user && plan.unshare_flags == 0) {
+            linux::write_id_mappings(pid, plan.uid_mappings, plan.gid_mappings);
+            l.sync.send(SyncType::Go);
+        }
+        for (bool ready = false; !ready;) {
+            std::optional<SyncMessage> m = l.sync.receive();
+            if (!m)
+                throw Error("container init exited during setup");
+            switch (m->type) {
+            case SyncType::MapsRequest:
+                linux::write_id_mappings(pid, plan.uid_mappings, plan.gid_mappings);
+                l.sync.send(SyncType::Go);
+                break;
+            case SyncType::InitPid:
+                l.pid = m->value;
+                l.pidfd = pidfd_open(l.pid);
+                if (!l.pidfd)
+                    throw Error("container init exited during setup");
+                reap(middle.get());
+                middle.reset();
+                l.sync.send(SyncType::Go);
+                break;
+            case SyncType::Ready: ready = true; break;
+            case SyncType::Failed: throw Error(std::move(m->text), m->value);
+            default: throw Error("sync with the container init: unexpected message");
+            }
+        }
+        if (!l.pidfd)
+            throw Error("container init: no pid reported");
+
+        state::ContainerState &st = l.container.state();
+        st.pid = l.pid;
+        st.pid_start_time = state::process_start_time(l.pid);
+        st.status = state::Status::Created;
+        if (mode.save_created)
+            l.container.save();
+        if (!o.pid_file.empty())
+            write_pid_file(o.pid_file, l.pid);
+    } catch (...) {
+        kill_and_reap(middle.get());
+        abort_launch(l);
+        throw;
+    }
+    return l;
+}
+
+void abort_launch(Launched &l) noexcept {
+    kill_and_reap(l.pidfd.get());
+    l.pidfd.reset();
+    try {
+        l.container.remove();
+    } catch (...) {
+        // Best effort: the caller reports the original error.
+    }
+}
+
+} // namespace crunpp::container

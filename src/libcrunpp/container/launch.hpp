@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The parent side shared by create and run: load the config, make the state
+// dir, clone the init, feed it its id maps and wait until it is ready.
+#pragma once
+
+#include <sys/types.h>
+
+#include <csignal>
+#include <string>
+
+#include "crunpp/container.hpp"
+#include "crunpp/state.hpp"
+#include "crunpp/unique_fd.hpp"
+#include "sync.hpp"
+
+namespace crunpp::container {
+
+// The name of the exec fifo in the container's state dir.
+inline constexpr const char *kExecFifo = "exec.fifo";
+
+struct Launched {
+    state::Container container; // locked, status Created (saved)
+    UniqueFd pidfd;             // the init
+    pid_t pid = 0;
+    SyncSocket sync;            // run: still open, to send Start
+};
+
+struct LaunchMode {
+    bool run = false;                      // no exec fifo: Start comes over the sync socket
+    const sigset_t *child_mask = nullptr; // signal mask the init restores
+    bool save_created = true;              // run skips the write of the intermediate state
+};
+
+// On failure nothing is left: the init is killed and reaped, the state dir
+// removed, and the init's Error rethrown with its own text.
+Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mode);
+
+// Kills the init (and reaps it when it is our child) and removes the state
+// dir; for failures after launch() returned. Never throws.
+void abort_launch(Launched &l) noexcept;
+
+} // namespace crunpp::container

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "plan.hpp"
+
+#include <sched.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "crunpp/error.hpp"
+
+namespace crunpp::container {
+
+NamespacePlan plan_namespaces(const spec::Config &cfg, bool rootless) {
+    NamespacePlan plan;
+    uint64_t new_flags = 0;
+    bool has_mount = false, joins_pid = false;
+    if (cfg.linux) {
+        const auto &nss = cfg.linux->namespaces;
+        for (const spec::Namespace &ns : nss) {
+            bool join = ns.path.has_value() && !ns.path->empty();
+            switch (ns.type) {
+            case spec::NamespaceType::Mount: has_mount = true; break;
+            case spec::NamespaceType::User:
+                plan.user = true;
+                plan.new_user = !join;
+                break;
+            case spec::NamespaceType::Pid:
+                plan.new_pid = !join;
+                joins_pid = join;
+                break;
+            case spec::NamespaceType::Network: plan.network = true; break;
+            case spec::NamespaceType::Cgroup: plan.cgroup = true; break;
+            case spec::NamespaceType::Time: plan.new_time = !join; break;
+            default: break;
+            }
+            if (!join && ns.type != spec::NamespaceType::Time)
+                new_flags |= static_cast<uint64_t>(spec::namespace_clone_flag(ns.type));
+        }
+        plan.joins = linux::open_config_namespaces(*cfg.linux);
+    }
+    // Without its own mount namespace the rootfs setup would pivot the host.
+    if (!has_mount)
+        throw Error("config.json: .linux.namespaces: a mount namespace is required");
+
+    if (plan.new_user && cfg.linux) {
+        plan.uid_mappings = cfg.linux->uidMappings;
+        plan.gid_mappings = cfg.linux->gidMappings;
+    }
+    if (rootless && (!plan.user || (plan.new_user && plan.uid_mappings.empty() && plan.gid_mappings.empty()))) {
+        if (!plan.user)
+            new_flags |= CLONE_NEWUSER;
+        plan.user = plan.new_user = true;
+        linux::IdMaps maps = linux::auto_rootless_mappings(getuid(), getgid());
+        plan.uid_mappings = std::move(maps.uid);
+        plan.gid_mappings = std::move(maps.gid);
+    }
+    if (plan.new_user && (plan.uid_mappings.empty() || plan.gid_mappings.empty()))
+        throw Error("config.json: .linux.uidMappings/.gidMappings: a new user namespace needs both mappings");
+
+    if (plan.joins.empty()) {
+        plan.clone_flags = new_flags;
+    } else {
+        plan.unshare_flags = new_flags;
+        plan.fork_in_child = plan.new_pid || joins_pid;
+    }
+    return plan;
+}
+
+} // namespace crunpp::container

@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// `delete [--force] ID`.
+#include <csignal>
+#include <string>
+
+#include "crunpp/container.hpp"
+#include "crunpp/error.hpp"
+#include "crunpp/state.hpp"
+#include "pidfd.hpp"
+#include "signal_all.hpp"
+
+namespace crunpp::container {
+namespace {
+
+// SIGKILL cannot be blocked; this only waits for the kernel to tear down.
+constexpr int kKillTimeoutMs = 10000;
+
+} // namespace
+
+void remove(const Context &ctx, std::string_view id, bool force) {
+    state::Store store(ctx.state_root);
+    state::Container c = store.open(id);
+    const state::ContainerState &st = c.state();
+    const std::string name(id);
+    state::Status status = state::effective_status(st);
+    // A created container has not run anything yet: runc deletes it without
+    // --force; a running (or paused) one needs it.
+    if ((status == state::Status::Running || status == state::Status::Paused) && !force)
+        throw Error("cannot delete container " + name + " that is not stopped: it is " +
+                    state::status_name(status) + " (use --force)");
+    if (status != state::Status::Stopped) {
+        if (UniqueFd init = open_process(st.pid, st.pid_start_time)) {
+            signal_all(st.pid, init.get(), SIGKILL);
+            if (!wait_exit(init.get(), kKillTimeoutMs))
+                throw Error("delete container " + name + ": its init did not exit after SIGKILL");
+        }
+    }
+    c.remove();
+}
+
+} // namespace crunpp::container

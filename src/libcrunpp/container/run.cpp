@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// `run`: create and start in one process; in the foreground crunpp stays
+// the parent of the init, forwards signals to it and returns its status.
+#include <poll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <optional>
+#include <string>
+
+#include "crunpp/container.hpp"
+#include "crunpp/error.hpp"
+#include "crunpp/state.hpp"
+#include "launch.hpp"
+#include "pidfd.hpp"
+
+namespace crunpp::container {
+namespace {
+
+constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+
+// Blocks the forwarded signals for the lifetime of the object (they are
+// read from a signalfd instead); the init restores the original mask.
+class ForwardedSignals {
+public:
+    ForwardedSignals() {
+        sigemptyset(&set_);
+        for (int s : kForwarded)
+            sigaddset(&set_, s);
+        if (sigprocmask(SIG_BLOCK, &set_, &original_) < 0)
+            throw_errno("block signals");
+        fd_.reset(signalfd(-1, &set_, SFD_CLOEXEC));
+        if (!fd_) {
+            int err = errno;
+            sigprocmask(SIG_SETMASK, &original_, nullptr);
+            throw_errno("create a signalfd", err);
+        }
+    }
+    ~ForwardedSignals() { sigprocmask(SIG_SETMASK, &original_, nullptr); }
+    ForwardedSignals(const ForwardedSignals &) = delete;
+    ForwardedSignals &operator=(const ForwardedSignals &) = delete;
+
+    const sigset_t *original() const { return &original_; }
+    int fd() const { return fd_.get(); }
+
+private:
+    sigset_t set_, original_;
+    UniqueFd fd_;
+};
+
+// Until the init exits: every forwarded signal crunpp gets goes to it.
+int wait_forwarding(int pidfd, int sigfd) {
+    struct pollfd fds[2] = {{pidfd, POLLIN, 0}, {sigfd, POLLIN, 0}};
+    for (;;) {
+        if (poll(fds, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            throw_errno("wait for the container process");
+        }
+        if (fds[1].revents & POLLIN) {
+            struct signalfd_siginfo si;
+            if (read(sigfd, &si, sizeof si) == static_cast<ssize_t>(sizeof si))
+                send_signal(pidfd, static_cast<int>(si.ssi_signo));
+        }
+        if (fds[0].revents & (POLLIN | POLLHUP))
+            return reap(pidfd);
+    }
+}
+
+// Removes (or, with keep, marks stopped) the state, unless a concurrent
+// delete already did and the id now names another container.
+void finish(const Context &ctx, const std::string &id, pid_t pid, uint64_t start_time, bool keep) {
+    try {
+        state::Store store(ctx.state_root);
+        state::Container c = store.open(id);
+        if (c.state().pid != pid || c.state().pid_start_time != start_time)
+            return;
+        if (keep) {
+            c.state().status = state::Status::Stopped;
+            c.save();
+        } else {
+            c.remove();
+        }
+    } catch (const Error &) {
+        // Deleted meanwhile (`delete --force` from elsewhere): nothing to do.
+        if (keep)
+            throw;
+    }
+}
+
+} // namespace
+
+int run(const Context &ctx, const RunOptions &o) {
+    std::optional<ForwardedSignals> signals;
+    if (!o.detach) {
+        // A SIGCHLD ignored by our caller (inherited through execve) would
+        // have the kernel reap the init before we could read its status.
+        signal(SIGCHLD, SIG_DFL);
+        signals.emplace();
+    }
+    LaunchMode mode;
+    mode.run = true;
+    mode.child_mask = signals ? signals->original() : nullptr;
+    mode.save_created = false;
+    Launched l = launch(ctx, o.create, mode);
+    try {
+        l.sync.send(SyncType::Start);
+        // The init's end is close-on-exec: EOF means execve succeeded,
+        // a message that it failed.
+        if (std::optional<SyncMessage> m = l.sync.receive()) {
+            if (m->type == SyncType::Failed)
+                throw Error(std::move(m->text), m->value);
+            throw Error("sync with the container init: unexpected message");
+        }
+        l.container.state().status = state::Status::Running;
+        l.container.save();
+    } catch (...) {
+        abort_launch(l);
+        throw;
+    }
+    const std::string id = o.create.id;
+    const pid_t pid = l.pid;
+    const uint64_t start_time = l.container.state().pid_start_time;
+    UniqueFd pidfd = std::move(l.pidfd);
+    {
+        // Release the lock: kill and delete from elsewhere take it.
+        state::Container released = std::move(l.container);
+    }
+    if (o.detach)
+        return 0;
+    int status = wait_forwarding(pidfd.get(), signals->fd());
+    finish(ctx, id, pid, start_time, o.keep);
+    return status;
+}
+
+} // namespace crunpp::container

@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+
+#include <sys/types.h>
+
+namespace crunpp::container {
+
+// Sends `sig` to every process of the container whose init is `pid`
+// (pidfd `init_pidfd`, already checked against the recorded start time):
+// all processes of its pid namespace when the init is that namespace's
+// pid 1, otherwise the init alone. Each one through its own pidfd, with the
+// namespace checked again after opening it, so no recycled pid is hit.
+void signal_all(pid_t pid, int init_pidfd, int sig);
+
+} // namespace crunpp::container

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// `start`: read the byte the init writes into the exec fifo; the init then
+// execs the container process.
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+
+#include "crunpp/container.hpp"
+#include "crunpp/error.hpp"
+#include "crunpp/state.hpp"
+#include "launch.hpp"
+#include "pidfd.hpp"
+
+namespace crunpp::container {
+
+void start(const Context &ctx, std::string_view id) {
+    state::Store store(ctx.state_root);
+    state::Container c = store.open(id);
+    state::ContainerState &st = c.state();
+    const std::string name(id);
+    state::Status status = state::effective_status(st);
+    if (status != state::Status::Created)
+        throw Error("cannot start container " + name + ": it is " + state::status_name(status) + ", not created");
+    // Non-blocking open: a fifo reader never waits for a writer, and the
+    // poll below also watches the init so that its death cannot hang us.
+    UniqueFd fifo(openat(c.dir_fd(), kExecFifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+    if (!fifo)
+        throw_errno("start container " + name + ": open the exec fifo");
+    UniqueFd init = open_process(st.pid, st.pid_start_time);
+    if (!init)
+        throw Error("start container " + name + ": its init has exited");
+    struct pollfd fds[2] = {{fifo.get(), POLLIN, 0}, {init.get(), POLLIN, 0}};
+    while (poll(fds, 2, -1) < 0)
+        if (errno != EINTR)
+            throw_errno("start container " + name + ": wait for the init");
+    char byte;
+    ssize_t r;
+    do
+        r = read(fifo.get(), &byte, 1);
+    while (r < 0 && errno == EINTR);
+    if (r != 1)
+        throw Error("start container " + name + ": its init exited before starting");
+    unlinkat(c.dir_fd(), kExecFifo, 0);
+    st.status = state::Status::Running;
+    c.save();
+}
+
+} // namespace crunpp::container

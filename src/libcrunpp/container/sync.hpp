@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The parent <-> container init sync protocol over a SOCK_SEQPACKET
+// socketpair: one datagram per message, a small header and a text payload.
+// Errors travel as (errno, context) so the parent rethrows the child's
+// crunpp::Error with the same text.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "crunpp/unique_fd.hpp"
+
+namespace crunpp::container {
+
+enum class SyncType : uint32_t {
+    Go = 1,      // parent -> init: id maps written (or init pid recorded), carry on
+    Start,       // parent -> init (run): execve now
+    MapsRequest, // init -> parent: user namespace unshared, write its maps
+    InitPid,     // middle process -> parent: host pid of the real init (value)
+    Ready,       // init -> parent: set up, about to wait for start
+    Failed,      // init -> parent: value = errno, text = Error context
+};
+
+struct SyncMessage {
+    SyncType type = SyncType::Go;
+    int32_t value = 0;
+    std::string text;
+};
+
+class SyncSocket {
+public:
+    SyncSocket() = default;
+    explicit SyncSocket(UniqueFd fd) : fd_(std::move(fd)) {}
+
+    // A connected pair (CLOEXEC): [0] for the parent, [1] for the init.
+    static void make_pair(SyncSocket &parent, SyncSocket &child);
+
+    void send(SyncType type, int32_t value = 0, std::string_view text = {});
+    // Best effort: false when the peer is gone (never throws).
+    bool try_send(SyncType type, int32_t value = 0, std::string_view text = {}) noexcept;
+    // nullopt when the peer closed its end (exited or execve'd).
+    std::optional<SyncMessage> receive();
+    // Waits for one message of `type`; anything else (or EOF) is an Error
+    // naming `waiting_for`; a Failed message is rethrown as the peer's Error.
+    SyncMessage expect(SyncType type, std::string_view waiting_for);
+
+    int fd() const { return fd_.get(); }
+    explicit operator bool() const { return static_cast<bool>(fd_); }
+    void close() { fd_.reset(); }
+
+private:
+    UniqueFd fd_;
+};
+
+} // namespace crunpp::container

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// /dev when the config mounts a fresh filesystem on it: the default devices
+// and linux.devices (mknod as real root, bind of the host's node inside a
+// user namespace, where mknod is refused), then the standard symlinks.
+#include "rootfs_internal.hpp"
+
+#include "crunpp/error.hpp"
+#include "safe_path.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace crunpp::linux {
+namespace {
+
+const spec::Device kDefaultDevices[] = {
+    {"c", "/dev/null", 1, 3, 0666, 0, 0},    {"c", "/dev/zero", 1, 5, 0666, 0, 0},
+    {"c", "/dev/full", 1, 7, 0666, 0, 0},    {"c", "/dev/random", 1, 8, 0666, 0, 0},
+    {"c", "/dev/urandom", 1, 9, 0666, 0, 0}, {"c", "/dev/tty", 5, 0, 0666, 0, 0},
+};
+
+mode_t device_type_bits(const spec::Device &d) {
+    if (d.type == "c" || d.type == "u")
+        return S_IFCHR;
+    if (d.type == "b")
+        return S_IFBLK;
+    if (d.type == "p")
+        return S_IFIFO;
+    throw ConfigError(".linux.devices", "\"" + d.path + "\": unknown device type \"" + d.type + "\"");
+}
+
+void create_device(MountContext &c, const spec::Device &d) {
+    std::string rel = clean_relative_path(d.path);
+    const std::string what = "create device \"" + d.path + "\"";
+    if (rel.empty())
+        throw ConfigError(".linux.devices", what + ": not a file path");
+    mode_t type = device_type_bits(d);
+    mode_t perm = d.fileMode.value_or(0666) & 07777;
+    size_t slash = rel.rfind('/');
+    std::string name = slash == std::string::npos ? rel : rel.substr(slash + 1);
+    UniqueFd dir;
+    try {
+        dir = mkdir_all_in_root(c.root_fd, slash == std::string::npos ? "" : rel.substr(0, slash));
+    } catch (Error &e) {
+        throw e.wrap(what);
+    }
+    // A default device the config also lists, or a node of the rootfs:
+    // replaced (unlinkat never follows a symlink).
+    if (unlinkat(dir.get(), name.c_str(), 0) < 0 && errno != ENOENT)
+        throw_errno(what + ": remove the existing entry");
+
+    bool bind = type != S_IFIFO && (c.opts.rootless || c.opts.user_namespace);
+    if (bind) {
+        int err = 0;
+        UniqueFd tree = clone_tree(AT_FDCWD, d.path, false, err);
+        if (!tree)
+            throw Error(what + ": bind \"" + d.path + "\" of the host", err);
+        UniqueFd file(openat(dir.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+        if (!file)
+            throw_errno(what);
+        file.reset();
+        UniqueFd target = open_in_root(c.root_fd, rel, O_PATH | O_NOFOLLOW, err);
+        if (!target)
+            throw Error(what, err);
+        if ((err = attach_tree(tree.get(), target.get())) != 0)
+            throw Error(what + ": bind \"" + d.path + "\" of the host", err);
+        return;
+    }
+    if (mknodat(dir.get(), name.c_str(), type | perm, makedev(unsigned(d.major), unsigned(d.minor))) < 0)
+        throw_errno(what);
+    // The mode without the umask, then the owner.
+    if (fchmodat(dir.get(), name.c_str(), perm, 0) < 0)
+        throw_errno(what + ": chmod");
+    if (fchownat(dir.get(), name.c_str(), d.uid.value_or(0), d.gid.value_or(0), AT_SYMLINK_NOFOLLOW) < 0)
+        throw_errno(what + ": chown");
+}
+
+void symlink_in(int dir_fd, const char *target, const char *name) {
+    if (symlinkat(target, dir_fd, name) < 0 && errno != EEXIST)
+        throw_errno(std::string("symlink \"/dev/") + name + "\" -> \"" + target + "\"");
+}
+
+} // namespace
+
+void setup_dev(MountContext &c) {
+    std::vector<spec::Device> devices;
+    const auto *config_devices = c.cfg.linux ? &c.cfg.linux->devices : nullptr;
+    for (const auto &d : kDefaultDevices) {
+        bool listed = false;
+        if (config_devices)
+            for (const auto &cd : *config_devices)
+                listed = listed || clean_relative_path(cd.path) == clean_relative_path(d.path);
+        if (!listed)
+            devices.push_back(d);
+    }
+    if (config_devices)
+        devices.insert(devices.end(), config_devices->begin(), config_devices->end());
+    for (const auto &d : devices)
+        create_device(c, d);
+
+    int err = 0;
+    UniqueFd dev = open_in_root(c.root_fd, "dev", O_PATH | O_DIRECTORY, err);
+    if (!dev)
+        throw Error("open \"/dev\"", err);
+    symlink_in(dev.get(), "/proc/self/fd", "fd");
+    symlink_in(dev.get(), "/proc/self/fd/0", "stdin");
+    symlink_in(dev.get(), "/proc/self/fd/1", "stdout");
+    symlink_in(dev.get(), "/proc/self/fd/2", "stderr");
+    if (access("/proc/kcore", F_OK) == 0)
+        symlink_in(dev.get(), "/proc/kcore", "core");
+    // The ptmx of the container's own devpts instance.
+    if (unlinkat(dev.get(), "ptmx", 0) < 0 && errno != ENOENT)
+        throw_errno("remove \"/dev/ptmx\"");
+    symlink_in(dev.get(), "pts/ptmx", "ptmx");
+}
+
+} // namespace crunpp::linux

@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// /proc/self/mountinfo, parsed (the rootfs code needs the parent mount of
+// the rootfs, the host's proc/sysfs mounts and the cgroup hierarchies).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace crunpp::linux {
+
+struct MountInfo {
+    int id = 0, parent = 0;
+    std::string root;           // path of the mount's root inside its filesystem
+    std::string mountpoint;
+    std::string options;        // per-mount options: "rw,nosuid,relatime"
+    std::string optional;       // optional fields: "shared:1 master:2"
+    std::string fstype;
+    std::string source;
+    std::string super_options;  // per-superblock options: "rw,cpu,cpuacct"
+};
+
+// Parses mountinfo text (octal escapes such as \040 decoded). Throws on a
+// malformed line.
+std::vector<MountInfo> parse_mountinfo(std::string_view text);
+// Reads and parses /proc/self/mountinfo.
+std::vector<MountInfo> read_mountinfo();
+
+// Whether `path` is `dir` or below it (both absolute, clean).
+bool path_is_under(std::string_view path, std::string_view dir);
+
+} // namespace crunpp::linux

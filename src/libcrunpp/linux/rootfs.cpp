@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// setup_rootfs: the order of runc's rootfs preparation. "/" is made rslave
+// (or the configured propagation) so nothing below leaks to the host, the
+// rootfs is bound onto itself (pivot_root needs a mount), the config's
+// mounts and /dev are made under it, the root is changed, then the read-only
+// and masked paths and the read-only root.
+#include "rootfs.hpp"
+
+#include "crunpp/error.hpp"
+#include "mountinfo.hpp"
+#include "rootfs_internal.hpp"
+#include "safe_path.hpp"
+
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+
+namespace crunpp::linux {
+namespace {
+
+// The umask of the caller, restored on every exit.
+class UmaskGuard {
+public:
+    explicit UmaskGuard(mode_t m) : old_(umask(m)) {}
+    ~UmaskGuard() { umask(old_); }
+    UmaskGuard(const UmaskGuard &) = delete;
+    UmaskGuard &operator=(const UmaskGuard &) = delete;
+
+private:
+    mode_t old_;
+};
+
+bool selinux_enabled() {
+    struct statfs sf {};
+    return statfs("/sys/fs/selinux", &sf) == 0 && sf.f_type == SELINUX_MAGIC;
+}
+
+// pivot_root and MS_MOVE refuse a shared parent mount: make the mount that
+// holds the rootfs private when it is shared (it is only with a "shared"
+// rootfsPropagation, as "/" is otherwise rslave by now).
+void make_parent_private(const std::string &rootfs) {
+    const MountInfo *best = nullptr;
+    auto mounts = read_mountinfo();
+    for (const auto &m : mounts)
+        if (path_is_under(rootfs, m.mountpoint) && (!best || m.mountpoint.size() >= best->mountpoint.size()))
+            best = &m;
+    if (!best || best->optional.find("shared:") == std::string::npos)
+        return;
+    if (mount(nullptr, best->mountpoint.c_str(), nullptr, MS_PRIVATE, nullptr) < 0)
+        throw_errno("make \"" + best->mountpoint + "\" private");
+}
+
+bool needs_dev_setup(const spec::Config &cfg) {
+    for (const auto &m : cfg.mounts) {
+        if (clean_relative_path(m.destination) != "dev")
+            continue;
+        MountFlags f = parse_mount_options(m.options);
+        return !(f.bind || m.type.value_or("") == "bind");
+    }
+    return false;
+}
+
+} // namespace
+
+void setup_rootfs(const spec::Config &cfg, const std::string &rootfs_abs_path, const RootfsOptions &o) {
+    if (rootfs_abs_path.empty() || rootfs_abs_path[0] != '/')
+        throw Error("rootfs \"" + rootfs_abs_path + "\": not an absolute path");
+    char real[PATH_MAX];
+    if (!realpath(rootfs_abs_path.c_str(), real))
+        throw_errno("rootfs \"" + rootfs_abs_path + "\"");
+    const std::string rootfs = real;
+    UmaskGuard umask_guard(022);
+    const spec::Linux empty_linux;
+    const spec::Linux &lx = cfg.linux ? *cfg.linux : empty_linux;
+
+    unsigned long propagation = MS_SLAVE | MS_REC;
+    if (lx.rootfsPropagation)
+        propagation = parse_propagation(*lx.rootfsPropagation);
+    if (mount(nullptr, "/", nullptr, propagation, nullptr) < 0)
+        throw_errno("make \"/\" " + lx.rootfsPropagation.value_or("rslave"));
+    make_parent_private(rootfs);
+    if (mount(rootfs.c_str(), rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
+        throw_errno("bind the rootfs \"" + rootfs + "\" onto itself");
+
+    UniqueFd root(open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!root)
+        throw_errno("open the rootfs \"" + rootfs + "\"");
+    {
+        MountContext ctx(cfg, o);
+        ctx.root_fd = root.get();
+        ctx.proc_fd = ProcFdDir("/proc");
+        UniqueFd bundle;
+        if (!o.bundle.empty()) {
+            bundle.reset(open(o.bundle.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+            if (!bundle)
+                throw_errno("open the bundle \"" + o.bundle + "\"");
+        }
+        ctx.bundle_fd = bundle ? bundle.get() : AT_FDCWD;
+        if (lx.mountLabel && selinux_enabled())
+            ctx.mount_label = *lx.mountLabel;
+        for (size_t i = 0; i < cfg.mounts.size(); ++i)
+            mount_config_entry(ctx, cfg.mounts[i], i);
+        if (needs_dev_setup(cfg))
+            setup_dev(ctx);
+    }
+
+    enter_root(root.get(), rootfs, o.no_pivot);
+    root.reset();
+
+    // The root's own propagation: "/" after the change is the rootfs bind,
+    // private so far.
+    if (lx.rootfsPropagation && mount(nullptr, "/", nullptr, propagation, nullptr) < 0)
+        throw_errno("make the new \"/\" " + *lx.rootfsPropagation);
+
+    apply_readonly_paths(lx.readonlyPaths);
+    apply_masked_paths(lx.maskedPaths, lx.mountLabel && selinux_enabled() ? *lx.mountLabel : std::string());
+
+    if (cfg.root && cfg.root->readonly) {
+        UniqueFd new_root(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+        int err = new_root ? set_mount_attr(new_root.get(), false, MOUNT_ATTR_RDONLY, 0) : errno;
+        if (err != 0)
+            throw Error("make the root read-only", err);
+    }
+    if (chdir("/") < 0)
+        throw_errno("chdir \"/\"");
+}
+
+void setup_console(int pty_slave_fd) {
+    UniqueFd root(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!root)
+        throw_errno("console: open \"/\"");
+    UniqueFd target;
+    try {
+        target = ensure_in_root(root.get(), "dev/console", false, 0600);
+    } catch (Error &e) {
+        throw e.wrap("console");
+    }
+    int err = 0;
+    UniqueFd tree = clone_tree(pty_slave_fd, "", false, err);
+    if (!tree)
+        throw Error("console: bind the pty", err);
+    if ((err = attach_tree(tree.get(), target.get())) != 0)
+        throw Error("console: bind the pty on \"/dev/console\"", err);
+}
+
+} // namespace crunpp::linux

@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The container's root filesystem: propagation, the config's mounts, /dev,
+// pivot_root (or MS_MOVE + chroot), masked and read-only paths, readonly root.
+#pragma once
+
+#include "crunpp/spec.hpp"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace crunpp::linux {
+
+struct RootfsOptions {
+    bool rootless = false;          // no real root on the host: devices by bind, sysfs by rbind of /sys
+    bool user_namespace = false;    // the init is in a new user namespace (mknod not allowed)
+    bool network_namespace = true;  // without one, sysfs must be a bind of the host's /sys (runc)
+    bool cgroup_namespace = false;  // a "cgroup" mount becomes a real cgroup(2) mount
+    bool no_pivot = false;          // --no-pivot: MS_MOVE + chroot
+    int exec_fifo_fd = -1;          // kept open across pivot (O_PATH), never closed here
+    std::string bundle;             // relative bind sources resolve against it (runc); empty: the cwd
+};
+
+// Runs in the container init, in its new mount namespace (after the user
+// namespace has its maps and the process is root in it). On return the
+// process is in the new root with cwd "/".
+void setup_rootfs(const spec::Config &cfg, const std::string &rootfs_abs_path, const RootfsOptions &o);
+
+// Issue 4: after setup_rootfs, bind the terminal's pty slave onto
+// /dev/console (created as an empty file when missing) of the new root.
+void setup_console(int pty_slave_fd);
+
+// The mount options of one config mount, parsed.
+struct MountFlags {
+    unsigned long set = 0;          // MS_* flags for mount(2) (MS_RDONLY, MS_NOSUID, MS_BIND ...)
+    unsigned long clear = 0;        // MS_* flags an option turned off (rw, suid, dev ...)
+    unsigned long propagation = 0;  // MS_SHARED|MS_SLAVE|MS_PRIVATE|MS_UNBINDABLE, with MS_REC for r*
+    uint64_t attr_set = 0;          // MOUNT_ATTR_* of the recursive options (rro, rnosuid ...),
+    uint64_t attr_clr = 0;          //   applied with mount_setattr(AT_RECURSIVE)
+    bool bind = false;              // bind or rbind
+    bool recursive = false;         // rbind
+    bool idmap = false;             // "idmap" / "ridmap" (ridmap: recursive = true too)
+    bool idmap_recursive = false;   // "ridmap"
+    bool tmpcopyup = false;         // "tmpcopyup" (rejected by setup_rootfs with a clear error)
+    bool explicit_atime = false;    // an atime option was given (relatime, noatime, strictatime...)
+    std::string data;               // options unknown as flags, comma-joined: "size=65536k,mode=755"
+};
+
+// Parses an OCI mount's options like runc: known flags set bits, anything
+// else is data for the filesystem.
+MountFlags parse_mount_options(const std::vector<std::string> &options);
+
+// "private", "rslave", "shared"... (rootfsPropagation and mount options) to
+// MS_* propagation bits; throws ConfigError on an unknown name.
+unsigned long parse_propagation(std::string_view name);
+
+} // namespace crunpp::linux

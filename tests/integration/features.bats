@@ -1,0 +1,74 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-or-later
+# crunpp features: the OCI features document.
+
+if [ -f "$BATS_TEST_DIRNAME/helpers.bash" ]; then
+    load helpers
+else
+    CRUNPP="${CRUNPP:-$BATS_TEST_DIRNAME/../../build/crunpp}"
+fi
+
+SCHEMA_DIR="${CRUNPP_SCHEMA_DIR:-$BATS_TEST_DIRNAME/../../../shared/runtime-spec/schema}"
+VALIDATE=(/usr/bin/python3 "$BATS_TEST_DIRNAME/../helpers/validate-schema.py")
+
+features_file() {
+    local f="$BATS_TEST_TMPDIR/features.json"
+    "$CRUNPP" features >"$f"
+    echo "$f"
+}
+
+@test "features is valid against the features schema" {
+    run "$CRUNPP" features
+    [ "$status" -eq 0 ]
+    "${VALIDATE[@]}" "$SCHEMA_DIR/features-schema.json" "$(features_file)"
+}
+
+@test "the schema check catches an invalid features document" {
+    # The validator itself must be able to fail.
+    bad="$BATS_TEST_TMPDIR/bad.json"
+    jq 'del(.ociVersionMax)' "$(features_file)" >"$bad"
+    run "${VALIDATE[@]}" "$SCHEMA_DIR/features-schema.json" "$bad"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"'ociVersionMax' is a required property"* ]]
+}
+
+@test "features states the OCI versions crunpp implements" {
+    f="$(features_file)"
+    [ "$(jq -r .ociVersionMin "$f")" = 1.0.0 ]
+    [ "$(jq -r .ociVersionMax "$f")" = "$("$CRUNPP" --version | sed -n 's/^spec: //p')" ]
+}
+
+@test "features lists all eight namespaces" {
+    f="$(features_file)"
+    [ "$(jq -c '.linux.namespaces | sort' "$f")" = '["cgroup","ipc","mount","network","pid","time","user","uts"]' ]
+}
+
+@test "features lists libcap's capabilities by their CAP_ names" {
+    f="$(features_file)"
+    [ "$(jq -r '.linux.capabilities[0]' "$f")" = CAP_CHOWN ]
+    [ "$(jq -r '.linux.capabilities | index("CAP_SYS_ADMIN") != null' "$f")" = true ]
+    [ "$(jq -r '[.linux.capabilities[] | select(test("^CAP_[A-Z_]+$") | not)] | length' "$f")" = 0 ]
+}
+
+@test "features lists mount options and no filesystem data" {
+    f="$(features_file)"
+    for o in bind rbind ro rro nosuid rnosuid private rslave idmap; do
+        [ "$(jq -r --arg o "$o" '.mountOptions | index($o) != null' "$f")" = true ]
+    done
+    [ "$(jq -r '[.mountOptions[] | select(contains("="))] | length' "$f")" = 0 ]
+}
+
+@test "features does not claim what is not implemented yet" {
+    f="$(features_file)"
+    # cgroups (issue 5), seccomp (issue 6), hooks (issue 4).
+    [ "$(jq -c .linux.cgroup "$f")" = '{"v1":false,"v2":false,"systemd":false,"systemdUser":false,"rdma":false}' ]
+    [ "$(jq -c .linux.seccomp "$f")" = '{"enabled":false}' ]
+    [ "$(jq -c .hooks "$f")" = '[]' ]
+    [ "$(jq -c .linux.intelRdt "$f")" = '{"enabled":false}' ]
+}
+
+@test "features rejects arguments" {
+    run "$CRUNPP" features extra
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"features: too many arguments"* ]]
+}

@@ -1,0 +1,484 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The container lifecycle as root: run, create/start/state/kill/delete, and
+# the process setup checked from inside the container.
+
+load helpers
+load lifecycle_helpers
+bats_require_minimum_version 1.5.0
+
+setup() {
+    crunpp_setup
+    require_root
+    B="$BATS_TEST_TMPDIR/bundle"
+    OUT="$BATS_TEST_TMPDIR/out"
+}
+
+teardown() {
+    crunpp_teardown
+}
+
+# A writable host dir at /out in the container, for what a process reports
+# while it runs.
+mount_out() {
+    mkdir -p "$OUT"
+    set_config "$B" ".mounts += [{\"destination\": \"/out\", \"type\": \"bind\", \"source\": \"$OUT\", \"options\": [\"rbind\", \"rw\"]}]"
+}
+
+@test "run: exit status and stdout/stderr pass through" {
+    make_bundle "$B" /bin/sh -c 'echo to-stdout; echo to-stderr >&2; exit 42'
+    run --separate-stderr crunpp run -b "$B" c1
+    [ "$status" -eq 42 ]
+    [ "$output" = to-stdout ]
+    [ "$stderr" = to-stderr ]
+    set_config "$B" '.process.args = ["/bin/true"]'
+    run --separate-stderr crunpp run -b "$B" c1
+    [ "$status" -eq 0 ]
+    [ -z "$output" ]
+    [ -z "$stderr" ]
+    assert_no_containers
+}
+
+@test "run: the exit status also reaches a caller that ignores SIGCHLD" {
+    make_bundle "$B" /bin/sh -c 'exit 42'
+    run python3 -c 'import os, signal, sys
+signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+os.execv(sys.argv[1], sys.argv[1:])' "$CRUNPP" --root "$STATE_ROOT" run -b "$B" c1
+    [ "$status" -eq 42 ]
+    assert_no_containers
+}
+
+@test "run: a process killed by signal N gives 128+N" {
+    # Without its own pid namespace the shell is not an init: it can die of
+    # its own signal.
+    make_bundle "$B" /bin/sh -c 'kill -USR1 $$'
+    set_config "$B" '.linux.namespaces |= map(select(.type != "pid"))'
+    run crunpp run -b "$B" c1
+    [ "$status" -eq 138 ]
+    set_config "$B" '.process.args = ["/bin/sh", "-c", "kill -KILL $$"]'
+    run crunpp run -b "$B" c1
+    [ "$status" -eq 137 ]
+    assert_no_containers
+}
+
+@test "run: the process is pid 1, with the config's env and cwd" {
+    make_bundle "$B" /bin/sh -c 'echo $$; echo "$FOO"; pwd; echo "$PATH"'
+    set_config "$B" '.process.env += ["FOO=bar baz"] | .process.cwd = "/tmp"'
+    run -0 crunpp run -b "$B" c1
+    [ "${lines[0]}" = 1 ]
+    [ "${lines[1]}" = "bar baz" ]
+    [ "${lines[2]}" = /tmp ]
+    [ "${lines[3]}" = "$(jq -r '.process.env[] | select(startswith("PATH=")) | .[5:]' "$B/config.json")" ]
+}
+
+@test "run: hostname and domainname" {
+    make_bundle "$B" /bin/sh -c 'hostname; cat /proc/sys/kernel/domainname'
+    set_config "$B" '.hostname = "h7-host" | .domainname = "h7.example"'
+    run -0 crunpp run -b "$B" c1
+    [ "${lines[0]}" = h7-host ]
+    [ "${lines[1]}" = h7.example ]
+    [ "$(hostname)" != h7-host ]
+}
+
+@test "run: sysctl and a time namespace with offsets" {
+    make_bundle "$B" /bin/sh -c 'cat /proc/sys/net/ipv4/ip_forward; cat /proc/self/timens_offsets; cut -d. -f1 /proc/uptime'
+    set_config "$B" '.linux.sysctl = {"net.ipv4.ip_forward": "1"} | .linux.namespaces += [{"type": "time"}] |
+        .linux.timeOffsets = {"monotonic": {"secs": 86400, "nanosecs": 0}, "boottime": {"secs": 172800, "nanosecs": 0}}'
+    run -0 crunpp run -b "$B" c1
+    [ "${lines[0]}" = 1 ]
+    [ "$(echo "${lines[1]}" | xargs)" = "monotonic 86400 0" ]
+    [ "$(echo "${lines[2]}" | xargs)" = "boottime 172800 0" ]
+    # /proc/uptime is boottime: shifted by the offset against the host's.
+    local shift=$((${lines[3]} - $(cut -d. -f1 /proc/uptime)))
+    [ "$shift" -ge 172790 ] && [ "$shift" -le 172800 ]
+}
+
+@test "run: uid, gid, additional groups and the uid_map" {
+    make_bundle "$B" /bin/sh -c 'cat /proc/self/status; echo "map: $(cat /proc/self/uid_map)"; id -u; id -G'
+    set_config "$B" '.process.user = {"uid": 1000, "gid": 1001, "additionalGids": [5, 6]}'
+    run -0 crunpp run -b "$B" c1
+    [ "$(status_field Uid "$output")" = "$(printf '1000\t1000\t1000\t1000')" ]
+    [ "$(status_field Gid "$output")" = "$(printf '1001\t1001\t1001\t1001')" ]
+    [ "$(status_field Groups "$output" | xargs)" = "5 6" ]
+    [[ "$output" == *"map: "*"0"*"0"*"4294967295"* ]]
+    [ "${lines[-2]}" = 1000 ]
+    [ "${lines[-1]}" = "1001 5 6" ]
+}
+
+@test "run: the five capability sets and NoNewPrivs" {
+    make_bundle "$B" /bin/cat /proc/self/status
+    set_config "$B" '.process.noNewPrivileges = true | .process.capabilities = {
+        "bounding": ["CAP_CHOWN", "CAP_KILL"], "effective": ["CAP_CHOWN", "CAP_KILL"],
+        "inheritable": ["CAP_CHOWN", "CAP_KILL"], "permitted": ["CAP_CHOWN", "CAP_KILL"],
+        "ambient": ["CAP_CHOWN", "CAP_KILL"]}'
+    run -0 crunpp run -b "$B" c1
+    local set
+    for set in CapInh CapPrm CapEff CapBnd CapAmb; do
+        [ "$(status_field "$set" "$output")" = 0000000000000021 ] || { echo "$set"; false; }
+    done
+    [ "$(status_field NoNewPrivs "$output")" = 1 ]
+
+    # A non-root user keeps only what the config gives it.
+    set_config "$B" '.process.noNewPrivileges = false | .process.user = {"uid": 1000, "gid": 1000} |
+        .process.capabilities = {"bounding": ["CAP_KILL", "CAP_NET_RAW"], "permitted": ["CAP_KILL"],
+        "inheritable": ["CAP_KILL"], "ambient": ["CAP_KILL"], "effective": ["CAP_KILL"]}'
+    run -0 crunpp run -b "$B" c1
+    [ "$(status_field CapBnd "$output")" = 0000000000002020 ]
+    [ "$(status_field CapPrm "$output")" = 0000000000000020 ]
+    [ "$(status_field CapEff "$output")" = 0000000000000020 ]
+    [ "$(status_field CapAmb "$output")" = 0000000000000020 ]
+    [ "$(status_field NoNewPrivs "$output")" = 0 ]
+}
+
+@test "run: rlimits" {
+    make_bundle "$B" /bin/sh -c 'ulimit -n; ulimit -Hn; ulimit -a'
+    set_config "$B" '.process.rlimits = [{"type": "RLIMIT_NOFILE", "soft": 777, "hard": 888},
+        {"type": "RLIMIT_NPROC", "soft": 1234, "hard": 1234}]'
+    run -0 crunpp run -b "$B" c1
+    [ "${lines[0]}" = 777 ]
+    [ "${lines[1]}" = 888 ]
+    [[ "$output" == *"open files"*"(-n) 777"* ]]
+    [[ "$output" == *"max user processes"*"(-u) 1234"* ]]
+}
+
+@test "run: the root is pivoted; mounts, masked and read-only paths as configured" {
+    mkdir -p "$BATS_TEST_TMPDIR/data"
+    echo host-data >"$BATS_TEST_TMPDIR/data/file"
+    make_bundle "$B" /bin/sh -c 'cat /proc/self/mountinfo; echo "keys: $(wc -c </proc/keys)"
+        cat /data/file; touch /data/new 2>/dev/null && echo data-writable; echo sysrq >/proc/sysrq-trigger 2>/dev/null && echo sysrq-writable
+        touch /scratch/x && echo scratch-ok; ls /'
+    set_config "$B" ".mounts += [
+        {\"destination\": \"/data\", \"type\": \"bind\", \"source\": \"$BATS_TEST_TMPDIR/data\", \"options\": [\"rbind\", \"ro\", \"nosuid\", \"nodev\", \"noexec\"]},
+        {\"destination\": \"/scratch\", \"type\": \"tmpfs\", \"source\": \"tmpfs\", \"options\": [\"nosuid\", \"size=1m\", \"mode=700\"]}]"
+    run -0 crunpp run -b "$B" c1
+    local mi
+    mi="$(printf '%s\n' "$output" | grep -E '^[0-9]+ [0-9]+ ')"
+    # Mount points are container paths only: the host's tree is gone.
+    ! printf '%s\n' "$mi" | awk '{print $5}' | grep -q "^$BATS_RUN_TMPDIR"
+    printf '%s\n' "$mi" | awk '$5 == "/" { found = 1 } END { exit !found }'
+    printf '%s\n' "$mi" | awk '$5 == "/proc" && $9 == "proc" { found = 1 } END { exit !found }'
+    printf '%s\n' "$mi" | awk '$5 == "/dev" && $9 == "tmpfs" { found = 1 } END { exit !found }'
+    printf '%s\n' "$mi" | awk '$5 == "/dev/pts" && $9 == "devpts" { found = 1 } END { exit !found }'
+    printf '%s\n' "$mi" | awk '$5 == "/sys" && $9 == "sysfs" && $6 ~ /^ro/ { found = 1 } END { exit !found }'
+    # readonlyPaths and maskedPaths of the default config.
+    printf '%s\n' "$mi" | awk '$5 == "/proc/sys" && $6 ~ /^ro/ { found = 1 } END { exit !found }'
+    printf '%s\n' "$mi" | awk '$5 == "/proc/keys" { found = 1 } END { exit !found }'
+    [[ "$output" == *"keys: 0"* ]]
+    # The bind mount with its flags, the tmpfs with its data.
+    printf '%s\n' "$mi" | awk '$5 == "/data" && $6 ~ /^ro,/ && $6 ~ /nosuid/ && $6 ~ /nodev/ && $6 ~ /noexec/ { found = 1 } END { exit !found }'
+    printf '%s\n' "$mi" | awk '$5 == "/scratch" && $9 == "tmpfs" && $0 ~ /size=1024k/ && $0 ~ /mode=700/ { found = 1 } END { exit !found }'
+    [[ "$output" == *host-data* ]]
+    [[ "$output" != *data-writable* ]]
+    [[ "$output" != *sysrq-writable* ]]
+    [[ "$output" == *scratch-ok* ]]
+    [ ! -e "$BATS_TEST_TMPDIR/data/new" ]
+}
+
+@test "run: root.readonly makes / read-only" {
+    make_bundle "$B" /bin/sh -c 'touch /newfile 2>&1; echo rc=$?; touch /tmp/x 2>&1; echo tmp=$?'
+    set_config "$B" '.root.readonly = true'
+    run -0 crunpp run -b "$B" c1
+    [[ "${lines[0]}" == *"Read-only file system"* ]]
+    [ "${lines[1]}" = rc=1 ]
+    [ ! -e "$B/rootfs/newfile" ]
+}
+
+@test "run: /dev holds the default devices and links" {
+    make_bundle "$B" /bin/sh -c 'ls -A /dev; echo; for l in fd stdin stdout stderr ptmx; do readlink /dev/$l; done
+        [ -c /dev/null ] && [ -c /dev/zero ] && [ -c /dev/full ] && [ -c /dev/random ] && [ -c /dev/urandom ] && [ -c /dev/tty ] && echo chars-ok
+        echo x >/dev/null && head -c 4 /dev/zero | wc -c'
+    run -0 crunpp run -b "$B" c1
+    local d
+    for d in null zero full random urandom tty pts ptmx shm fd stdin stdout stderr mqueue; do
+        printf '%s\n' "$output" | grep -qx "$d" || { echo "missing /dev/$d"; false; }
+    done
+    printf '%s\n' "$output" | grep -qx /proc/self/fd
+    printf '%s\n' "$output" | grep -qx /proc/self/fd/0
+    printf '%s\n' "$output" | grep -qx /proc/self/fd/1
+    printf '%s\n' "$output" | grep -qx /proc/self/fd/2
+    printf '%s\n' "$output" | grep -qx pts/ptmx
+    printf '%s\n' "$output" | grep -qx chars-ok
+    [ "${lines[-1]}" = 4 ]
+}
+
+@test "no fd of crunpp leaks into the container process" {
+    # Inside: 0, 1, 2 and ls's own fd on the directory it lists (gone by
+    # the time it reads the links).
+    make_bundle "$B" /bin/sh -c 'ls /proc/self/fd | xargs; ls -l /proc/self/fd/ 2>&1'
+    run -0 crunpp run -b "$B" c1
+    [ "${lines[0]}" = "0 1 2 3" ]
+    [[ "$output" == *"/proc/self/fd/3: cannot read link"* ]]
+    # From the host: a created and started process holds exactly 0 1 2.
+    set_config "$B" '.process.args = ["/bin/sleep", "100"]'
+    crunpp create -b "$B" c2
+    local pid
+    pid="$(pid_of c2)"
+    record_pid "$pid"
+    crunpp start c2
+    local i
+    for i in $(seq 50); do
+        [ "$(tr '\0' ' ' </proc/"$pid"/cmdline)" = "/bin/sleep 100 " ] && break
+        sleep 0.1
+    done
+    [ "$(ls /proc/"$pid"/fd | sort -n | xargs)" = "0 1 2" ]
+    crunpp delete -f c2
+}
+
+@test "create, start, state, kill, delete: the status at each step" {
+    make_bundle "$B" /bin/sleep 100
+    crunpp create -b "$B" --pid-file "$BATS_TEST_TMPDIR/pid" c1
+    [ "$(status_of c1)" = created ]
+    local pid
+    pid="$(pid_of c1)"
+    record_pid "$pid"
+    [ "$(cat "$BATS_TEST_TMPDIR/pid")" = "$pid" ]
+    [ -p "$STATE_ROOT/c1/exec.fifo" ]
+    kill -0 "$pid"
+    [ "$(crunpp state c1 | jq -r .bundle)" = "$B" ]
+    [ "$(crunpp list -q)" = c1 ]
+    # crunpp itself is gone: the init's parent is not a crunpp process.
+    ! grep -q crunpp "/proc/$(awk '{print $4}' /proc/"$pid"/stat)/comm"
+
+    crunpp start c1
+    [ "$(status_of c1)" = running ]
+    [ "$(pid_of c1)" = "$pid" ]
+    [ ! -e "$STATE_ROOT/c1/exec.fifo" ]
+
+    crunpp kill c1 KILL
+    wait_status c1 stopped
+    run crunpp state c1
+    [ "$status" -eq 0 ]
+    [ "$(echo "$output" | jq -r '.pid // "none"')" = none ]
+
+    crunpp delete c1
+    run crunpp state c1
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"does not exist"* ]]
+    ! kill -0 "$pid" 2>/dev/null
+    assert_no_containers
+}
+
+@test "delete of a created container kills its init" {
+    make_bundle "$B" /bin/sleep 100
+    crunpp create -b "$B" c1
+    local pid
+    pid="$(pid_of c1)"
+    record_pid "$pid"
+    crunpp delete c1
+    assert_no_containers
+    local i
+    for i in $(seq 50); do
+        [ "$(state_of_pid "$pid")" = gone ] && break
+        sleep 0.1
+    done
+    [ "$(state_of_pid "$pid")" = gone ]
+}
+
+@test "kill: signal names and numbers, default SIGTERM" {
+    make_bundle "$B" /bin/sh -c 'trap "echo usr1 >>/out/log" USR1; trap "echo term >>/out/log; exit 0" TERM
+        echo ready >/out/ready; while :; do sleep 0.1; done'
+    mount_out
+    crunpp create -b "$B" c1
+    record_pid "$(pid_of c1)"
+    crunpp start c1
+    wait_file "$OUT/ready"
+    crunpp kill c1 USR1
+    sleep 0.3
+    crunpp kill c1 SIGUSR1
+    sleep 0.3
+    crunpp kill c1 10
+    sleep 0.3
+    crunpp kill c1
+    wait_status c1 stopped
+    [ "$(cat "$OUT/log" | xargs)" = "usr1 usr1 usr1 term" ]
+    run crunpp kill c1 KILL
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"not running"* ]]
+}
+
+@test "kill --all signals every process of the container's pid namespace" {
+    make_bundle "$B" /bin/sh -c 'sleep 100 & sleep 100 & echo ready >/out/ready; while :; do sleep 1; done'
+    mount_out
+    crunpp run -d -b "$B" c1
+    local pid
+    pid="$(pid_of c1)"
+    record_pid "$pid"
+    wait_file "$OUT/ready"
+    count_sleep100() {
+        local ns p n=0
+        ns="$(readlink /proc/"$pid"/ns/pid)"
+        for p in /proc/[0-9]*; do
+            [ "$(readlink "$p/ns/pid" 2>/dev/null)" = "$ns" ] || continue
+            [ "$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" = "sleep 100 " ] && n=$((n + 1))
+        done
+        echo "$n"
+    }
+    [ "$(count_sleep100)" -eq 2 ]
+    # The init (pid 1 of its namespace) has no TERM handler: only --all
+    # reaches the others.
+    crunpp kill c1 TERM
+    sleep 0.3
+    [ "$(count_sleep100)" -eq 2 ]
+    crunpp kill --all c1 TERM
+    local i
+    for i in $(seq 50); do
+        [ "$(count_sleep100)" -eq 0 ] && break
+        sleep 0.1
+    done
+    [ "$(count_sleep100)" -eq 0 ]
+    [ "$(status_of c1)" = running ]
+    crunpp kill -a c1 KILL
+    wait_status c1 stopped
+    crunpp delete c1
+}
+
+@test "run forwards the signals it receives to the process" {
+    make_bundle "$B" /bin/sh -c 'trap "echo got-usr1 >>/out/log" USR1; trap "echo got-term; exit 7" TERM
+        echo ready >/out/ready; while :; do sleep 0.1; done'
+    mount_out
+    # Not through the crunpp function: $! must be crunpp itself.
+    "$CRUNPP" --root "$STATE_ROOT" run -b "$B" c1 >"$BATS_TEST_TMPDIR/stdout" &
+    local runner=$!
+    record_pid "$runner"
+    wait_file "$OUT/ready"
+    kill -USR1 "$runner"
+    sleep 0.3
+    kill -TERM "$runner"
+    local rc=0
+    wait "$runner" || rc=$?
+    [ "$rc" -eq 7 ]
+    [ "$(cat "$OUT/log")" = got-usr1 ]
+    [ "$(cat "$BATS_TEST_TMPDIR/stdout")" = got-term ]
+    assert_no_containers
+}
+
+@test "run --detach returns once the process runs; --keep keeps the state" {
+    make_bundle "$B" /bin/sleep 100
+    crunpp run --detach -b "$B" --pid-file "$BATS_TEST_TMPDIR/pid" c1
+    [ "$(status_of c1)" = running ]
+    record_pid "$(pid_of c1)"
+    [ "$(cat "$BATS_TEST_TMPDIR/pid")" = "$(pid_of c1)" ]
+    [ "$(tr '\0' ' ' </proc/"$(pid_of c1)"/cmdline)" = "/bin/sleep 100 " ]
+    run crunpp delete c1
+    [ "$status" -eq 1 ]
+    crunpp delete --force c1
+    assert_no_containers
+
+    set_config "$B" '.process.args = ["/bin/sh", "-c", "exit 3"]'
+    run crunpp run --keep -b "$B" c2
+    [ "$status" -eq 3 ]
+    [ "$(status_of c2)" = stopped ]
+    crunpp delete c2
+    assert_no_containers
+}
+
+@test "--pid-file is written atomically, without leftovers" {
+    make_bundle "$B" /bin/true
+    mkdir "$BATS_TEST_TMPDIR/pids"
+    crunpp create -b "$B" --pid-file "$BATS_TEST_TMPDIR/pids/c1.pid" c1
+    record_pid "$(pid_of c1)"
+    [ "$(ls -A "$BATS_TEST_TMPDIR/pids")" = c1.pid ]
+    [ "$(cat "$BATS_TEST_TMPDIR/pids/c1.pid")" = "$(pid_of c1)" ]
+    crunpp delete c1
+}
+
+@test "--config FILE replaces the bundle's config.json; --no-pivot works" {
+    make_bundle "$B" /bin/echo from-bundle
+    jq '.process.args = ["/bin/echo", "from-other-config"]' "$B/config.json" >"$BATS_TEST_TMPDIR/other.json"
+    run -0 crunpp run -b "$B" --config "$BATS_TEST_TMPDIR/other.json" c1
+    [ "$output" = from-other-config ]
+    run -0 crunpp run -b "$B" -f "$BATS_TEST_TMPDIR/other.json" c1
+    [ "$output" = from-other-config ]
+    # Relative bundle path, from the bundle's parent.
+    run -0 sh -c 'cd "$1" && "$CRUNPP" --root "$2" run -b bundle c1' sh "$BATS_TEST_TMPDIR" "$STATE_ROOT"
+    [ "$output" = from-bundle ]
+    set_config "$B" '.process.args = ["/bin/sh", "-c", "ls /; echo pid=$$"]'
+    run -0 crunpp run --no-pivot -b "$B" c1
+    [[ "$output" == *"pid=1"* ]]
+    [[ "$output" == *proc* ]]
+}
+
+@test "the global --cgroup-manager option is accepted by run" {
+    make_bundle "$B" /bin/true
+    run -0 "$CRUNPP" --root "$STATE_ROOT" --cgroup-manager disabled run -b "$B" c1
+    run -0 "$CRUNPP" --root "$STATE_ROOT" --cgroup-manager cgroupfs run -b "$B" c1
+}
+
+@test "a user namespace in the config as root: ids mapped, create/start through the exec fifo" {
+    make_bundle "$B" /bin/sh -c 'cat /proc/self/uid_map /proc/self/gid_map; id -u'
+    set_config "$B" '.linux.namespaces += [{"type": "user"}] |
+        .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}] |
+        .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
+    # The container's root (host uid 100000) must reach its rootfs.
+    _open_path "$B/rootfs"
+    run -0 crunpp run -b "$B" c1
+    [ "$(echo "${lines[0]}" | xargs)" = "0 100000 65536" ]
+    [ "$(echo "${lines[1]}" | xargs)" = "0 100000 65536" ]
+    [ "${lines[2]}" = 0 ]
+    # create/start: the init (host uid 100000) opens the fifo in the state dir.
+    set_config "$B" '.process.args = ["/bin/sleep", "100"]'
+    crunpp create -b "$B" c2
+    record_pid "$(pid_of c2)"
+    crunpp start c2
+    [ "$(status_of c2)" = running ]
+    [ "$(awk '/^Uid:/ {print $2}' /proc/"$(pid_of c2)"/status)" = 100000 ]
+    crunpp delete -f c2
+    assert_no_containers
+}
+
+@test "joining a namespace by path" {
+    make_bundle "$B" /bin/sh -c 'hostname; readlink /proc/self/ns/uts'
+    mount_out
+    # A holder process with its own uts namespace, started by this test.
+    unshare --uts sh -c 'hostname joined-uts; echo ready >"$1"; exec sleep 100' sh "$OUT/holder" &
+    local holder=$!
+    record_pid "$holder"
+    wait_file "$OUT/holder"
+    set_config "$B" ".linux.namespaces |= map(if .type == \"uts\" then .path = \"/proc/$holder/ns/uts\" else . end) | del(.hostname)"
+    run -0 crunpp run -b "$B" c1
+    [ "${lines[0]}" = joined-uts ]
+    [ "${lines[1]}" = "$(readlink /proc/"$holder"/ns/uts)" ]
+
+    # create/start: the init is a fork (the pid namespace is unshared after
+    # the join); the state records that process, pid 1 of its namespace.
+    set_config "$B" '.process.args = ["/bin/sleep", "100"]'
+    crunpp create -b "$B" c2
+    local pid
+    pid="$(pid_of c2)"
+    record_pid "$pid"
+    [ "$(readlink /proc/"$pid"/ns/uts)" = "$(readlink /proc/"$holder"/ns/uts)" ]
+    [ "$(awk '/^NSpid:/ {print $NF}' /proc/"$pid"/status)" = 1 ]
+    crunpp start c2
+    [ "$(status_of c2)" = running ]
+    crunpp delete -f c2
+    [ "$(state_of_pid "$pid")" = gone ]
+
+    # A failure in that forked init is reported and leaves nothing.
+    set_config "$B" '.process.args = ["/bin/nonexistent"]'
+    run --separate-stderr crunpp run -b "$B" c3
+    [ "$status" -eq 1 ]
+    [ "$stderr" = 'crunpp: exec "/bin/nonexistent": No such file or directory' ]
+    assert_no_containers
+    kill "$holder"
+}
+
+@test "joining a user namespace by path: the other namespaces belong to it" {
+    make_bundle "$B" /bin/sh -c 'cat /proc/self/uid_map; id -u; echo pid=$$'
+    mkdir -p "$OUT"
+    unshare --user --map-root-user sh -c 'echo ready >"$1"; exec sleep 100' sh "$OUT/holder" &
+    local holder=$!
+    record_pid "$holder"
+    wait_file "$OUT/holder"
+    set_config "$B" ".linux.namespaces += [{\"type\": \"user\", \"path\": \"/proc/$holder/ns/user\"}] |
+        del(.linux.uidMappings, .linux.gidMappings)"
+    run -0 crunpp run -b "$B" c1
+    [ "$(echo "${lines[0]}" | xargs)" = "0 0 1" ]
+    [ "${lines[1]}" = 0 ]
+    [ "${lines[2]}" = pid=1 ]
+    kill "$holder"
+}
+
+@test "the host is left clean: no container process or mount of this run" {
+    run leftovers_under "$BATS_RUN_TMPDIR"
+    [ -z "$output" ] || { echo "$output"; false; }
+}

@@ -1,0 +1,153 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The lifecycle as an unprivileged user ($ROOTLESS_USER): rootless mode
+# without any flag, the config's user namespace or an automatic one.
+
+load helpers
+load lifecycle_helpers
+bats_require_minimum_version 1.5.0
+
+setup() {
+    crunpp_setup
+    require_rootless_user
+    B="$BATS_TEST_TMPDIR/bundle"
+}
+
+teardown() {
+    crunpp_teardown
+}
+
+pid_of_rootless() {
+    crunpp_rootless state "$1" | jq -r .pid
+}
+
+wait_status_rootless() {
+    local id="$1" want="$2" i
+    for i in $(seq 100); do
+        [ "$(status_of_rootless "$id")" = "$want" ] && return 0
+        sleep 0.1
+    done
+    echo "container $id: status $(status_of_rootless "$id"), expected $want" >&2
+    return 1
+}
+
+@test "rootless run: exit status, stdout and stderr" {
+    make_rootless_bundle "$B" /bin/sh -c 'echo out; echo err >&2; exit 42'
+    run --separate-stderr crunpp_rootless run -b "$B" c1
+    [ "$status" -eq 42 ]
+    [ "$output" = out ]
+    [ "$stderr" = err ]
+    set_config "$B" '.process.args = ["/bin/true"]'
+    run -0 crunpp_rootless run -b "$B" c1
+    assert_no_containers "$ROOTLESS_STATE_ROOT"
+}
+
+@test "rootless run with the config's user namespace: root inside, the caller outside" {
+    make_rootless_bundle "$B" /bin/sh -c 'cat /proc/self/status; echo "map: $(cat /proc/self/uid_map | xargs)"; echo "gmap: $(cat /proc/self/gid_map | xargs)"; id -u; echo pid=$$'
+    run -0 crunpp_rootless run -b "$B" c1
+    [ "$(status_field Uid "$output")" = "$(printf '0\t0\t0\t0')" ]
+    [[ "$output" == *"map: 0 $(rootless_uid) 1"* ]]
+    [[ "$output" == *"gmap: 0 $(rootless_gid) 1"* ]]
+    [[ "$output" == *pid=1* ]]
+    # The capabilities are exactly the config's.
+    local set
+    for set in bounding effective permitted; do
+        local field=CapBnd
+        [ "$set" = effective ] && field=CapEff
+        [ "$set" = permitted ] && field=CapPrm
+        [ "$(status_field "$field" "$output")" = "$(jq -r ".process.capabilities.$set // [] | .[]" "$B/config.json" | cap_mask)" ] ||
+            { echo "$set: $(status_field "$field" "$output")"; false; }
+    done
+    [ "$(status_field NoNewPrivs "$output")" = "$(jq -r 'if .process.noNewPrivileges then 1 else 0 end' "$B/config.json")" ]
+}
+
+@test "rootless without a user namespace in the config: one is made with the subordinate ids" {
+    make_rootless_bundle "$B" /bin/sh -c 'cat /proc/self/uid_map; echo; cat /proc/self/gid_map'
+    set_config "$B" '.linux.namespaces |= map(select(.type != "user")) | del(.linux.uidMappings, .linux.gidMappings)'
+    run -0 crunpp_rootless run -b "$B" c1
+    local uid_start uid_count
+    uid_start="$(awk -F: -v u="$ROOTLESS_USER" '$1 == u {print $2; exit}' /etc/subuid)"
+    uid_count="$(awk -F: -v u="$ROOTLESS_USER" '$1 == u {print $3; exit}' /etc/subuid)"
+    [ "$(echo "${lines[0]}" | xargs)" = "0 $(rootless_uid) 1" ]
+    if [ -n "$uid_start" ] && [ -x /usr/bin/newuidmap ]; then
+        [ "$(echo "${lines[1]}" | xargs)" = "1 $uid_start $uid_count" ]
+    fi
+}
+
+@test "rootless create, start, state, kill, delete" {
+    make_rootless_bundle "$B" /bin/sleep 100
+    crunpp_rootless create -b "$B" c1
+    [ "$(status_of_rootless c1)" = created ]
+    local pid
+    pid="$(pid_of_rootless c1)"
+    record_pid "$pid"
+    [ "$(stat -c %U /proc/"$pid")" = "$ROOTLESS_USER" ]
+    crunpp_rootless start c1
+    [ "$(status_of_rootless c1)" = running ]
+    run crunpp_rootless delete c1
+    [ "$status" -eq 1 ]
+    crunpp_rootless kill c1 KILL
+    wait_status_rootless c1 stopped
+    crunpp_rootless delete c1
+    assert_no_containers "$ROOTLESS_STATE_ROOT"
+}
+
+@test "rootless delete --force and kill --all" {
+    make_rootless_bundle "$B" /bin/sh -c 'sleep 100 & while :; do sleep 1; done'
+    crunpp_rootless run -d -b "$B" c1
+    record_pid "$(pid_of_rootless c1)"
+    [ "$(status_of_rootless c1)" = running ]
+    crunpp_rootless kill --all c1 TERM
+    [ "$(status_of_rootless c1)" = running ]
+    crunpp_rootless delete --force c1
+    assert_no_containers "$ROOTLESS_STATE_ROOT"
+}
+
+@test "rootless: the missing binary error and no leftovers" {
+    make_rootless_bundle "$B" nosuchbinary
+    run --separate-stderr crunpp_rootless run -b "$B" c1
+    [ "$status" -eq 1 ]
+    [ "$stderr" = 'crunpp: exec "nosuchbinary": No such file or directory' ]
+    run --separate-stderr crunpp_rootless create -b "$B" c1
+    [ "$status" -eq 1 ]
+    [ "$stderr" = 'crunpp: exec "nosuchbinary": No such file or directory' ]
+    assert_no_containers "$ROOTLESS_STATE_ROOT"
+}
+
+@test "rootless: the default state root is \$XDG_RUNTIME_DIR/crunpp" {
+    make_rootless_bundle "$B" /bin/sleep 100
+    local root
+    root="/run/user/$(rootless_uid)/crunpp"
+    local id="h7-rootless-$$-$BATS_TEST_NUMBER"
+    as_rootless "$CRUNPP" run -d -b "$B" "$id"
+    [ -d "$root/$id" ]
+    as_rootless "$CRUNPP" delete -f "$id"
+    [ ! -e "$root/$id" ]
+}
+
+@test "rootless: signals to run are forwarded" {
+    make_rootless_bundle "$B" /bin/sh -c 'trap "echo got-term; exit 5" TERM; while :; do sleep 0.1; done'
+    # A simple command, so that $! is crunpp (setpriv and env exec it).
+    _ensure_rootless_state_root
+    _rootless_prefix
+    "${ROOTLESS_PREFIX[@]}" "$CRUNPP" --root "$ROOTLESS_STATE_ROOT" run -b "$B" c1 >"$BATS_TEST_TMPDIR/stdout" &
+    local runner=$!
+    record_pid "$runner"
+    local i
+    for i in $(seq 100); do
+        [ "$(status_of_rootless c1 2>/dev/null)" = running ] && break
+        sleep 0.1
+    done
+    sleep 0.3
+    kill -TERM "$runner"
+    local rc=0
+    wait "$runner" || rc=$?
+    [ "$rc" -eq 5 ]
+    [ "$(cat "$BATS_TEST_TMPDIR/stdout")" = got-term ]
+    assert_no_containers "$ROOTLESS_STATE_ROOT"
+}
+
+@test "the host is left clean after the rootless cases" {
+    run leftovers_under "$BATS_RUN_TMPDIR"
+    [ -z "$output" ] || { echo "$output"; false; }
+}
