@@ -16,6 +16,7 @@
 
 #include "../linux/userns.hpp"
 #include "clone3.hpp"
+#include "crunpp/cgroup.hpp"
 #include "crunpp/error.hpp"
 #include "crunpp/spec.hpp"
 #include "init.hpp"
@@ -118,6 +119,22 @@ UniqueFd make_exec_fifo(int dir_fd, const NamespacePlan &plan) {
     return UniqueFd(fd);
 }
 
+// The container's cgroup, made and filled with its limits before the init
+// exists, so the init never runs outside it or without them.
+cgroup::Setup make_cgroup(const Context &ctx, const CreateOptions &o, const spec::Config &cfg) {
+    cgroup::Request r;
+    r.id = o.id;
+    r.manager = ctx.cgroup_manager;
+    r.systemd = ctx.systemd_cgroup;
+    r.rootless = ctx.rootless;
+    if (cfg.linux) {
+        r.cgroups_path = cfg.linux->cgroupsPath.value_or("");
+        r.resources = cfg.linux->resources ? &*cfg.linux->resources : nullptr;
+        r.devices = cfg.linux->devices;
+    }
+    return cgroup::create(r);
+}
+
 } // namespace
 
 Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mode) {
@@ -128,8 +145,11 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
     state::Store store(ctx.state_root);
     Launched l{store.create(o.id), UniqueFd(), 0, SyncSocket()};
     UniqueFd middle; // the cloned process when the init is its fork
+    cgroup::Setup cg; // removed again unless committed
     try {
         fill_state(l.container.state(), ctx, loaded);
+        cg = make_cgroup(ctx, o, loaded.config);
+        l.container.state().cgroup_paths = cg.paths();
         l.container.save();
         UniqueFd fifo;
         if (!mode.run)
@@ -142,7 +162,10 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
             throw_errno("become a child subreaper");
 
         int pidfd = -1;
-        pid_t pid = clone3_fork(plan.clone_flags, &pidfd);
+        // v2: the init starts in its cgroup (CLONE_INTO_CGROUP); v1: it
+        // inherits ours, moved there for the clone.
+        cg.enter_v1();
+        pid_t pid = clone3_fork(plan.clone_flags, &pidfd, cg.unified_fd());
         if (pid == 0) {
             std::vector<int> keep = {child_sync.fd(), fifo.get()};
             for (const auto &[type, fd] : plan.joins)
@@ -159,6 +182,7 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
             ip.signal_mask = mode.child_mask;
             container_init(ip);
         }
+        cg.leave_v1();
         if (plan.fork_in_child) {
             middle.reset(pidfd);
         } else {
@@ -207,6 +231,7 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
             l.container.save();
         if (!o.pid_file.empty())
             write_pid_file(o.pid_file, l.pid);
+        cg.commit();
     } catch (...) {
         kill_and_reap(middle.get());
         abort_launch(l);
@@ -218,6 +243,11 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
 void abort_launch(Launched &l) noexcept {
     kill_and_reap(l.pidfd.get());
     l.pidfd.reset();
+    try {
+        cgroup::destroy(l.container.state().cgroup_paths);
+    } catch (...) {
+        // Best effort, as below.
+    }
     try {
         l.container.remove();
     } catch (...) {

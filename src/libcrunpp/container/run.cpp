@@ -11,6 +11,7 @@
 #include <string>
 
 #include "crunpp/container.hpp"
+#include "crunpp/cgroup.hpp"
 #include "crunpp/error.hpp"
 #include "crunpp/state.hpp"
 #include "launch.hpp"
@@ -81,6 +82,7 @@ void finish(const Context &ctx, const std::string &id, pid_t pid, uint64_t start
             c.state().status = state::Status::Stopped;
             c.save();
         } else {
+            cgroup::destroy(c.state().cgroup_paths);
             c.remove();
         }
     } catch (const Error &) {
