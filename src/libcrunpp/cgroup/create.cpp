@@ -191,8 +191,17 @@ Setup create(const Request &r) {
         if (r.rootless && !h.v2)
             continue;
         std::string path = path_in(h, r, base);
+        size_t made = s.created_.size();
         make_dirs(h, path, s.created_);
         std::string dir = h.mountpoint + path;
+        // Another container's cgroup (same id under another --root, or the
+        // same cgroupsPath): joining it would mix them and our delete would
+        // kill its processes.
+        if (s.created_.size() == made || s.created_.back() != dir) {
+            std::optional<std::string> procs = detail::read_file(dir, "cgroup.procs");
+            if (procs && !detail::trim(*procs).empty())
+                throw Error("cgroup: " + dir + " is in use by other processes (another container with this id or cgroupsPath?)");
+        }
         if (h.v2) {
             s.paths_[detail::kUnified] = dir;
         } else {
