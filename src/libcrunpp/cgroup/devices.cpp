@@ -102,6 +102,10 @@ Program compile(const std::vector<DeviceRule> &rules) {
         for (size_t j : jumps)
             block.insns[j].off = static_cast<int16_t>(block.insns.size() - j - 1);
         p.insns.insert(p.insns.end(), block.insns.begin(), block.insns.end());
+        // A rule matching everything hides the earlier ones (the verifier
+        // refuses unreachable code).
+        if (jumps.empty())
+            return p;
     }
     p.add(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 1);
     p.add(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
@@ -166,6 +170,19 @@ void apply_devices_bpf(const std::string &dir, const std::vector<DeviceRule> &ru
     attr.insn_cnt = static_cast<uint32_t>(prog.insns.size());
     attr.license = reinterpret_cast<uint64_t>(license);
     int prog_fd = static_cast<int>(bpf(BPF_PROG_LOAD, &attr));
+    if (prog_fd < 0 && errno == EINVAL) {
+        // Load again with the verifier's log, for the error message.
+        std::string log(16384, '\0');
+        attr.log_buf = reinterpret_cast<uint64_t>(log.data());
+        attr.log_size = static_cast<uint32_t>(log.size());
+        attr.log_level = 1;
+        prog_fd = static_cast<int>(bpf(BPF_PROG_LOAD, &attr));
+        if (prog_fd < 0) {
+            int err = errno;
+            log.resize(strlen(log.c_str()));
+            throw Error("cgroup: linux.resources.devices: load the eBPF device program (verifier: " + log + ")", err);
+        }
+    }
     if (prog_fd < 0)
         throw_errno("cgroup: linux.resources.devices: load the eBPF device program");
     UniqueFd prog_owner(prog_fd);
