@@ -62,6 +62,12 @@ cpu_usage_ns() {
     [ "$status" -eq 0 ]
     [ "$output" = "67108864
 33" ]
+    # Without a cgroup namespace the mount binds the container's own cgroup.
+    set_config "$B" '.linux.namespaces |= map(select(.type != "cgroup"))'
+    run --separate-stderr crunpp run -b "$B" "$ID"
+    [ "$status" -eq 0 ]
+    [ "$output" = "67108864
+33" ]
     assert_no_cgroup_named "$ID"
 }
 

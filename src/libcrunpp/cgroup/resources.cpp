@@ -70,8 +70,9 @@ void memory(const Paths &p, const spec::Memory &m, bool update) {
         write_limit_and_swap(t.dir, m);
         if (m.reservation)
             write_file(t.dir, "memory.soft_limit_in_bytes", num(*m.reservation));
-        if (m.kernel && file_exists(t.dir, "memory.kmem.limit_in_bytes"))
-            write_file(t.dir, "memory.kmem.limit_in_bytes", num(*m.kernel));
+        // Deprecated in the spec; kernels since 5.16 refuse it (EOPNOTSUPP).
+        if (m.kernel && try_write_file(t.dir, "memory.kmem.limit_in_bytes", num(*m.kernel)) != 0)
+            log::debug("cgroup: memory.kernel: not supported by this kernel, ignored");
         if (m.kernelTCP)
             write_file(t.dir, "memory.kmem.tcp.limit_in_bytes", num(*m.kernelTCP));
         if (m.swappiness && *m.swappiness <= 100)
