@@ -22,6 +22,9 @@
 #                                       call them
 #
 # No test touches /run/crunpp: every command goes through a per-test --root.
+# A created container keeps the stdout/stderr crunpp was given until it
+# exits, so `run crunpp create ...` would wait for it: call create without
+# `run`, or give it other output (`crunpp create ... >"$BATS_TEST_TMPDIR/out"`).
 
 REPO_ROOT="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
 ROOTLESS_USER="${CRUNPP_TEST_USER:-crunpp-test}"

@@ -130,6 +130,17 @@ os.execv(sys.argv[1], sys.argv[1:])' "$CRUNPP" --root "$STATE_ROOT" run -b "$B" 
     [ "$(status_field NoNewPrivs "$output")" = 0 ]
 }
 
+@test "run: the process runs on execCPUAffinity.final" {
+    [ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs"
+    make_bundle "$B" /bin/sh -c 'grep Cpus_allowed_list /proc/self/status'
+    set_config "$B" '.process.execCPUAffinity = {"initial": "0", "final": "1"}'
+    run -0 crunpp run -b "$B" c1
+    [ "$(echo "$output" | awk '{print $2}')" = 1 ]
+    set_config "$B" '.process.execCPUAffinity = {"initial": "1"}'
+    run -0 crunpp run -b "$B" c1
+    [ "$(echo "$output" | awk '{print $2}')" = 1 ]
+}
+
 @test "run: rlimits" {
     make_bundle "$B" /bin/sh -c 'ulimit -n; ulimit -Hn; ulimit -a'
     set_config "$B" '.process.rlimits = [{"type": "RLIMIT_NOFILE", "soft": 777, "hard": 888},
@@ -398,6 +409,15 @@ os.execv(sys.argv[1], sys.argv[1:])' "$CRUNPP" --root "$STATE_ROOT" run -b "$B" 
     [[ "$output" == *proc* ]]
 }
 
+@test "a relative bind source is the bundle's, whatever the caller's cwd" {
+    make_bundle "$B" /bin/cat /rel/file
+    mkdir "$B/reldata"
+    echo in-bundle >"$B/reldata/file"
+    set_config "$B" '.mounts += [{"destination": "/rel", "type": "bind", "source": "reldata", "options": ["rbind", "ro"]}]'
+    run -0 sh -c 'cd / && "$CRUNPP" --root "$1" run -b "$2" c1' sh "$STATE_ROOT" "$B"
+    [ "$output" = in-bundle ]
+}
+
 @test "the global --cgroup-manager option is accepted by run" {
     make_bundle "$B" /bin/true
     run -0 "$CRUNPP" --root "$STATE_ROOT" --cgroup-manager disabled run -b "$B" c1
@@ -422,6 +442,38 @@ os.execv(sys.argv[1], sys.argv[1:])' "$CRUNPP" --root "$STATE_ROOT" run -b "$B" 
     crunpp start c2
     [ "$(status_of c2)" = running ]
     [ "$(awk '/^Uid:/ {print $2}' /proc/"$(pid_of c2)"/status)" = 100000 ]
+    crunpp delete -f c2
+    assert_no_containers
+}
+
+@test "idmapped mounts in a container with a user namespace (made by the host side)" {
+    mkdir -p "$BATS_TEST_TMPDIR/data"
+    echo x >"$BATS_TEST_TMPDIR/data/file"
+    chown 0:0 "$BATS_TEST_TMPDIR/data/file"
+    make_bundle "$B" /bin/sh -c 'stat -c "%u:%g" /idmapped/file /plain/file /own-maps/file'
+    _open_path "$B/rootfs"
+    _open_path "$BATS_TEST_TMPDIR/data"
+    # The container's root (host 100000) cannot create them in a root-owned rootfs.
+    mkdir "$B/rootfs/idmapped" "$B/rootfs/plain" "$B/rootfs/own-maps"
+    set_config "$B" ".linux.namespaces += [{\"type\": \"user\"}] |
+        .linux.uidMappings = [{\"containerID\": 0, \"hostID\": 100000, \"size\": 65536}] |
+        .linux.gidMappings = [{\"containerID\": 0, \"hostID\": 100000, \"size\": 65536}] |
+        .mounts += [
+          {\"destination\": \"/idmapped\", \"type\": \"bind\", \"source\": \"$BATS_TEST_TMPDIR/data\", \"options\": [\"rbind\", \"idmap\"]},
+          {\"destination\": \"/plain\", \"type\": \"bind\", \"source\": \"$BATS_TEST_TMPDIR/data\", \"options\": [\"rbind\"]},
+          {\"destination\": \"/own-maps\", \"type\": \"bind\", \"source\": \"$BATS_TEST_TMPDIR/data\", \"options\": [\"rbind\"],
+           \"uidMappings\": [{\"containerID\": 0, \"hostID\": 100005, \"size\": 1}], \"gidMappings\": [{\"containerID\": 0, \"hostID\": 100006, \"size\": 1}]}]"
+    # Host root's file: root through the container's mappings, unmapped
+    # (nobody) without, and 5:6 through the mount's own mappings (disk 0
+    # -> host 100005/100006 -> container 5/6).
+    run -0 crunpp run -b "$B" c1
+    [ "${lines[0]}" = 0:0 ]
+    [ "${lines[1]}" = 65534:65534 ]
+    [ "${lines[2]}" = 5:6 ]
+    # The same through create/start.
+    crunpp create -b "$B" c2
+    record_pid "$(pid_of c2)"
+    crunpp start c2
     crunpp delete -f c2
     assert_no_containers
 }
@@ -475,6 +527,31 @@ os.execv(sys.argv[1], sys.argv[1:])' "$CRUNPP" --root "$STATE_ROOT" run -b "$B" 
     [ "$(echo "${lines[0]}" | xargs)" = "0 0 1" ]
     [ "${lines[1]}" = 0 ]
     [ "${lines[2]}" = pid=1 ]
+    kill "$holder"
+}
+
+@test "joining a user namespace mapped to other ids: idmapped mounts made before the clone" {
+    mkdir -p "$OUT" "$BATS_TEST_TMPDIR/data"
+    echo x >"$BATS_TEST_TMPDIR/data/file"
+    make_bundle "$B" /bin/sh -c 'cat /proc/self/uid_map; stat -c "%u" /idmapped/file /plain/file'
+    mkdir "$B/rootfs/idmapped" "$B/rootfs/plain"
+    _open_path "$B/rootfs"
+    _open_path "$BATS_TEST_TMPDIR/data"
+    unshare --user sh -c 'echo ready >"$1"; exec sleep 100' sh "$OUT/holder" &
+    local holder=$!
+    record_pid "$holder"
+    wait_file "$OUT/holder"
+    echo "0 100000 65536" >/proc/"$holder"/uid_map
+    echo "0 100000 65536" >/proc/"$holder"/gid_map
+    set_config "$B" ".linux.namespaces += [{\"type\": \"user\", \"path\": \"/proc/$holder/ns/user\"}] |
+        del(.linux.uidMappings, .linux.gidMappings) |
+        .mounts += [
+          {\"destination\": \"/idmapped\", \"type\": \"bind\", \"source\": \"$BATS_TEST_TMPDIR/data\", \"options\": [\"rbind\", \"idmap\"]},
+          {\"destination\": \"/plain\", \"type\": \"bind\", \"source\": \"$BATS_TEST_TMPDIR/data\", \"options\": [\"rbind\"]}]"
+    run -0 crunpp run -b "$B" c1
+    [ "$(echo "${lines[0]}" | xargs)" = "0 100000 65536" ]
+    [ "${lines[1]}" = 0 ]
+    [ "${lines[2]}" = 65534 ]
     kill "$holder"
 }
 

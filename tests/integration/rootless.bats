@@ -42,6 +42,49 @@ wait_status_rootless() {
     assert_no_containers "$ROOTLESS_STATE_ROOT"
 }
 
+@test "rootless run: a process killed by signal N gives 128+N" {
+    # Rootless keeps its pid namespace (it could not mount /proc without):
+    # the init dies of a SIGKILL from `kill`.
+    make_rootless_bundle "$B" /bin/sleep 100
+    _ensure_rootless_state_root
+    _rootless_prefix
+    "${ROOTLESS_PREFIX[@]}" "$CRUNPP" --root "$ROOTLESS_STATE_ROOT" run -b "$B" c1 &
+    local runner=$!
+    record_pid "$runner"
+    local i
+    for i in $(seq 100); do
+        [ "$(status_of_rootless c1 2>/dev/null)" = running ] && break
+        sleep 0.1
+    done
+    crunpp_rootless kill c1 KILL
+    local rc=0
+    wait "$runner" || rc=$?
+    [ "$rc" -eq 137 ]
+    assert_no_containers "$ROOTLESS_STATE_ROOT"
+}
+
+@test "rootless run: hostname, env, cwd, rlimits, /dev, mounts and fds from inside" {
+    make_rootless_bundle "$B" /bin/sh -c 'hostname; echo "$FOO"; pwd; ulimit -n; ls -A /dev | xargs; ls /proc/self/fd | xargs
+        cat /proc/self/mountinfo; echo x >/dev/null && head -c 3 /dev/zero | wc -c'
+    set_config "$B" '.hostname = "rootless-host" | .process.env += ["FOO=rootless"] | .process.cwd = "/tmp" |
+        .process.rlimits = [{"type": "RLIMIT_NOFILE", "soft": 555, "hard": 555}]'
+    run -0 crunpp_rootless run -b "$B" c1
+    [ "${lines[0]}" = rootless-host ]
+    [ "${lines[1]}" = rootless ]
+    [ "${lines[2]}" = /tmp ]
+    [ "${lines[3]}" = 555 ]
+    local d
+    for d in null zero full random urandom tty pts ptmx shm fd stdin stdout stderr; do
+        [[ " ${lines[4]} " == *" $d "* ]] || { echo "missing /dev/$d in: ${lines[4]}"; false; }
+    done
+    [ "${lines[5]}" = "0 1 2 3" ]
+    printf '%s\n' "$output" | awk '$5 == "/proc" && $9 == "proc" { found = 1 } END { exit !found }'
+    printf '%s\n' "$output" | awk '$5 == "/sys" { found = 1 } END { exit !found }'
+    printf '%s\n' "$output" | awk '$5 == "/proc/sys" && $6 ~ /^ro/ { found = 1 } END { exit !found }'
+    ! printf '%s\n' "$output" | awk '{print $5}' | grep -q "^$BATS_RUN_TMPDIR"
+    [ "${lines[-1]}" = 3 ]
+}
+
 @test "rootless run with the config's user namespace: root inside, the caller outside" {
     make_rootless_bundle "$B" /bin/sh -c 'cat /proc/self/status; echo "map: $(cat /proc/self/uid_map | xargs)"; echo "gmap: $(cat /proc/self/gid_map | xargs)"; id -u; echo pid=$$'
     run -0 crunpp_rootless run -b "$B" c1

@@ -110,7 +110,19 @@ ChildResult run_isolated(const Isolation &iso, const std::function<void()> &body
     if (pid == 0) {
         close(p[0]);
         alarm(30);
-        int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
+        int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS;
+        if (iso.ipc)
+            flags |= CLONE_NEWIPC;
+        if (iso.prepare) {
+            if (unshare(CLONE_NEWNS) < 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0)
+                child_fail(p[1], "private mount namespace for prepare");
+            try {
+                iso.prepare();
+            } catch (const std::exception &e) {
+                write_all(p[1], std::string("prepare: ") + e.what());
+                _exit(2);
+            }
+        }
         if (iso.net)
             flags |= CLONE_NEWNET;
         if (iso.cgroup)
@@ -122,6 +134,12 @@ ChildResult run_isolated(const Isolation &iso, const std::function<void()> &body
             // files root's: the id maps could not be written.
             prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
             flags |= CLONE_NEWUSER;
+        }
+        if (iso.join_userns >= 0) {
+            if (setns(iso.join_userns, CLONE_NEWUSER) < 0)
+                child_fail(p[1], "setns user");
+            if (setgroups(0, nullptr) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+                child_fail(p[1], "become root in the user namespace");
         }
         if (unshare(flags) < 0)
             child_fail(p[1], "unshare");
@@ -166,6 +184,46 @@ ChildResult run_isolated(const Isolation &iso, const std::function<void()> &body
     return r;
 }
 
+int make_userns(unsigned host, unsigned count) {
+    int ready[2], done[2];
+    if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(done, O_CLOEXEC) < 0)
+        throw std::runtime_error("pipe");
+    pid_t pid = fork();
+    if (pid < 0)
+        throw std::runtime_error("fork");
+    if (pid == 0) {
+        close(ready[0]);
+        close(done[1]);
+        alarm(30);
+        if (unshare(CLONE_NEWUSER) < 0)
+            _exit(1);
+        close(ready[1]);
+        char c;
+        (void)!read(done[0], &c, 1);
+        _exit(0);
+    }
+    close(ready[1]);
+    close(done[0]);
+    char c;
+    (void)!read(ready[0], &c, 1);
+    close(ready[0]);
+    std::string dir = "/proc/" + std::to_string(pid);
+    std::string map = "0 " + std::to_string(host) + " " + std::to_string(count) + "\n";
+    int ns = -1;
+    try {
+        write_file(dir + "/uid_map", map);
+        write_file(dir + "/gid_map", map);
+        ns = open((dir + "/ns/user").c_str(), O_RDONLY | O_CLOEXEC);
+    } catch (...) {
+    }
+    close(done[1]);
+    int st;
+    waitpid(pid, &st, 0);
+    if (ns < 0)
+        throw std::runtime_error("make_userns failed");
+    return ns;
+}
+
 crunpp::spec::Config default_config(bool rootless) {
     using crunpp::spec::Mount;
     crunpp::spec::Config c;
@@ -181,10 +239,8 @@ crunpp::spec::Config default_config(bool rootless) {
     };
     add("/proc", "proc", "proc", {});
     add("/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"});
-    std::vector<std::string> pts{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"};
-    if (!rootless)
-        pts.push_back("gid=5");
-    add("/dev/pts", "devpts", "devpts", pts);
+    // gid=5 also for rootless, where it is unmapped: crunpp drops it.
+    add("/dev/pts", "devpts", "devpts", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"});
     add("/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"});
     add("/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"});
     if (rootless) {

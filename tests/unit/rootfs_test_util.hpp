@@ -30,9 +30,16 @@ private:
 };
 
 struct Isolation {
-    bool rootless = false; // nobody in a new user namespace (0 -> 65534)
-    bool net = true;       // a network namespace
-    bool cgroup = false;   // a cgroup namespace
+    Isolation(bool rootless_ = false, bool net_ = true, bool cgroup_ = false)
+        : rootless(rootless_), net(net_), cgroup(cgroup_) {}
+    bool rootless;         // nobody in a new user namespace (0 -> 65534)
+    bool net;              // a network namespace
+    bool cgroup;           // a cgroup namespace
+    bool ipc = true;       // an ipc namespace
+    int join_userns = -1;  // join this user namespace (as its root) instead
+    // Run as root in a private mount namespace before the user namespace
+    // is made (mounts made here are locked for the rootless body).
+    std::function<void()> prepare;
 };
 
 struct ChildResult {
@@ -50,8 +57,12 @@ ChildResult run_isolated(const Isolation &iso, const std::function<void()> &body
 void expect(bool cond, const std::string &msg);
 
 // runc's default mounts / masked / read-only paths (rootless: sysfs as an
-// rbind of /sys, devpts without gid=5, no cgroup mount).
+// rbind of /sys, no cgroup mount).
 crunpp::spec::Config default_config(bool rootless);
+
+// A user namespace with "0 <host> <count>" uid and gid maps (written by
+// this root process), as an fd; its helper process is gone on return.
+int make_userns(unsigned host, unsigned count);
 
 std::string read_file(const std::string &path);
 void write_file(const std::string &path, const std::string &data);

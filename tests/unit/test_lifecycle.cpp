@@ -141,6 +141,27 @@ TEST_CASE("sync protocol: a long error text is cut, not lost") {
     CHECK(m->text == std::string(4000, 'x'));
 }
 
+TEST_CASE("sync protocol: file descriptors travel with a message, close-on-exec") {
+    SyncSocket a, b;
+    SyncSocket::make_pair(a, b);
+    int p[2];
+    REQUIRE(pipe(p) == 0);
+    UniqueFd r(p[0]), w(p[1]);
+    a.send_fds(SyncType::Mounts, {r.get(), w.get()}, "ab");
+    auto m = b.receive();
+    REQUIRE(m);
+    CHECK(m->type == SyncType::Mounts);
+    CHECK(m->text == "ab");
+    REQUIRE(m->fds.size() == 2);
+    CHECK((fcntl(m->fds[0].get(), F_GETFD) & FD_CLOEXEC) != 0);
+    CHECK(write(m->fds[1].get(), "x", 1) == 1);
+    char c = 0;
+    CHECK(read(r.get(), &c, 1) == 1);
+    CHECK(c == 'x');
+    std::vector<int> too_many(kMaxSyncFds + 1, r.get());
+    CHECK_THROWS_AS(a.send_fds(SyncType::Mounts, too_many, ""), Error);
+}
+
 TEST_CASE("write_pid_file: the pid alone, atomically replaced, no temporary left") {
     TempDir t;
     fs::path p = t.path / "pid";

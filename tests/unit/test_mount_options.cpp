@@ -5,8 +5,10 @@
 #include "crunpp/error.hpp"
 #include "src/libcrunpp/linux/mountinfo.hpp"
 #include "src/libcrunpp/linux/rootfs.hpp"
+#include "src/libcrunpp/linux/rootfs_internal.hpp"
 #include "src/libcrunpp/linux/safe_path.hpp"
 
+#include <linux/magic.h>
 #include <sys/mount.h>
 
 using namespace crunpp;
@@ -152,4 +154,13 @@ TEST_CASE("mountinfo lines are parsed, escapes decoded", "[mount]") {
     CHECK(path_is_under("/sys/fs/cgroup", "/sys/fs/cgroup"));
     CHECK_FALSE(path_is_under("/sys/fs/cgroupx", "/sys/fs/cgroup"));
     CHECK(path_is_under("/anything", "/"));
+}
+
+TEST_CASE("a ramfs or initial-rootfs host root is not pivoted away from", "[mount]") {
+    auto initial = parse_mountinfo("1 1 0:2 / / rw - rootfs rootfs rw\n");
+    auto tmpfs_root = parse_mountinfo("20 1 0:20 / / rw - tmpfs tmpfs rw\n");
+    CHECK(root_cannot_pivot(RAMFS_MAGIC, {}));
+    CHECK(root_cannot_pivot(TMPFS_MAGIC, initial));
+    CHECK_FALSE(root_cannot_pivot(TMPFS_MAGIC, tmpfs_root));
+    CHECK_FALSE(root_cannot_pivot(EXT4_SUPER_MAGIC, initial));
 }

@@ -6,17 +6,22 @@
 #include "crunpp/error.hpp"
 #include "rootfs_test_util.hpp"
 #include "src/libcrunpp/linux/mountinfo.hpp"
+#include "crunpp/unique_fd.hpp"
 #include "src/libcrunpp/linux/rootfs.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <sched.h>
 #include <cstring>
 #include <climits>
 #include <filesystem>
@@ -40,6 +45,9 @@ const MountInfo *find_mount(const std::vector<MountInfo> &ms, const std::string 
     return found;
 }
 
+// A pointer into a temporary would dangle.
+const MountInfo *find_mount(std::vector<MountInfo> &&, const std::string &) = delete;
+
 bool has_option(const std::string &opts, const std::string &o) {
     return ("," + opts + ",").find("," + o + ",") != std::string::npos;
 }
@@ -48,6 +56,21 @@ std::string link_of(const std::string &p) {
     char buf[PATH_MAX] = {};
     ssize_t n = readlink(p.c_str(), buf, sizeof buf - 1);
     return n < 0 ? std::string() : std::string(buf, size_t(n));
+}
+
+std::vector<std::string> open_fds() {
+    std::vector<std::string> out;
+    DIR *d = opendir("/proc/self/fd");
+    expect(d != nullptr, "opendir /proc/self/fd");
+    const std::string own = std::to_string(dirfd(d));
+    while (dirent *e = readdir(d)) {
+        std::string name = e->d_name;
+        if (name != "." && name != ".." && name != own)
+            out.push_back(name);
+    }
+    closedir(d);
+    std::sort(out.begin(), out.end());
+    return out;
 }
 
 void expect_errno(int rc, int err, const std::string &what) {
@@ -137,7 +160,10 @@ TEST_CASE("setup_rootfs: default config as root", "[rootfs][root]") {
     auto r = run_isolated({false, true, true}, [&] {
         RootfsOptions o;
         o.cgroup_namespace = true;
+        auto fds_before = open_fds();
         setup_rootfs(cfg, t.rootfs(), o);
+        // No fd of the setup is left open (not even CLOEXEC ones).
+        expect(open_fds() == fds_before, "fds leaked by setup_rootfs");
         check_default_container(false, kcore);
         // The cgroup mount on this v1/hybrid host: a read-only tmpfs with
         // the container's own hierarchies.
@@ -370,11 +396,41 @@ TEST_CASE("setup_rootfs: errors name the mount that failed", "[rootfs][root]") {
     r = run_with(m);
     CHECK(r.message == "mount \"/nonexistent-crunpp-source\" on \"/mnt\": No such file or directory");
 
-    m.type = "tmpfs";
-    m.source = "tmpfs";
+    m.type = "proc";
+    m.source = "proc";
     m.options = {"tmpcopyup"};
     r = run_with(m);
-    CHECK(r.message == ".mounts[0].options: \"tmpcopyup\" is not supported");
+    CHECK(r.message == ".mounts[0].options: \"tmpcopyup\" needs a tmpfs mount");
+
+    // A rootfs symlink leading a bind onto the container's procfs.
+    fs::create_symlink("/proc/self", t.rootfs() + "/data");
+    crunpp::spec::Config pc;
+    pc.root = crunpp::spec::Root{"rootfs", false};
+    crunpp::spec::Mount p;
+    p.destination = "/proc";
+    p.type = "proc";
+    p.source = "proc";
+    pc.mounts.push_back(p);
+    p.destination = "/data/attr";
+    p.type = "bind";
+    p.source = "/tmp";
+    p.options = {"bind"};
+    pc.mounts.push_back(p);
+    r = run_isolated({false, true, false}, [&] { setup_rootfs(pc, t.rootfs(), RootfsOptions{}); });
+    CHECK(r.message == "mount \"/tmp\" on \"/data/attr\": the destination is inside procfs");
+    pc.mounts[1].destination = "/proc/uptime"; // lxcfs' files are allowed
+    pc.mounts[1].source = "/proc/uptime";
+    r = run_isolated({false, true, false}, [&] { setup_rootfs(pc, t.rootfs(), RootfsOptions{}); });
+    INFO(r.message);
+    CHECK(r.exit_code == 0);
+
+    // In the mount namespace of pid 1 (here: this test's own pid namespace
+    // and private mount namespace, with a proc of that pid namespace).
+    r = run_isolated({false, true, false}, [&] {
+        expect(mount("proc", "/proc", "proc", 0, nullptr) == 0, "mount proc");
+        setup_rootfs(pc, t.rootfs(), RootfsOptions{});
+    });
+    CHECK(r.message == "setup_rootfs: the process is in the mount namespace of pid 1, not in one of its own");
 
     m.options = {};
     m.destination = "/..";
@@ -424,6 +480,9 @@ TEST_CASE("setup_rootfs: linux.devices and the console", "[rootfs][root]") {
     d.path = "/dev/net/tun";
     d.major = 10;
     d.minor = 200;
+    d.fileMode = 0600;
+    cfg.linux->devices.push_back(d);
+    // Listed again: the later entry replaces the node.
     d.fileMode = 0620;
     d.uid = 7;
     d.gid = 8;
@@ -478,6 +537,37 @@ TEST_CASE("setup_rootfs: rootfsPropagation", "[rootfs][root]") {
     INFO(r.message);
     CHECK(r.exit_code == 0);
 
+    // Non-recursive "private" with a shared host mount holding the rootfs:
+    // nothing the container mounts may reach that shared mount's peers.
+    fs::create_directory(t.dir() + "/peer");
+    cfg.linux->rootfsPropagation = "private";
+    cfg.mounts.push_back(crunpp::spec::Mount{"/mnt/x", "tmpfs", "tmpfs", {}, {}, {}});
+    r = run_isolated({false, true, false}, [&] {
+        // In the test's namespace: the rootfs' dir made a shared mount with
+        // a peer at <dir>/peer, standing for the host.
+        expect(mount(t.dir().c_str(), t.dir().c_str(), nullptr, MS_BIND, nullptr) == 0, "bind dir");
+        expect(mount(nullptr, t.dir().c_str(), nullptr, MS_SHARED, nullptr) == 0, "make dir shared");
+        expect(mount(t.dir().c_str(), (t.dir() + "/peer").c_str(), nullptr, MS_BIND, nullptr) == 0, "peer");
+        pid_t pid = fork();
+        if (pid == 0) {
+            // A child in its own mount namespace runs the setup; the peer
+            // stays in this one.
+            try {
+                expect(unshare(CLONE_NEWNS) == 0, "unshare");
+                setup_rootfs(cfg, t.rootfs(), RootfsOptions{});
+            } catch (...) {
+                _exit(1);
+            }
+            _exit(0);
+        }
+        int st = 0;
+        expect(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0, "setup in the child failed");
+        for (const auto &m : crunpp::linux::read_mountinfo())
+            expect(m.mountpoint.find("/rootfs/") == std::string::npos, "propagated to the peer: " + m.mountpoint);
+    });
+    INFO(r.message);
+    CHECK(r.exit_code == 0);
+
     cfg.linux->rootfsPropagation = "bogus";
     r = run_isolated({false, true, false}, [&] { setup_rootfs(cfg, t.rootfs(), RootfsOptions{}); });
     CHECK(r.exit_code == 1);
@@ -521,4 +611,309 @@ TEST_CASE("setup_rootfs: idmapped bind mount as root", "[rootfs][root]") {
     cfg.mounts[0].gidMappings.clear();
     r = run_isolated({false, true, false}, [&] { setup_rootfs(cfg, t.rootfs(), RootfsOptions{}); });
     CHECK(r.message == ".mounts[0].options: \"idmap\" without mappings needs a user namespace");
+}
+
+TEST_CASE("setup_rootfs: rootless bind keeps the source's locked flags", "[rootfs][rootless]") {
+    if (!is_root()) {
+        WARN("skipped: needs root to become nobody");
+        return;
+    }
+    TempRootfs t;
+    fs::create_directory(t.dir() + "/locked");
+    t.chown_all(65534);
+    crunpp::spec::Config cfg;
+    cfg.root = crunpp::spec::Root{"rootfs", false};
+    crunpp::spec::Mount m;
+    m.destination = "/mnt/locked";
+    m.type = "bind";
+    m.source = t.dir() + "/locked";
+    // Asks to clear what the more privileged namespace set: the kernel
+    // refuses, the locked flags are kept, the rest applies.
+    m.options = {"bind", "rw", "suid", "dev", "noexec"};
+    cfg.mounts.push_back(m);
+    Isolation iso{true, false, false};
+    iso.prepare = [&] {
+        expect(mount("tmpfs", (t.dir() + "/locked").c_str(), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "mode=755") == 0,
+               "mount the locked tmpfs");
+    };
+    auto r = run_isolated(iso, [&] {
+        setup_rootfs(cfg, t.rootfs(), rootless_options());
+        struct statvfs sv {};
+        expect(statvfs("/mnt/locked", &sv) == 0, "statvfs /mnt/locked");
+        expect((sv.f_flag & (ST_RDONLY | ST_NOSUID | ST_NODEV | ST_NOEXEC)) == (ST_RDONLY | ST_NOSUID | ST_NODEV | ST_NOEXEC),
+               "flags " + std::to_string(sv.f_flag));
+    });
+    INFO(r.message);
+    CHECK(r.exit_code == 0);
+}
+
+TEST_CASE("setup_rootfs: rootless cgroup mount in a cgroup namespace", "[rootfs][rootless]") {
+    if (!is_root()) {
+        WARN("skipped: needs root to become nobody");
+        return;
+    }
+    TempRootfs t;
+    t.chown_all(65534);
+    auto cfg = default_config(true);
+    crunpp::spec::Mount m;
+    m.destination = "/sys/fs/cgroup";
+    m.type = "cgroup";
+    m.source = "cgroup";
+    m.options = {"nosuid", "noexec", "nodev", "relatime", "ro"};
+    cfg.mounts.push_back(m);
+    auto r = run_isolated({true, false, true}, [&] {
+        auto o = rootless_options();
+        o.cgroup_namespace = true;
+        setup_rootfs(cfg, t.rootfs(), o);
+        auto ms = crunpp::linux::read_mountinfo();
+        const MountInfo *cg = find_mount(ms, "/sys/fs/cgroup");
+        expect(cg && cg->fstype == "tmpfs" && has_option(cg->options, "ro"), "no read-only tmpfs on /sys/fs/cgroup");
+        const MountInfo *cpu = find_mount(ms, "/sys/fs/cgroup/cpu");
+        expect(cpu && cpu->fstype == "cgroup" && cpu->root == "/", "no cpu hierarchy rooted at the container's cgroup");
+    });
+    INFO(r.message);
+    CHECK(r.exit_code == 0);
+}
+
+TEST_CASE("setup_rootfs: cgroup mount without a cgroup namespace binds the own cgroups", "[rootfs][root]") {
+    if (!is_root()) {
+        WARN("skipped: needs root");
+        return;
+    }
+    TempRootfs t;
+    auto cfg = default_config(false);
+    auto r = run_isolated({false, true, false}, [&] {
+        setup_rootfs(cfg, t.rootfs(), RootfsOptions{});
+        auto ms = crunpp::linux::read_mountinfo();
+        int hierarchies = 0;
+        for (const auto &m : ms)
+            if (m.fstype == "cgroup" && crunpp::linux::path_is_under(m.mountpoint, "/sys/fs/cgroup")) {
+                ++hierarchies;
+                expect(has_option(m.options, "ro"), m.mountpoint + " is writable");
+            }
+        expect(hierarchies > 0, "no cgroup hierarchy bound");
+        expect(access("/sys/fs/cgroup/memory/cgroup.procs", F_OK) == 0, "no memory hierarchy");
+    });
+    INFO(r.message);
+    CHECK(r.exit_code == 0);
+}
+
+TEST_CASE("setup_rootfs: remount and mqueue without an ipc namespace", "[rootfs][root]") {
+    if (!is_root()) {
+        WARN("skipped: needs root");
+        return;
+    }
+    TempRootfs t;
+    crunpp::spec::Config cfg;
+    cfg.root = crunpp::spec::Root{"rootfs", false};
+    crunpp::spec::Mount m;
+    m.destination = "/mnt/t";
+    m.type = "tmpfs";
+    m.source = "tmpfs";
+    cfg.mounts.push_back(m);
+    m.options = {"remount", "ro", "nosuid"};
+    cfg.mounts.push_back(m);
+    m.destination = "/proc";
+    m.type = "proc";
+    m.options = {};
+    cfg.mounts.push_back(m);
+    auto r = run_isolated({false, true, false}, [&] {
+        setup_rootfs(cfg, t.rootfs(), RootfsOptions{});
+        struct statvfs sv {};
+        expect(statvfs("/mnt/t", &sv) == 0 && (sv.f_flag & ST_RDONLY) && (sv.f_flag & ST_NOSUID), "not remounted");
+    });
+    INFO(r.message);
+    CHECK(r.exit_code == 0);
+
+    // As nobody without an ipc namespace the mqueue mount is refused; the
+    // host's /dev/mqueue is bound instead (an error naming it when the host
+    // has none).
+    TempRootfs t2;
+    t2.chown_all(65534);
+    cfg = {};
+    cfg.root = crunpp::spec::Root{"rootfs", false};
+    m.destination = "/dev/mqueue";
+    m.type = "mqueue";
+    m.source = "mqueue";
+    m.options = {"nosuid", "noexec", "nodev"};
+    cfg.mounts.push_back(m);
+    Isolation iso{true, false, false};
+    iso.ipc = false;
+    r = run_isolated(iso, [&] { setup_rootfs(cfg, t2.rootfs(), rootless_options()); });
+    if (access("/dev/mqueue", F_OK) == 0) {
+        INFO(r.message);
+        CHECK(r.exit_code == 0);
+    } else {
+        CHECK(r.message == "mount \"mqueue\" on \"/dev/mqueue\": bind \"/dev/mqueue\": No such file or directory");
+    }
+}
+
+TEST_CASE("setup_rootfs: idmapped mounts prepared by the host for a user namespace", "[rootfs][root]") {
+    if (!is_root()) {
+        WARN("skipped: needs root");
+        return;
+    }
+    TempRootfs t;
+    fs::create_directory(t.dir() + "/owned");
+    write_file(t.dir() + "/owned/f", "x");
+    REQUIRE(chown((t.dir() + "/owned/f").c_str(), 5, 6) == 0);
+    t.chown_all(100000);
+    REQUIRE(chown((t.dir() + "/owned/f").c_str(), 5, 6) == 0);
+    crunpp::UniqueFd userns(make_userns(100000, 65536));
+    crunpp::spec::Config cfg;
+    cfg.root = crunpp::spec::Root{"rootfs", false};
+    cfg.linux = crunpp::spec::Linux{};
+    cfg.linux->uidMappings = {{0, 100000, 65536}};
+    cfg.linux->gidMappings = {{0, 100000, 65536}};
+    crunpp::spec::Mount m;
+    m.destination = "/mnt/idmapped";
+    m.type = "bind";
+    m.source = "owned";
+    m.options = {"bind", "idmap", "ro"};
+    cfg.mounts.push_back(m);
+    m.destination = "/mnt/plain";
+    m.options = {"bind"};
+    cfg.mounts.push_back(m);
+
+    auto trees = crunpp::linux::prepare_idmapped_mounts(cfg, t.dir(), userns.get());
+    REQUIRE(trees.size() == 2);
+    CHECK(trees[0]);
+    CHECK_FALSE(trees[1]);
+    Isolation iso(false, true, false);
+    iso.join_userns = userns.get();
+    auto r = run_isolated(iso, [&] {
+        RootfsOptions o;
+        o.user_namespace = true;
+        o.bundle = t.dir();
+        o.prepared_mounts = {trees[0].get(), -1};
+        setup_rootfs(cfg, t.rootfs(), o);
+        struct stat st {};
+        // Host 5:6 shows as 5:6 in the container through the idmapping,
+        // as the overflow id without it.
+        expect(stat("/mnt/idmapped/f", &st) == 0 && st.st_uid == 5 && st.st_gid == 6,
+               "idmapped owner " + std::to_string(st.st_uid) + ":" + std::to_string(st.st_gid));
+        expect(stat("/mnt/plain/f", &st) == 0 && st.st_uid == 65534, "plain owner " + std::to_string(st.st_uid));
+        struct statvfs sv {};
+        expect(statvfs("/mnt/idmapped", &sv) == 0 && (sv.f_flag & ST_RDONLY), "idmapped mount is not read-only");
+    });
+    INFO(r.message);
+    CHECK(r.exit_code == 0);
+
+    // Without the host's preparation the kernel refuses, and says so.
+    r = run_isolated(iso, [&] {
+        RootfsOptions o;
+        o.user_namespace = true;
+        o.bundle = t.dir();
+        setup_rootfs(cfg, t.rootfs(), o);
+    });
+    CHECK(r.message == "mount \"owned\" on \"/mnt/idmapped\": idmapped mount: Operation not permitted");
+}
+
+TEST_CASE("setup_rootfs: tmpcopyup copies the destination's content into the tmpfs", "[rootfs][root]") {
+    if (!is_root()) {
+        WARN("skipped: needs root");
+        return;
+    }
+    TempRootfs t;
+    std::string r_ = t.rootfs();
+    fs::create_directories(r_ + "/etc/sub/deep");
+    write_file(r_ + "/etc/sub/deep/file", "deep\n");
+    REQUIRE(chown((r_ + "/etc/sub/deep/file").c_str(), 7, 8) == 0);
+    REQUIRE(chmod((r_ + "/etc/sub/deep/file").c_str(), 0640) == 0);
+    fs::create_symlink(t.dir() + "/outside", r_ + "/etc/link");
+    write_file(t.dir() + "/outside", "outside\n");
+    REQUIRE(mkfifo((r_ + "/etc/fifo").c_str(), 0600) == 0);
+    fs::create_directories(r_ + "/srv/data");
+    write_file(r_ + "/srv/data/x", "x\n");
+    crunpp::spec::Config cfg;
+    cfg.root = crunpp::spec::Root{"rootfs", false};
+    crunpp::spec::Mount m;
+    m.destination = "/etc";
+    m.type = "tmpfs";
+    m.source = "tmpfs";
+    m.options = {"tmpcopyup", "mode=755", "nosuid"};
+    cfg.mounts.push_back(m);
+    m.destination = "/srv/data";
+    m.options = {"tmpcopyup", "ro"};
+    cfg.mounts.push_back(m);
+    m.destination = "/proc";
+    m.type = "proc";
+    m.source = "proc";
+    m.options = {};
+    cfg.mounts.push_back(m);
+    auto r = run_isolated({false, true, false}, [&] {
+        setup_rootfs(cfg, t.rootfs(), RootfsOptions{});
+        auto ms = crunpp::linux::read_mountinfo();
+        const MountInfo *etc = find_mount(ms, "/etc");
+        expect(etc && etc->fstype == "tmpfs", "/etc is not a tmpfs");
+        expect(read_file("/etc/hostname") == "test\n", "/etc/hostname not copied");
+        expect(read_file("/etc/sub/deep/file") == "deep\n", "/etc/sub/deep/file not copied");
+        struct stat st {};
+        expect(lstat("/etc/sub/deep/file", &st) == 0 && st.st_uid == 7 && st.st_gid == 8 && (st.st_mode & 07777) == 0640,
+               "owner/mode not copied");
+        expect(link_of("/etc/link") == t.dir() + "/outside", "symlink not copied as a symlink");
+        expect(lstat("/etc/fifo", &st) == 0 && S_ISFIFO(st.st_mode), "fifo not copied");
+        write_file("/etc/new", "new");
+        expect(read_file("/srv/data/x") == "x\n", "/srv/data/x not copied");
+        expect_errno(open("/srv/data/y", O_WRONLY | O_CREAT, 0644), EROFS, "create /srv/data/y");
+    });
+    INFO(r.message);
+    CHECK(r.exit_code == 0);
+    // The rootfs itself is unchanged.
+    CHECK_FALSE(fs::exists(r_ + "/etc/new"));
+    CHECK(read_file(t.dir() + "/outside") == "outside\n");
+}
+
+TEST_CASE("setup_rootfs: cgroup mount on a cgroup v2 host", "[rootfs][root][rootless]") {
+    if (!is_root()) {
+        WARN("skipped: needs root");
+        return;
+    }
+    // This host is hybrid: a private mount namespace where /sys/fs/cgroup
+    // is the cgroup2 hierarchy stands for a v2 host.
+    auto as_v2_host = [] {
+        expect(mount("cgroup2", "/sys/fs/cgroup", "cgroup2", 0, nullptr) == 0, "mount cgroup2 on /sys/fs/cgroup");
+    };
+    crunpp::spec::Mount m;
+    m.destination = "/sys/fs/cgroup";
+    m.type = "cgroup";
+    m.source = "cgroup";
+    m.options = {"nosuid", "noexec", "nodev", "relatime", "ro"};
+
+    TempRootfs t;
+    auto cfg = default_config(false);
+    cfg.mounts.pop_back();
+    cfg.mounts.push_back(m);
+    Isolation iso(false, true, true);
+    iso.prepare = as_v2_host;
+    auto r = run_isolated(iso, [&] {
+        RootfsOptions o;
+        o.cgroup_namespace = true;
+        setup_rootfs(cfg, t.rootfs(), o);
+        auto ms = crunpp::linux::read_mountinfo();
+        const MountInfo *cg = find_mount(ms, "/sys/fs/cgroup");
+        expect(cg && cg->fstype == "cgroup2" && has_option(cg->options, "ro") && cg->root == "/",
+               "no read-only cgroup2 rooted at the container's cgroup: " + (cg ? cg->fstype + " " + cg->options + " " + cg->root : std::string("none")));
+        expect(access("/sys/fs/cgroup/cgroup.procs", F_OK) == 0, "no cgroup.procs");
+    });
+    INFO(r.message);
+    CHECK(r.exit_code == 0);
+
+    // Rootless without a cgroup namespace: the kernel refuses cgroup2, the
+    // container's own cgroup is bound instead.
+    TempRootfs t2;
+    t2.chown_all(65534);
+    auto rcfg = default_config(true);
+    rcfg.mounts.push_back(m);
+    Isolation riso(true, false, false);
+    riso.prepare = as_v2_host;
+    r = run_isolated(riso, [&] {
+        setup_rootfs(rcfg, t2.rootfs(), rootless_options());
+        auto ms = crunpp::linux::read_mountinfo();
+        const MountInfo *cg = find_mount(ms, "/sys/fs/cgroup");
+        expect(cg && cg->fstype == "cgroup2" && has_option(cg->options, "ro"), "no read-only cgroup2 bind");
+        expect(access("/sys/fs/cgroup/cgroup.procs", F_OK) == 0, "no cgroup.procs");
+    });
+    INFO(r.message);
+    CHECK(r.exit_code == 0);
 }

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
+#include <optional>
 #include <new>
 #include <string>
 
@@ -24,6 +26,30 @@ void join_and_unshare(const InitParams &p) {
         throw_errno("unshare the container namespaces");
     if (plan.new_user)
         p.sync->send(SyncType::MapsRequest);
+}
+
+// The parent's "go" once the user namespace has its maps; before it come
+// the idmapped mounts the parent made for this namespace, if any.
+void wait_for_maps(const InitParams &p, std::vector<UniqueFd> &owned, std::vector<int> &prepared) {
+    const size_t mounts = p.config->mounts.size();
+    for (;;) {
+        std::optional<SyncMessage> m = p.sync->receive();
+        if (!m)
+            throw Error("wait for the user namespace maps: the other side exited");
+        if (m->type == SyncType::Go)
+            return;
+        if (m->type != SyncType::Mounts || m->text.size() != m->fds.size() * sizeof(uint32_t))
+            throw Error("wait for the user namespace maps: unexpected sync message");
+        prepared.resize(mounts, -1);
+        for (size_t i = 0; i < m->fds.size(); i++) {
+            uint32_t index;
+            memcpy(&index, m->text.data() + i * sizeof index, sizeof index);
+            if (index >= mounts)
+                throw Error("wait for the user namespace maps: bad mount index");
+            prepared[index] = m->fds[i].get();
+            owned.push_back(std::move(m->fds[i]));
+        }
+    }
 }
 
 void become_root_in_userns(const InitParams &p) {
@@ -105,8 +131,10 @@ void container_init(const InitParams &p) noexcept {
         const spec::Config &cfg = *p.config;
         if (!p.plan->joins.empty())
             join_and_unshare(p);
+        std::vector<UniqueFd> received_mounts;
+        std::vector<int> prepared_mounts = p.inherited_mounts;
         if (p.plan->new_user)
-            p.sync->expect(SyncType::Go, "wait for the user namespace maps");
+            wait_for_maps(p, received_mounts, prepared_mounts);
         // Before the uid change: that makes the process non-dumpable, and
         // its /proc/self/timens_offsets then no longer writable.
         if (p.plan->new_time && cfg.linux)
@@ -121,6 +149,8 @@ void container_init(const InitParams &p) noexcept {
         ro.cgroup_namespace = p.plan->cgroup;
         ro.no_pivot = p.no_pivot;
         ro.exec_fifo_fd = p.exec_fifo_fd;
+        ro.bundle = *p.bundle;
+        ro.prepared_mounts = std::move(prepared_mounts);
         linux::setup_rootfs(cfg, *p.rootfs, ro);
         linux::apply_kernel_settings(cfg);
         linux::apply_process_resources(cfg);
@@ -130,6 +160,10 @@ void container_init(const InitParams &p) noexcept {
 
         p.sync->send(SyncType::Ready);
         wait_for_start(p);
+        // The container process runs on the final CPUs; the setup above ran
+        // on the initial ones (apply_process_resources).
+        if (process.execCPUAffinity && process.execCPUAffinity->final)
+            linux::apply_final_cpu_affinity(0, *process.execCPUAffinity->final);
         failure_status = 127;
         linux::exec_process(process, exe, linux::ExecOptions{});
     } catch (const Error &e) {

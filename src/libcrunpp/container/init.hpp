@@ -5,6 +5,7 @@
 
 #include <csignal>
 #include <string>
+#include <vector>
 
 #include "crunpp/spec.hpp"
 #include "plan.hpp"
@@ -15,12 +16,17 @@ namespace crunpp::container {
 struct InitParams {
     const spec::Config *config = nullptr;
     const std::string *rootfs = nullptr; // absolute
+    const std::string *bundle = nullptr; // absolute
     NamespacePlan *plan = nullptr; // the init's copy: joining closes its fds
     SyncSocket *sync = nullptr;          // the init's end
     int exec_fifo_fd = -1;               // O_PATH fd of the exec fifo (create), -1 for run
     bool rootless = false;
     bool no_pivot = false;
     const sigset_t *signal_mask = nullptr; // restored first (run blocks signals before the clone)
+    // Idmapped mount trees the parent made before the clone (joined user
+    // namespace), index-aligned with config->mounts, -1 where none. Those
+    // for a new user namespace arrive over the sync socket instead.
+    std::vector<int> inherited_mounts;
 };
 
 // Never returns: execve's the container process or _exit()s (1 before

@@ -19,6 +19,7 @@
 #include "crunpp/cgroup.hpp"
 #include "crunpp/error.hpp"
 #include "crunpp/spec.hpp"
+#include "idmapped_mounts.hpp"
 #include "init.hpp"
 #include "pid_file.hpp"
 #include "pidfd.hpp"
@@ -135,6 +136,15 @@ cgroup::Setup make_cgroup(const Context &ctx, const CreateOptions &o, const spec
     return cgroup::create(r);
 }
 
+// The init's user namespace has its maps: idmapped mounts, then "go".
+void user_namespace_ready(SyncSocket &sync, const Loaded &l, const NamespacePlan &plan, pid_t pid,
+                          bool idmapped_mounts) {
+    linux::write_id_mappings(pid, plan.uid_mappings, plan.gid_mappings);
+    if (idmapped_mounts)
+        send_idmapped_mounts(sync, l.config, l.bundle, pid);
+    sync.send(SyncType::Go);
+}
+
 } // namespace
 
 Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mode) {
@@ -161,6 +171,13 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
         if (plan.fork_in_child && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
             throw_errno("become a child subreaper");
 
+        const bool idmapped_mounts = prepares_idmapped_mounts(ctx, plan, loaded.config);
+        // A joined user namespace has its maps already: its idmapped mounts
+        // are made now and inherited.
+        std::vector<UniqueFd> inherited_trees;
+        if (idmapped_mounts && !plan.new_user)
+            inherited_trees = prepare_for_joined_userns(loaded.config, loaded.bundle, plan);
+
         int pidfd = -1;
         // v2: the init starts in its cgroup (CLONE_INTO_CGROUP); v1: it
         // inherits ours, moved there for the clone.
@@ -170,10 +187,15 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
             std::vector<int> keep = {child_sync.fd(), fifo.get()};
             for (const auto &[type, fd] : plan.joins)
                 keep.push_back(fd.get());
-            close_other_fds(std::move(keep));
             InitParams ip;
+            for (const UniqueFd &tree : inherited_trees) {
+                ip.inherited_mounts.push_back(tree.get());
+                keep.push_back(tree.get());
+            }
+            close_other_fds(std::move(keep));
             ip.config = &loaded.config;
             ip.rootfs = &loaded.rootfs;
+            ip.bundle = &loaded.bundle;
             ip.plan = &plan;
             ip.sync = &child_sync;
             ip.exec_fifo_fd = fifo.get();
@@ -192,20 +214,16 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
         child_sync.close();
         fifo.reset();
         plan.joins.clear();
+        inherited_trees.clear();
 
-        if (plan.new_user && plan.unshare_flags == 0) {
-            linux::write_id_mappings(pid, plan.uid_mappings, plan.gid_mappings);
-            l.sync.send(SyncType::Go);
-        }
+        if (plan.new_user && plan.unshare_flags == 0)
+            user_namespace_ready(l.sync, loaded, plan, pid, idmapped_mounts);
         for (bool ready = false; !ready;) {
             std::optional<SyncMessage> m = l.sync.receive();
             if (!m)
                 throw Error("container init exited during setup");
             switch (m->type) {
-            case SyncType::MapsRequest:
-                linux::write_id_mappings(pid, plan.uid_mappings, plan.gid_mappings);
-                l.sync.send(SyncType::Go);
-                break;
+            case SyncType::MapsRequest: user_namespace_ready(l.sync, loaded, plan, pid, idmapped_mounts); break;
             case SyncType::InitPid:
                 l.pid = m->value;
                 l.pidfd = pidfd_open(l.pid);

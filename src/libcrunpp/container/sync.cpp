@@ -2,6 +2,7 @@
 #include "sync.hpp"
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <cerrno>
 #include <cstring>
@@ -29,18 +30,42 @@ void SyncSocket::make_pair(SyncSocket &parent, SyncSocket &child) {
     child = SyncSocket(UniqueFd(fds[1]));
 }
 
-bool SyncSocket::try_send(SyncType type, int32_t value, std::string_view text) noexcept {
+namespace {
+
+// One datagram: header, text (cut at kMaxText) and the fds, if any.
+bool send_message(int sock, SyncType type, int32_t value, std::string_view text, const std::vector<int> *fds) noexcept {
     char buf[sizeof(Header) + kMaxText];
     Header h{static_cast<uint32_t>(type), value};
     memcpy(buf, &h, sizeof h);
     size_t n = text.size() < kMaxText ? text.size() : kMaxText;
     if (n > 0) // an empty string_view may have a null data()
         memcpy(buf + sizeof h, text.data(), n);
+    struct iovec iov = {buf, sizeof h + n};
+    struct msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    alignas(struct cmsghdr) char control[CMSG_SPACE(kMaxSyncFds * sizeof(int))];
+    if (fds && !fds->empty()) {
+        size_t bytes = fds->size() * sizeof(int);
+        msg.msg_control = control;
+        msg.msg_controllen = CMSG_SPACE(bytes);
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(bytes);
+        memcpy(CMSG_DATA(c), fds->data(), bytes);
+    }
     ssize_t w;
     do
-        w = ::send(fd_.get(), buf, sizeof h + n, MSG_NOSIGNAL);
+        w = ::sendmsg(sock, &msg, MSG_NOSIGNAL);
     while (w < 0 && errno == EINTR);
     return w == static_cast<ssize_t>(sizeof h + n);
+}
+
+} // namespace
+
+bool SyncSocket::try_send(SyncType type, int32_t value, std::string_view text) noexcept {
+    return send_message(fd_.get(), type, value, text, nullptr);
 }
 
 void SyncSocket::send(SyncType type, int32_t value, std::string_view text) {
@@ -48,21 +73,48 @@ void SyncSocket::send(SyncType type, int32_t value, std::string_view text) {
         throw_errno("sync with the container init");
 }
 
+void SyncSocket::send_fds(SyncType type, const std::vector<int> &fds, std::string_view text) {
+    if (fds.size() > kMaxSyncFds)
+        throw Error("sync with the container init: too many fds in one message");
+    if (!send_message(fd_.get(), type, 0, text, &fds))
+        throw_errno("sync with the container init");
+}
+
 std::optional<SyncMessage> SyncSocket::receive() {
     char buf[sizeof(Header) + kMaxText];
+    struct iovec iov = {buf, sizeof buf};
+    alignas(struct cmsghdr) char control[CMSG_SPACE(kMaxSyncFds * sizeof(int))];
+    struct msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
     ssize_t r;
     do
-        r = ::recv(fd_.get(), buf, sizeof buf, 0);
+        r = ::recvmsg(fd_.get(), &msg, MSG_CMSG_CLOEXEC);
     while (r < 0 && errno == EINTR);
     if (r == 0 || (r < 0 && errno == ECONNRESET))
         return std::nullopt;
     if (r < 0)
         throw_errno("sync with the container init");
+    SyncMessage m;
+    // Owned right away, so that they are closed whatever happens next.
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < count; i++) {
+            int fd;
+            memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+            m.fds.emplace_back(fd);
+        }
+    }
+    if (msg.msg_flags & MSG_CTRUNC)
+        throw Error("sync with the container init: file descriptors lost (truncated)");
     if (static_cast<size_t>(r) < sizeof(Header))
         throw Error("sync with the container init: short message");
     Header h;
     memcpy(&h, buf, sizeof h);
-    SyncMessage m;
     m.type = static_cast<SyncType>(h.type);
     m.value = h.value;
     m.text.assign(buf + sizeof h, static_cast<size_t>(r) - sizeof h);

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "crunpp/unique_fd.hpp"
 
@@ -21,13 +22,19 @@ enum class SyncType : uint32_t {
     InitPid,     // middle process -> parent: host pid of the real init (value)
     Ready,       // init -> parent: set up, about to wait for start
     Failed,      // init -> parent: value = errno, text = Error context
+    Mounts,      // parent -> init: idmapped mount trees (fds), text = their
+                 // config mount indices as uint32_t
 };
 
 struct SyncMessage {
     SyncType type = SyncType::Go;
     int32_t value = 0;
     std::string text;
+    std::vector<UniqueFd> fds; // passed with SCM_RIGHTS, close-on-exec
 };
+
+// At most this many fds travel in one message.
+inline constexpr size_t kMaxSyncFds = 64;
 
 class SyncSocket {
 public:
@@ -38,6 +45,8 @@ public:
     static void make_pair(SyncSocket &parent, SyncSocket &child);
 
     void send(SyncType type, int32_t value = 0, std::string_view text = {});
+    // The same with up to kMaxSyncFds file descriptors attached.
+    void send_fds(SyncType type, const std::vector<int> &fds, std::string_view text);
     // Best effort: false when the peer is gone (never throws).
     bool try_send(SyncType type, int32_t value = 0, std::string_view text = {}) noexcept;
     // nullopt when the peer closed its end (exited or execve'd).

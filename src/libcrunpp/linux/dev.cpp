@@ -48,10 +48,13 @@ void create_device(MountContext &c, const spec::Device &d) {
     } catch (Error &e) {
         throw e.wrap(what);
     }
-    // A default device the config also lists, or a node of the rootfs:
-    // replaced (unlinkat never follows a symlink).
-    if (unlinkat(dir.get(), name.c_str(), 0) < 0 && errno != ENOENT)
-        throw_errno(what + ": remove the existing entry");
+    // An entry already there (a node of the rootfs' /dev under a bind, or
+    // the config listing a path twice) is replaced; unlinkat never follows
+    // a symlink.
+    auto replace_existing = [&] {
+        if (unlinkat(dir.get(), name.c_str(), 0) < 0 && errno != ENOENT)
+            throw_errno(what + ": remove the existing entry");
+    };
 
     bool bind = type != S_IFIFO && (c.opts.rootless || c.opts.user_namespace);
     if (bind) {
@@ -60,6 +63,10 @@ void create_device(MountContext &c, const spec::Device &d) {
         if (!tree)
             throw Error(what + ": bind \"" + d.path + "\" of the host", err);
         UniqueFd file(openat(dir.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+        if (!file && errno == EEXIST) {
+            replace_existing();
+            file.reset(openat(dir.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+        }
         if (!file)
             throw_errno(what);
         file.reset();
@@ -70,7 +77,13 @@ void create_device(MountContext &c, const spec::Device &d) {
             throw Error(what + ": bind \"" + d.path + "\" of the host", err);
         return;
     }
-    if (mknodat(dir.get(), name.c_str(), type | perm, makedev(unsigned(d.major), unsigned(d.minor))) < 0)
+    dev_t rdev = makedev(unsigned(d.major), unsigned(d.minor));
+    int rc = mknodat(dir.get(), name.c_str(), type | perm, rdev);
+    if (rc < 0 && errno == EEXIST) {
+        replace_existing();
+        rc = mknodat(dir.get(), name.c_str(), type | perm, rdev);
+    }
+    if (rc < 0)
         throw_errno(what);
     // The mode without the umask, then the owner.
     if (fchmodat(dir.get(), name.c_str(), perm, 0) < 0)

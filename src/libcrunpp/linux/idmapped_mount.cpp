@@ -99,21 +99,38 @@ UniqueFd new_userns(const std::vector<spec::IdMapping> &uid, const std::vector<s
 
 } // namespace
 
-UniqueFd idmap_userns(const MountContext &c, const spec::Mount &m, size_t index) {
-    const std::string at = ".mounts[" + std::to_string(index) + "]";
-    static const std::vector<spec::IdMapping> kNone;
-    const auto &ct_uid = c.cfg.linux ? c.cfg.linux->uidMappings : kNone;
-    const auto &ct_gid = c.cfg.linux ? c.cfg.linux->gidMappings : kNone;
-    bool own = (m.uidMappings.empty() && m.gidMappings.empty()) ||
-               (same_mappings(m.uidMappings, ct_uid) && same_mappings(m.gidMappings, ct_gid));
+bool wants_idmap(const spec::Mount &m, const MountFlags &f) {
+    return f.idmap || !m.uidMappings.empty() || !m.gidMappings.empty();
+}
+
+namespace {
+
+// The container's own user namespace serves a mount without mappings of its
+// own or with the same as the container's.
+bool uses_container_mappings(const spec::Config &cfg, const spec::Mount &m, const std::string &at) {
     if (m.uidMappings.empty() != m.gidMappings.empty())
         throw ConfigError(at, "an idmapped mount needs both uidMappings and gidMappings");
+    static const std::vector<spec::IdMapping> kNone;
+    const auto &ct_uid = cfg.linux ? cfg.linux->uidMappings : kNone;
+    const auto &ct_gid = cfg.linux ? cfg.linux->gidMappings : kNone;
+    return (m.uidMappings.empty() && m.gidMappings.empty()) ||
+           (same_mappings(m.uidMappings, ct_uid) && same_mappings(m.gidMappings, ct_gid));
+}
+
+std::string mount_at(size_t index) { return ".mounts[" + std::to_string(index) + "]"; }
+
+} // namespace
+
+UniqueFd idmap_userns(const MountContext &c, const spec::Mount &m, size_t index) {
+    const std::string at = mount_at(index);
+    bool own = uses_container_mappings(c.cfg, m, at);
     if (c.opts.user_namespace || c.opts.rootless) {
-        // Inside a user namespace no process may idmap a host filesystem;
-        // the kernel refuses it (EPERM) and says so in the mount error.
+        // Inside a user namespace no process may idmap a host filesystem:
+        // the kernel refuses it (EPERM, in the mount error) unless the host
+        // side prepared the mount (prepare_idmapped_mounts).
         if (!own)
             throw ConfigError(at + ".uidMappings",
-                              "mappings other than the container's need a container without a user namespace");
+                              "mappings other than the container's need the mount prepared by the host side");
         UniqueFd ns(open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC));
         if (!ns)
             throw_errno(mount_context(m) + ": open \"/proc/self/ns/user\"");
@@ -126,6 +143,46 @@ UniqueFd idmap_userns(const MountContext &c, const spec::Mount &m, size_t index)
     } catch (Error &e) {
         throw e.wrap(mount_context(m));
     }
+}
+
+std::vector<UniqueFd> prepare_idmapped_mounts(const spec::Config &cfg, const std::string &bundle,
+                                              int container_userns_fd) {
+    std::vector<UniqueFd> trees(cfg.mounts.size());
+    UniqueFd bundle_fd;
+    for (size_t i = 0; i < cfg.mounts.size(); ++i) {
+        const auto &m = cfg.mounts[i];
+        MountFlags f = parse_mount_options(m.options);
+        if (!wants_idmap(m, f))
+            continue;
+        if (!(f.bind || m.type.value_or("") == "bind"))
+            throw ConfigError(mount_at(i) + ".options", "idmapped mounts need a bind mount");
+        if (!m.source || m.source->empty())
+            throw ConfigError(mount_at(i) + ".source", "a bind mount needs a source");
+        UniqueFd userns;
+        if (!uses_container_mappings(cfg, m, mount_at(i))) {
+            try {
+                userns = new_userns(m.uidMappings, m.gidMappings);
+            } catch (Error &e) {
+                throw e.wrap(mount_context(m));
+            }
+        }
+        int dirfd = AT_FDCWD;
+        if ((*m.source)[0] != '/' && !bundle.empty()) {
+            if (!bundle_fd) {
+                bundle_fd.reset(open(bundle.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+                if (!bundle_fd)
+                    throw_errno("open the bundle \"" + bundle + "\"");
+            }
+            dirfd = bundle_fd.get();
+        }
+        int err = 0;
+        UniqueFd tree = clone_tree(dirfd, *m.source, f.recursive, err);
+        if (!tree)
+            throw Error(mount_context(m), err);
+        configure_bind_tree(m, f, tree.get(), userns ? userns.get() : container_userns_fd);
+        trees[i] = std::move(tree);
+    }
+    return trees;
 }
 
 } // namespace crunpp::linux

@@ -9,11 +9,14 @@
 #include "safe_path.hpp"
 
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <charconv>
+#include <cstdio>
 
 namespace crunpp::linux {
 namespace {
@@ -123,6 +126,29 @@ void bind_host_path(MountContext &c, const spec::Mount &m, const MountFlags &f, 
     attach_bind(c, m, bf, std::move(tree), dest_fd);
 }
 
+// A destination that resolved onto procfs (a rootfs symlink such as
+// "/data -> /proc", or a path under the container's /proc) could hide the
+// kernel's files (/proc/self/attr...) behind the mount: refused but for the
+// files lxcfs provides and a proc mount on a proc (CVE-2019-19921, runc's
+// rule).
+void check_procfs_destination(const spec::Mount &m, const std::string &rel, int dest_fd, const std::string &type) {
+    struct statfs sf {};
+    if (fstatfs(dest_fd, &sf) < 0)
+        fail(m, errno, "statfs the destination");
+    if (sf.f_type != PROC_SUPER_MAGIC)
+        return;
+    static const char *const kAllowed[] = {
+        "proc/cpuinfo", "proc/diskstats", "proc/meminfo", "proc/stat",    "proc/swaps",
+        "proc/uptime",  "proc/loadavg",   "proc/slabinfo", "proc/net/dev", "proc/sys/kernel/ns_last_pid",
+    };
+    if (rel == "proc" && type == "proc")
+        return;
+    for (const char *a : kAllowed)
+        if (rel == a)
+            return;
+    throw Error(mount_context(m) + ": the destination is inside procfs");
+}
+
 } // namespace
 
 std::string mount_context(const spec::Mount &m) {
@@ -130,32 +156,39 @@ std::string mount_context(const spec::Mount &m) {
     return "mount \"" + src + "\" on \"" + m.destination + "\"";
 }
 
-void attach_bind(MountContext &c, const spec::Mount &m, const MountFlags &f, UniqueFd tree, int dest_fd,
-                 int userns_fd) {
+void configure_bind_tree(const spec::Mount &m, const MountFlags &f, int tree, int userns_fd) {
     int err;
     if (userns_fd >= 0) {
-        err = set_mount_attr(tree.get(), f.idmap_recursive || (f.recursive && !f.idmap), MOUNT_ATTR_IDMAP, 0, 0,
-                             userns_fd);
+        err = set_mount_attr(tree, f.idmap_recursive || (f.recursive && !f.idmap), MOUNT_ATTR_IDMAP, 0, 0, userns_fd);
         if (err != 0)
             fail(m, err, "idmapped mount");
     }
     uint64_t attr_set = 0, attr_clr = 0;
     ms_flags_to_attr(f.set, f.clear, f.explicit_atime, attr_set, attr_clr);
-    if ((err = set_mount_attr_keep_locked(tree.get(), false, attr_set, attr_clr)) != 0)
+    if ((err = set_mount_attr_keep_locked(tree, false, attr_set, attr_clr)) != 0)
         fail(m, err, "mount attributes");
-    if ((err = set_mount_attr_keep_locked(tree.get(), true, f.attr_set, f.attr_clr)) != 0)
+    if ((err = set_mount_attr_keep_locked(tree, true, f.attr_set, f.attr_clr)) != 0)
         fail(m, err, "recursive attributes");
-    if ((err = attach_tree(tree.get(), dest_fd)) != 0)
+}
+
+void attach_configured_tree(MountContext &c, const spec::Mount &m, const MountFlags &f, int tree, int dest_fd) {
+    int err = attach_tree(tree, dest_fd);
+    if (err != 0)
         fail(m, err);
     if (f.propagation != 0) {
         // The destination fd still names the covered directory: reopen it.
-        int rerr = 0;
-        UniqueFd top = open_in_root(c.root_fd, clean_relative_path(m.destination), O_PATH, rerr);
+        UniqueFd top = open_in_root(c.root_fd, clean_relative_path(m.destination), O_PATH, err);
         if (!top)
-            fail(m, rerr, "reopen");
+            fail(m, err, "reopen");
         if ((err = set_mount_attr(top.get(), (f.propagation & MS_REC) != 0, 0, 0, f.propagation & ~MS_REC)) != 0)
             fail(m, err, "propagation");
     }
+}
+
+void attach_bind(MountContext &c, const spec::Mount &m, const MountFlags &f, UniqueFd tree, int dest_fd,
+                 int userns_fd) {
+    configure_bind_tree(m, f, tree.get(), userns_fd);
+    attach_configured_tree(c, m, f, tree.get(), dest_fd);
 }
 
 void mount_filesystem(MountContext &c, const spec::Mount &m, const MountFlags &f, int dest_fd, const std::string &type,
@@ -179,9 +212,9 @@ void mount_config_entry(MountContext &c, const spec::Mount &m, size_t index) {
     std::string rel = clean_relative_path(m.destination);
     if (rel.empty())
         throw ConfigError(mount_path(index, "destination"), "cannot mount over the container's root \"/\"");
-    if (f.tmpcopyup)
-        throw ConfigError(mount_path(index, "options"), "\"tmpcopyup\" is not supported");
-    bool idmapped = f.idmap || !m.uidMappings.empty() || !m.gidMappings.empty();
+    if (f.tmpcopyup && type != "tmpfs")
+        throw ConfigError(mount_path(index, "options"), "\"tmpcopyup\" needs a tmpfs mount");
+    bool idmapped = wants_idmap(m, f);
     if (idmapped && !bind)
         throw ConfigError(mount_path(index, "options"), "idmapped mounts need a bind mount");
 
@@ -204,15 +237,24 @@ void mount_config_entry(MountContext &c, const spec::Mount &m, size_t index) {
     if (bind) {
         if (!m.source || m.source->empty())
             throw ConfigError(mount_path(index, "source"), "a bind mount needs a source");
-        UniqueFd tree = open_bind_source(c, m, f.recursive);
+        // A tree the host side prepared (idmapped, flags set): attach it.
+        int prepared = index < c.opts.prepared_mounts.size() ? c.opts.prepared_mounts[index] : -1;
+        UniqueFd tree;
+        if (prepared < 0)
+            tree = open_bind_source(c, m, f.recursive);
         struct stat st {};
-        if (fstat(tree.get(), &st) < 0)
+        if (fstat(prepared >= 0 ? prepared : tree.get(), &st) < 0)
             fail(m, errno, "stat source");
         UniqueFd dest;
         try {
             dest = ensure_in_root(c.root_fd, rel, S_ISDIR(st.st_mode));
         } catch (Error &e) {
             throw e.wrap(mount_context(m));
+        }
+        check_procfs_destination(m, rel, dest.get(), type);
+        if (prepared >= 0) {
+            attach_configured_tree(c, m, f, prepared, dest.get());
+            return;
         }
         UniqueFd userns;
         if (idmapped)
@@ -229,6 +271,7 @@ void mount_config_entry(MountContext &c, const spec::Mount &m, size_t index) {
     } catch (Error &e) {
         throw e.wrap(mount_context(m));
     }
+    check_procfs_destination(m, rel, dest.get(), type);
     std::string source = m.source.value_or(type);
     unsigned long flags = f.set;
 
@@ -265,6 +308,27 @@ void mount_config_entry(MountContext &c, const spec::Mount &m, size_t index) {
         }
         if (err != 0)
             fail(m, err);
+        apply_after_attach(c, m, f, rel);
+        return;
+    }
+    if (f.tmpcopyup) {
+        // The directory under the tmpfs stays reachable through `dest`.
+        int err = 0;
+        MountFlags writable = f;
+        writable.set &= ~MS_RDONLY;
+        writable.attr_set = writable.attr_clr = 0;
+        writable.propagation = 0;
+        mount_filesystem(c, m, writable, dest.get(), type, source, flags & ~MS_RDONLY, f.data);
+        UniqueFd tmpfs = open_in_root(c.root_fd, rel, O_PATH | O_DIRECTORY, err);
+        if (!tmpfs)
+            fail(m, err, "reopen");
+        try {
+            copy_up(dest.get(), tmpfs.get(), m.destination);
+        } catch (Error &e) {
+            throw e.wrap(mount_context(m));
+        }
+        if ((flags & MS_RDONLY) && (err = set_mount_attr(tmpfs.get(), false, MOUNT_ATTR_RDONLY, 0)) != 0)
+            fail(m, err, "read-only");
         apply_after_attach(c, m, f, rel);
         return;
     }

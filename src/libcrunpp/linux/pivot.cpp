@@ -68,11 +68,26 @@ void move_root(int root_fd, const std::string &rootfs) {
 
 } // namespace
 
+bool root_cannot_pivot(unsigned long fs_magic, const std::vector<MountInfo> &mounts) {
+    if (fs_magic == RAMFS_MAGIC)
+        return true;
+    // The initial rootfs can also be a tmpfs: mountinfo names it "rootfs".
+    if (fs_magic != TMPFS_MAGIC)
+        return false;
+    for (const auto &m : mounts)
+        if (m.mountpoint == "/")
+            return m.fstype == "rootfs";
+    return false;
+}
+
 void enter_root(int root_fd, const std::string &rootfs, bool no_pivot) {
     struct statfs sf {};
     if (statfs("/", &sf) < 0)
         throw_errno("statfs \"/\"");
-    if (no_pivot || sf.f_type == RAMFS_MAGIC)
+    unsigned long magic = static_cast<unsigned long>(sf.f_type);
+    // mountinfo is only read when it can matter (a tmpfs root).
+    bool cannot_pivot = root_cannot_pivot(magic, magic == TMPFS_MAGIC ? read_mountinfo() : std::vector<MountInfo>{});
+    if (no_pivot || cannot_pivot)
         move_root(root_fd, rootfs);
     else
         pivot(root_fd);

@@ -43,8 +43,7 @@ bool selinux_enabled() {
 }
 
 // pivot_root and MS_MOVE refuse a shared parent mount: make the mount that
-// holds the rootfs private when it is shared (it is only with a "shared"
-// rootfsPropagation, as "/" is otherwise rslave by now).
+// holds the rootfs private when it is shared.
 void make_parent_private(const std::string &rootfs) {
     const MountInfo *best = nullptr;
     auto mounts = read_mountinfo();
@@ -55,6 +54,16 @@ void make_parent_private(const std::string &rootfs) {
         return;
     if (mount(nullptr, best->mountpoint.c_str(), nullptr, MS_PRIVATE, nullptr) < 0)
         throw_errno("make \"" + best->mountpoint + "\" private");
+}
+
+// Everything below changes mounts: in the mount namespace of the host's
+// init it would change the host's. The caller must have unshared one.
+void require_own_mount_namespace() {
+    struct stat self {}, init {};
+    if (stat("/proc/self/ns/mnt", &self) < 0)
+        throw_errno("stat \"/proc/self/ns/mnt\"");
+    if (stat("/proc/1/ns/mnt", &init) == 0 && self.st_ino == init.st_ino && self.st_dev == init.st_dev)
+        throw Error("setup_rootfs: the process is in the mount namespace of pid 1, not in one of its own");
 }
 
 bool needs_dev_setup(const spec::Config &cfg) {
@@ -76,6 +85,7 @@ void setup_rootfs(const spec::Config &cfg, const std::string &rootfs_abs_path, c
     if (!realpath(rootfs_abs_path.c_str(), real))
         throw_errno("rootfs \"" + rootfs_abs_path + "\"");
     const std::string rootfs = real;
+    require_own_mount_namespace();
     UmaskGuard umask_guard(022);
     const spec::Linux empty_linux;
     const spec::Linux &lx = cfg.linux ? *cfg.linux : empty_linux;
@@ -85,7 +95,11 @@ void setup_rootfs(const spec::Config &cfg, const std::string &rootfs_abs_path, c
         propagation = parse_propagation(*lx.rootfsPropagation);
     if (mount(nullptr, "/", nullptr, propagation, nullptr) < 0)
         throw_errno("make \"/\" " + lx.rootfsPropagation.value_or("rslave"));
-    make_parent_private(rootfs);
+    // A recursive slave/private "/" leaves no shared mount; otherwise the
+    // rootfs' parent may be shared and the rootfs bind (and every mount
+    // under it) would propagate to the host.
+    if ((propagation & MS_SHARED) || !(propagation & MS_REC))
+        make_parent_private(rootfs);
     if (mount(rootfs.c_str(), rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
         throw_errno("bind the rootfs \"" + rootfs + "\" onto itself");
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "crunpp/spec.hpp"
+#include "crunpp/unique_fd.hpp"
 
 #include <cstdint>
 #include <string>
@@ -20,12 +21,28 @@ struct RootfsOptions {
     bool no_pivot = false;          // --no-pivot: MS_MOVE + chroot
     int exec_fifo_fd = -1;          // kept open across pivot (O_PATH), never closed here
     std::string bundle;             // relative bind sources resolve against it (runc); empty: the cwd
+    // Index-aligned with cfg.mounts: detached trees from
+    // prepare_idmapped_mounts (-1 or absent: none). Attached, not closed.
+    std::vector<int> prepared_mounts;
 };
 
 // Runs in the container init, in its new mount namespace (after the user
 // namespace has its maps and the process is root in it). On return the
 // process is in the new root with cwd "/".
 void setup_rootfs(const spec::Config &cfg, const std::string &rootfs_abs_path, const RootfsOptions &o);
+
+// Host side (the parent, real root) of a container WITH a user namespace
+// whose config has idmapped mounts ("idmap"/"ridmap" or uid/gidMappings on
+// a bind): the kernel lets only a process in the initial user namespace
+// idmap a host filesystem, so the parent makes each such mount as a
+// detached tree (idmapped with `container_userns_fd`, the child's
+// /proc/PID/ns/user, or a new user namespace for other mappings; flags
+// applied) after the child's id maps are written. The fds go to the child
+// (SCM_RIGHTS), which passes them in RootfsOptions::prepared_mounts.
+// Returns one fd per config mount, invalid where none is needed. Rootless
+// callers cannot (the kernel refuses; setup_rootfs reports it).
+std::vector<UniqueFd> prepare_idmapped_mounts(const spec::Config &cfg, const std::string &bundle,
+                                              int container_userns_fd);
 
 // Issue 4: after setup_rootfs, bind the terminal's pty slave onto
 // /dev/console (created as an empty file when missing) of the new root.
@@ -40,9 +57,9 @@ struct MountFlags {
     uint64_t attr_clr = 0;          //   applied with mount_setattr(AT_RECURSIVE)
     bool bind = false;              // bind or rbind
     bool recursive = false;         // rbind
-    bool idmap = false;             // "idmap" / "ridmap" (ridmap: recursive = true too)
+    bool idmap = false;             // "idmap" or "ridmap"
     bool idmap_recursive = false;   // "ridmap"
-    bool tmpcopyup = false;         // "tmpcopyup" (rejected by setup_rootfs with a clear error)
+    bool tmpcopyup = false;         // "tmpcopyup": a tmpfs gets a copy of what it covers
     bool explicit_atime = false;    // an atime option was given (relatime, noatime, strictatime...)
     std::string data;               // options unknown as flags, comma-joined: "size=65536k,mode=755"
 };

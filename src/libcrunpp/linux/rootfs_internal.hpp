@@ -5,6 +5,7 @@
 #include "crunpp/spec.hpp"
 #include "crunpp/unique_fd.hpp"
 #include "mount_api.hpp"
+#include "mountinfo.hpp"
 #include "rootfs.hpp"
 
 #include <string>
@@ -37,6 +38,13 @@ void mount_cgroup(MountContext &c, const spec::Mount &m, const MountFlags &f, in
 void mount_filesystem(MountContext &c, const spec::Mount &m, const MountFlags &f, int dest_fd, const std::string &type,
                       const std::string &source, unsigned long flags, const std::string &data);
 
+// Gives a detached bind tree its idmapping (userns_fd >= 0) and the flags
+// of `f`; errors name `m`.
+void configure_bind_tree(const spec::Mount &m, const MountFlags &f, int tree, int userns_fd);
+
+// Attaches a configured tree onto dest_fd, then sets the propagation of `f`.
+void attach_configured_tree(MountContext &c, const spec::Mount &m, const MountFlags &f, int tree, int dest_fd);
+
 // A bind of the detached `tree` onto dest_fd with the flags of `f`
 // (non-recursive ones on the top mount, r* ones on all); `userns_fd` >= 0
 // makes it an idmapped mount.
@@ -48,12 +56,23 @@ void attach_bind(MountContext &c, const spec::Mount &m, const MountFlags &f, Uni
 // new one with the mount's mappings (only possible outside a user namespace).
 UniqueFd idmap_userns(const MountContext &c, const spec::Mount &m, size_t index);
 
+// Whether a config mount asks for an idmapping ("idmap", "ridmap" or mappings).
+bool wants_idmap(const spec::Mount &m, const MountFlags &f);
+
+// "tmpcopyup": copies the content of src_dir into dst_dir (display: the
+// destination's path, for errors). Never follows a symlink.
+void copy_up(int src_dir, int dst_dir, const std::string &display);
+
 // /dev: default devices, linux.devices, the standard symlinks.
 void setup_dev(MountContext &c);
 
 // Enters the new root: pivot_root (old root detached) or, for --no-pivot and
 // a ramfs host root, MS_MOVE + chroot. Cwd is "/" afterwards.
 void enter_root(int root_fd, const std::string &rootfs, bool no_pivot);
+
+// Whether a host root of this filesystem type (statfs magic) cannot be
+// pivoted away from: a ramfs, or the initial rootfs on tmpfs (per mountinfo).
+bool root_cannot_pivot(unsigned long fs_magic, const std::vector<MountInfo> &mounts);
 
 // After the root change: readonlyPaths then maskedPaths.
 void apply_readonly_paths(const std::vector<std::string> &paths);

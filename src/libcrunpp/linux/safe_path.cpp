@@ -57,10 +57,14 @@ UniqueFd open_in_root(int root_fd, const std::string &rel, int flags, int &err, 
     how.flags = uint64_t(flags) | O_CLOEXEC;
     how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | extra_resolve;
     const char *p = rel.empty() ? "." : rel.c_str();
-    long fd;
-    do
+    // EAGAIN: a rename raced with the lookup (RESOLVE_IN_ROOT refuses to
+    // guess); retried a bounded number of times.
+    long fd = -1;
+    for (int attempt = 0; attempt < 32; ++attempt) {
         fd = syscall(SYS_openat2, root_fd, p, &how, sizeof how);
-    while (fd < 0 && (errno == EINTR || errno == EAGAIN));
+        if (fd >= 0 || (errno != EINTR && errno != EAGAIN))
+            break;
+    }
     err = fd < 0 ? errno : 0;
     return UniqueFd(fd < 0 ? -1 : int(fd));
 }
