@@ -98,7 +98,7 @@ std::string filter_table(const std::string &table, const std::vector<pid_t> &pid
 
 int run_ps(const GlobalOptions &g, const ParsedArgs &a) {
     if (a.positional.empty())
-        throw Error("ps: container ID expected");
+        require_positional("ps", a, 1, 1, "container ID");
     std::string format = a.get_or("format", "table");
     if (format != "table" && format != "json")
         throw Error("ps: --format: \"" + format + "\" is not table or json");
