@@ -186,8 +186,6 @@ Setup create(const Request &r) {
     }
 
     for (const Hierarchy &h : hs) {
-        if (h.v2 && mode == Mode::V1)
-            continue;
         if (r.rootless && !h.v2)
             continue;
         std::string path = path_in(h, r, base);
