@@ -113,7 +113,8 @@ bool is_frozen(const Paths &p);
 std::string stats_json(const Paths &p);
 
 // An OOM event source: a readable fd that becomes readable on an OOM kill
-// (v1: memory.oom_control eventfd; v2: inotify on memory.events);
+// (v1: memory.oom_control eventfd; v2: inotify on memory.events); an empty
+// fd when the container has no memory controller;
 // oom_kills() reads the counter (v2 oom_kill, v1 under_oom/oom_kill).
 UniqueFd oom_event_fd(const Paths &p);
 uint64_t oom_kills(const Paths &p);

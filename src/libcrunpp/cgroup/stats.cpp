@@ -291,9 +291,9 @@ std::string stats_json(const Paths &p) {
 }
 
 UniqueFd oom_event_fd(const Paths &p) {
-    std::optional<Target> t = detail::find_controller(p, "memory", "");
+    std::optional<Target> t = detail::find_controller(p, "memory", "memory");
     if (!t)
-        throw Error("cgroup: oom events: the container has no memory cgroup");
+        return UniqueFd();
     if (t->v2) {
         UniqueFd in(inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
         if (!in)
@@ -316,7 +316,7 @@ UniqueFd oom_event_fd(const Paths &p) {
 }
 
 uint64_t oom_kills(const Paths &p) {
-    std::optional<Target> t = detail::find_controller(p, "memory", "");
+    std::optional<Target> t = detail::find_controller(p, "memory", "memory");
     if (!t)
         return 0;
     if (t->v2)
