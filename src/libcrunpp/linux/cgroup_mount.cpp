@@ -120,6 +120,12 @@ void bind_cgroup(MountContext &c, const spec::Mount &m, const MountFlags &f, con
 }
 
 void mount_v2(MountContext &c, const spec::Mount &m, const MountFlags &f, int dest_fd, const std::string &rel) {
+    // Outside a cgroup namespace a fresh cgroup2 mount shows the host's whole
+    // tree: bind the container's own cgroup instead (runc).
+    if (!c.opts.cgroup_namespace) {
+        bind_cgroup(c, m, f, std::string(kCgroupRoot) + own_v2_path(), dest_fd);
+        return;
+    }
     int err = c.proc_fd.mount_on("cgroup2", dest_fd, "cgroup2", f.set, f.data.empty() ? nullptr : f.data.c_str());
     if (err == 0) {
         MountFlags after;
