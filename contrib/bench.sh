@@ -13,7 +13,13 @@
 #
 # Usage: contrib/bench.sh [N]     (root; CRUNPP=path overrides build/crunpp,
 #                                  RUNTIMES="crunpp crun" picks a subset)
+#        contrib/bench.sh seccomp [N]   the seccomp setup (contrib/bench-seccomp.sh)
 set -euo pipefail
+
+if [ "${1:-}" = seccomp ]; then
+    shift
+    exec "$(dirname "$0")/bench-seccomp.sh" "$@"
+fi
 
 N="${1:-100}"
 case "$N" in

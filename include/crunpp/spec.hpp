@@ -313,8 +313,8 @@ std::string to_json(const Process &p, bool pretty = true);
 
 // The default config of `crunpp spec`, as runc's: sh in a terminal, the
 // default capabilities, masked and read-only paths, standard mounts.
-// rootless: adds a user namespace mapping uid/gid to 0 and drops what needs
-// real root (network namespace kept, cgroup mount and rlimits adjusted).
+// rootless: as `runc spec --rootless`: a user namespace mapping uid/gid to 0,
+// no network namespace, sysfs as an rbind of /sys, no resources.
 Config default_config(bool rootless, uint32_t host_uid = 0, uint32_t host_gid = 0);
 
 } // namespace crunpp::spec

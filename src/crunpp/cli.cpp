@@ -77,7 +77,11 @@ std::vector<std::string> ParsedArgs::all(std::string_view n) const {
 ParsedArgs parse_options(std::string_view command, std::vector<std::string> args,
                          const std::vector<OptionSpec> &options, bool stop_at_positional) {
     ParsedArgs r;
+    // Errors name the command ("kill: unknown option ..."); global options
+    // (command "") need no prefix since main adds "crunpp: ".
     std::string cmd(command);
+    std::string prefix = cmd.empty() ? "" : cmd + ": ";
+    std::string help_hint = cmd.empty() ? "crunpp --help" : "crunpp " + cmd + " --help";
     auto store = [&](const OptionSpec &o, std::string value) {
         if (!o.repeatable)
             r.values_.erase(std::string(o.long_name));
@@ -127,19 +131,19 @@ ParsedArgs parse_options(std::string_view command, std::vector<std::string> args
             }
         }
         if (!o)
-            throw Error(cmd + ": unknown option " + a + " (see 'crunpp " + cmd + " --help')");
+            throw Error(prefix + "unknown option " + a + " (see '" + help_hint + "')");
         if (o->takes_value) {
             if (inline_value) {
                 store(*o, *inline_value);
             } else {
                 if (i + 1 >= args.size())
-                    throw Error(cmd + ": option --" + o->long_name + " needs a value");
+                    throw Error(prefix + "option --" + o->long_name + " needs a value");
                 store(*o, args[++i]);
             }
         } else {
             // Boolean flags accept --flag=true/false as urfave/cli does.
             if (inline_value && *inline_value != "true" && *inline_value != "false")
-                throw Error(cmd + ": option --" + o->long_name + " takes true or false, not \"" + *inline_value +
+                throw Error(prefix + "option --" + o->long_name + " takes true or false, not \"" + *inline_value +
                             "\"");
             if (inline_value && *inline_value == "false")
                 r.values_.erase(std::string(o->long_name));
@@ -188,7 +192,7 @@ std::string usage_text(std::string_view command, std::string_view synopsis, std:
         }
     }
     if (!find_long(options, "help"))
-        s += "  -h, --help                    show this help\n";
+        s += "  -h, --help                  show this help\n";
     return s;
 }
 

@@ -72,7 +72,7 @@ int run_main(int argc, char **argv) {
             global_args.push_back(args[++i]);
         i++;
     }
-    cli::ParsedArgs g = cli::parse_options("crunpp", global_args, kGlobalOptions);
+    cli::ParsedArgs g = cli::parse_options("", global_args, kGlobalOptions);
     cli::GlobalOptions global;
     global.root = g.get_or("root", "");
     global.log = g.get_or("log", "");

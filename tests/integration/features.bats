@@ -60,9 +60,8 @@ features_file() {
 
 @test "features does not claim what is not implemented yet" {
     f="$(features_file)"
-    # cgroups without the systemd driver (issue 5), seccomp (issue 6), hooks (issue 4).
+    # cgroups without the systemd driver (issue 5), hooks (issue 4).
     [ "$(jq -c .linux.cgroup "$f")" = '{"v1":true,"v2":true,"systemd":false,"systemdUser":false,"rdma":true}' ]
-    [ "$(jq -c .linux.seccomp "$f")" = '{"enabled":false}' ]
     [ "$(jq -c .hooks "$f")" = '[]' ]
     [ "$(jq -c .linux.intelRdt "$f")" = '{"enabled":false}' ]
 }

@@ -39,12 +39,26 @@ mount_out() {
     assert_no_containers
 }
 
-@test "run: the exit status also reaches a caller that ignores SIGCHLD" {
-    make_bundle "$B" /bin/sh -c 'exit 42'
-    run python3 -c 'import os, signal, sys
+# Runs crunpp ARGS... with SIGCHLD ignored, as a careless caller may pass it on.
+crunpp_sigchld_ignored() {
+    python3 -c 'import os, signal, sys
 signal.signal(signal.SIGCHLD, signal.SIG_IGN)
-os.execv(sys.argv[1], sys.argv[1:])' "$CRUNPP" --root "$STATE_ROOT" run -b "$B" c1
+os.execv(sys.argv[1], sys.argv[1:])' "$CRUNPP" --root "$STATE_ROOT" "$@"
+}
+
+@test "run and create also work for a caller that ignores SIGCHLD" {
+    make_bundle "$B" /bin/sh -c 'exit 42'
+    run crunpp_sigchld_ignored run -b "$B" c1
     [ "$status" -eq 42 ]
+    assert_no_containers
+    # The forked-init path (a joined namespace) reaps its middle process.
+    set_config "$B" '.process.args = ["/bin/sleep", "100"] |
+        .linux.namespaces |= map(if .type == "uts" then .path = "/proc/self/ns/uts" else . end) | del(.hostname)'
+    # Not under `run`: the created init keeps crunpp's stdout open.
+    crunpp_sigchld_ignored create -b "$B" c2 >/dev/null
+    record_pid "$(pid_of c2)"
+    [ "$(status_of c2)" = created ]
+    crunpp delete c2
     assert_no_containers
 }
 

@@ -479,3 +479,13 @@ TEST_CASE("schema examples: bad ones are rejected with their reason", "[parse][e
     }
     CHECK(n == 4);
 }
+
+TEST_CASE("an empty namespace path means a new namespace, as runc reads it", "[parse]") {
+    auto c = crunpp::spec::parse_config(
+        parse_test::config_with(R"("linux": {"namespaces": [{"type": "pid", "path": ""}]})"));
+    REQUIRE(c.linux->namespaces.size() == 1);
+    CHECK(!c.linux->namespaces[0].path);
+    CHECK(parse_test::config_error(parse_test::config_with(
+              R"("linux": {"namespaces": [{"type": "pid", "path": "proc/1/ns/pid"}]})")) ==
+          "config.json: .linux.namespaces[0].path: must be an absolute path");
+}

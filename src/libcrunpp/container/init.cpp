@@ -157,6 +157,14 @@ void container_init(const InitParams &p) noexcept {
         const spec::Process &process = *cfg.process;
         std::string exe = linux::resolve_executable(process);
         check_exec_fifo(p);
+        // A notify listener must reach the agent during create: loaded now
+        // (see linux/seccomp.hpp); any other filter is loaded by exec_process.
+        linux::ExecOptions eo;
+        if (p.seccomp && p.seccomp->notify) {
+            UniqueFd listener = linux::load_seccomp(*p.seccomp, process.noNewPrivileges);
+            p.sync->send_fds(SyncType::SeccompListener, {listener.get()}, {});
+        } else
+            eo.seccomp = p.seccomp;
 
         p.sync->send(SyncType::Ready);
         wait_for_start(p);
@@ -165,7 +173,7 @@ void container_init(const InitParams &p) noexcept {
         if (process.execCPUAffinity && process.execCPUAffinity->final)
             linux::apply_final_cpu_affinity(0, *process.execCPUAffinity->final);
         failure_status = 127;
-        linux::exec_process(process, exe, linux::ExecOptions{});
+        linux::exec_process(process, exe, eo);
     } catch (const Error &e) {
         report_and_exit(p, e.context(), e.errnum(), failure_status);
     } catch (const std::bad_alloc &) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "../linux/seccomp.hpp"
 #include "crunpp/spec.hpp"
 #include "plan.hpp"
 #include "sync.hpp"
@@ -23,6 +24,7 @@ struct InitParams {
     bool rootless = false;
     bool no_pivot = false;
     const sigset_t *signal_mask = nullptr; // restored first (run blocks signals before the clone)
+    const linux::SeccompFilter *seccomp = nullptr; // linux.seccomp, compiled by the parent
     // Idmapped mount trees the parent made before the clone (joined user
     // namespace), index-aligned with config->mounts, -1 where none. Those
     // for a new user namespace arrive over the sync socket instead.

@@ -10,10 +10,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <climits>
 #include <cstdlib>
 #include <vector>
 
+#include "../linux/seccomp.hpp"
 #include "../linux/userns.hpp"
 #include "clone3.hpp"
 #include "crunpp/cgroup.hpp"
@@ -149,6 +151,9 @@ void user_namespace_ready(SyncSocket &sync, const Loaded &l, const NamespacePlan
 
 Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mode) {
     state::check_id(o.id);
+    // A SIGCHLD ignored by our caller (inherited through execve) would have
+    // the kernel reap our children before we could wait for them.
+    signal(SIGCHLD, SIG_DFL);
     Loaded loaded = load(o);
     NamespacePlan plan = plan_namespaces(loaded.config, ctx.rootless);
 
@@ -161,6 +166,12 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
         cg = make_cgroup(ctx, o, loaded.config);
         l.container.state().cgroup_paths = cg.paths();
         l.container.save();
+        // Compiled (or taken from the cache) here, by the runtime user, so
+        // that the init only loads a ready program.
+        std::optional<linux::SeccompFilter> seccomp;
+        if (loaded.config.linux && loaded.config.linux->seccomp)
+            seccomp = linux::prepare_seccomp(*loaded.config.linux->seccomp, ctx.state_root);
+        bool seccomp_listener_sent = false;
         UniqueFd fifo;
         if (!mode.run)
             fifo = make_exec_fifo(l.container.dir_fd(), plan);
@@ -202,6 +213,7 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
             ip.rootless = ctx.rootless;
             ip.no_pivot = o.no_pivot;
             ip.signal_mask = mode.child_mask;
+            ip.seccomp = seccomp ? &*seccomp : nullptr;
             container_init(ip);
         }
         cg.leave_v1();
@@ -233,6 +245,17 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
                 middle.reset();
                 l.sync.send(SyncType::Go);
                 break;
+            case SyncType::SeccompListener: {
+                // To the agent at once: the init's next syscalls may already
+                // wait for its answers.
+                if (m->fds.size() != 1 || !seccomp)
+                    throw Error("sync with the container init: unexpected seccomp listener");
+                state::ContainerState st = l.container.state();
+                st.pid = l.pid;
+                linux::send_seccomp_listener(*loaded.config.linux->seccomp, m->fds[0].get(), st);
+                seccomp_listener_sent = true;
+                break;
+            }
             case SyncType::Ready: ready = true; break;
             case SyncType::Failed: throw Error(std::move(m->text), m->value);
             default: throw Error("sync with the container init: unexpected message");
@@ -244,6 +267,8 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
         state::ContainerState &st = l.container.state();
         st.pid = l.pid;
         st.pid_start_time = state::process_start_time(l.pid);
+        if (seccomp && seccomp->notify && !seccomp_listener_sent)
+            throw Error("container init: no seccomp listener received");
         st.status = state::Status::Created;
         if (mode.save_created)
             l.container.save();

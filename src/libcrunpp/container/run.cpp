@@ -96,12 +96,8 @@ void finish(const Context &ctx, const std::string &id, pid_t pid, uint64_t start
 
 int run(const Context &ctx, const RunOptions &o) {
     std::optional<ForwardedSignals> signals;
-    if (!o.detach) {
-        // A SIGCHLD ignored by our caller (inherited through execve) would
-        // have the kernel reap the init before we could read its status.
-        signal(SIGCHLD, SIG_DFL);
+    if (!o.detach)
         signals.emplace();
-    }
     LaunchMode mode;
     mode.run = true;
     mode.child_mask = signals ? signals->original() : nullptr;

@@ -24,6 +24,7 @@ enum class SyncType : uint32_t {
     Failed,      // init -> parent: value = errno, text = Error context
     Mounts,      // parent -> init: idmapped mount trees (fds), text = their
                  // config mount indices as uint32_t
+    SeccompListener, // init -> parent: the seccomp notify listener (one fd)
 };
 
 struct SyncMessage {

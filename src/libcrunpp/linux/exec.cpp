@@ -5,6 +5,7 @@
 #include "process.hpp"
 #include "process_internal.hpp"
 #include "procfs.hpp"
+#include "seccomp.hpp"
 
 #include "crunpp/error.hpp"
 
@@ -63,13 +64,17 @@ std::vector<char *> c_strings(const std::vector<std::string> &v) {
 
 } // namespace
 
-void prepare_exec(const spec::Process &p) {
+void prepare_exec(const spec::Process &p, const ExecOptions &o) {
     umask(static_cast<mode_t>(p.user.umask.value_or(kDefaultUmask) & 0777));
     detail::apply_lsm_labels(p);
 
     const spec::Capabilities no_capabilities;
     const spec::Capabilities &caps = p.capabilities ? *p.capabilities : no_capabilities;
     detail::drop_bounding_set(caps);
+    // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
+    // user switch clears.
+    if (o.seccomp && !p.noNewPrivileges)
+        load_seccomp(*o.seccomp, false);
     detail::switch_user(p.user);
     detail::apply_capability_sets(caps);
 
@@ -84,12 +89,11 @@ void finish_exec(const spec::Process &p, const std::string &exe, const ExecOptio
     if (p.noNewPrivileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         throw_errno("prctl PR_SET_NO_NEW_PRIVS");
 
-    // The seccomp filter (linux.seccomp) is loaded here, after
-    // noNewPrivileges and as late as possible so that it filters none of
-    // the setup; without noNewPrivileges loading it needs CAP_SYS_ADMIN,
-    // so it then has to come before prepare_exec drops the capabilities.
-
     mark_cloexec_from(3u + static_cast<unsigned>(o.preserve_fds));
+    // As late as possible (a profile then has to allow only execve), after
+    // the CLOEXEC marking so that close_range need not be allowed.
+    if (o.seccomp && p.noNewPrivileges)
+        load_seccomp(*o.seccomp, false);
     std::vector<char *> argv = c_strings(p.args);
     std::vector<char *> envp = c_strings(p.env);
     execve(exe.c_str(), argv.data(), envp.data());
@@ -97,7 +101,7 @@ void finish_exec(const spec::Process &p, const std::string &exe, const ExecOptio
 }
 
 void exec_process(const spec::Process &p, const std::string &exe, const ExecOptions &o) {
-    prepare_exec(p);
+    prepare_exec(p, o);
     finish_exec(p, exe, o);
 }
 

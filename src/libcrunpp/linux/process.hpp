@@ -19,6 +19,8 @@
 
 namespace crunpp::linux {
 
+struct SeccompFilter; // seccomp.hpp
+
 // hostname, domainname, linux.sysctl (only keys namespaced by a namespace
 // the container has of its own; others are an error naming the key).
 void apply_kernel_settings(const spec::Config &cfg);
@@ -35,6 +37,10 @@ std::string resolve_executable(const spec::Process &p);
 
 struct ExecOptions {
     int preserve_fds = 0; // fds 3..3+N-1 stay open across the exec
+    // linux.seccomp, loaded by prepare_exec (without noNewPrivileges: after
+    // the bounding set, before the user switch) or finish_exec (after
+    // no_new_privs and the CLOEXEC marking, before execve).
+    const SeccompFilter *seccomp = nullptr;
 };
 
 // In this order: umask, LSM labels, bounding set, groups/gid/uid,
@@ -48,8 +54,8 @@ struct ExecOptions {
 // finish_exec after. Between them the process already runs as the
 // container's user with its capabilities (an exec fifo it opens then must
 // be writable by that user: runc makes it 0622).
-void prepare_exec(const spec::Process &p);                  // umask, LSM labels, bounding set, user, capabilities, cwd
-[[noreturn]] void finish_exec(const spec::Process &p, const std::string &exe, const ExecOptions &o); // noNewPrivileges, fds, execve
+void prepare_exec(const spec::Process &p, const ExecOptions &o = {}); // umask, LSM labels, bounding set, [seccomp], user, capabilities, cwd
+[[noreturn]] void finish_exec(const spec::Process &p, const std::string &exe, const ExecOptions &o); // noNewPrivileges, fds, [seccomp], execve
 
 // execCPUAffinity.final: applied by the runtime to the exec'd process.
 void apply_final_cpu_affinity(pid_t pid, const std::string &cpus);

@@ -12,6 +12,7 @@
 #include <cctype>
 #include <string_view>
 
+#include "../linux/seccomp.hpp"
 #include "crunpp/json.hpp"
 #include "crunpp/spec.hpp"
 #include "crunpp/version.hpp"
@@ -50,7 +51,7 @@ constexpr Implemented kImplemented = {
     .cgroup_systemd = false,
     .cgroup_systemd_user = false,
     .cgroup_rdma = true,
-    .seccomp = false,
+    .seccomp = true,
     .apparmor = true,
     .selinux = true,
     .intel_rdt = false,
@@ -120,9 +121,11 @@ void write_seccomp(json::Writer &w) {
         for (auto f : spec::seccomp_flag_names())
             w.string(f);
         w.end_array();
-        // Which flags the running kernel accepts is for the seccomp code to
-        // probe once it exists; until then none is claimed.
-        w.key("supportedFlags").begin_array().end_array();
+        // Those the running kernel accepts (probed with seccomp(2)).
+        w.key("supportedFlags").begin_array();
+        for (const std::string &f : linux::seccomp_supported_flags())
+            w.string(f);
+        w.end_array();
     }
     w.end_object();
 }

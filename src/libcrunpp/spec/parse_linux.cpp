@@ -36,7 +36,8 @@ std::vector<Namespace> read_namespaces(const Node &linux) {
             if (prev.type == *t)
                 type.fail("duplicate namespace " + quote(type.string_view()));
         Namespace ns{*t, std::nullopt};
-        if (Node path = item.member("path"); path.present())
+        // An empty path means "create a new one", as runc reads it.
+        if (Node path = item.member("path"); path.present() && !path.string_view().empty())
             ns.path = path.take_absolute_path();
         out.push_back(std::move(ns));
     });

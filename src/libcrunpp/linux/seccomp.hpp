@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// linux.seccomp: the filter is compiled by the runtime (libseccomp) in the
+// parent before the clone, or taken from a cache of compiled programs, and
+// the container init only hands the ready BPF program to seccomp(2).
+//
+// Where the init loads it (see container/init.cpp and linux/exec.cpp):
+// - with SCMP_ACT_NOTIFY rules: before the init reports "ready", because
+//   the listener fd must reach the agent during `create` (a failed send is
+//   a create error); noNewPrivileges is set first when asked for. The init
+//   passes the listener to the runtime (sendmsg on the sync socket: a
+//   NOTIFY rule on sendmsg is refused), which forwards it to the agent at
+//   once, so the init's later syscalls may be notified too;
+// - otherwise with noNewPrivileges: in finish_exec, after the no_new_privs
+//   bit and after every fd is marked CLOEXEC, just before execve;
+// - otherwise (needs CAP_SYS_ADMIN): in prepare_exec after the bounding set
+//   is dropped and before the user switch clears the effective set.
+// The filter thus applies to the runtime's own last syscalls (user switch,
+// capset, chdir, execve...), as in runc: a profile must allow them.
+//
+// Cache: <state root>/.seccomp-cache/<16 hex digits>, one file per compiled
+// program. The name starts with '.' so that it can never be a container id
+// (list_ids() skips it). Entries are keyed by a canonical encoding of every
+// field that shapes the program plus the native architecture and the
+// libseccomp version and API level; the whole key is stored in the entry and
+// compared byte for byte, so a hash collision is a miss, never a wrong
+// filter. Entries are written atomically (temp + rename), checked (magic,
+// lengths, checksum, instruction count, owner) before use, and at most
+// kSeccompCacheEntries are kept (least recently used by mtime evicted).
+// Any problem with the cache falls back to compiling; it never fails a start.
+#pragma once
+
+#include <linux/filter.h>
+#include <sys/types.h>
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crunpp/spec.hpp"
+#include "crunpp/unique_fd.hpp"
+
+namespace crunpp::state {
+struct ContainerState;
+}
+
+namespace crunpp::linux {
+
+struct SeccompFilter {
+    std::vector<sock_filter> program; // classic BPF for seccomp(2)
+    unsigned int flags = 0;           // SECCOMP_FILTER_FLAG_* of linux.seccomp.flags
+    bool notify = false;              // SCMP_ACT_NOTIFY rules: load with a listener
+    bool from_cache = false;
+};
+
+inline constexpr size_t kSeccompCacheEntries = 64;
+inline constexpr const char *kSeccompCacheDir = ".seccomp-cache";
+
+// In the runtime, before the clone. `state_root` empty: no cache. Config
+// errors name their JSON path ("config.json: .linux.seccomp.syscalls[2]...").
+SeccompFilter prepare_seccomp(const spec::Seccomp &s, const std::string &state_root);
+
+// Loads the filter into the calling process (seccomp(2) directly; the init
+// is single-threaded). Sets no_new_privs first when `no_new_privileges`.
+// Returns the listener fd when f.notify, else an empty UniqueFd.
+UniqueFd load_seccomp(const SeccompFilter &f, bool no_new_privileges);
+
+// Sends the listener fd and the container process state (runtime-spec
+// "Seccomp notify": ociVersion, fds ["seccompFd"], pid, metadata, state) in
+// one message over a new SOCK_STREAM connection to listenerPath.
+void send_seccomp_listener(const spec::Seccomp &s, int listener_fd, const state::ContainerState &st);
+
+// The flags of linux.seccomp.flags that the running kernel accepts.
+std::vector<std::string> seccomp_supported_flags();
+
+// ---- helpers, public for the tests and the benchmark ----
+
+// libseccomp -> BPF, no cache.
+std::vector<sock_filter> compile_seccomp(const spec::Seccomp &s);
+// The cache key: every field that shapes the program, native arch,
+// libseccomp version and API level, length-prefixed.
+std::string seccomp_cache_key(const spec::Seccomp &s);
+// The entry's file name for a key (hex of a 64-bit hash).
+std::string seccomp_cache_name(std::string_view key);
+// nullopt when absent, unreadable or failing any check (the bad entry is
+// then removed). `cache_dir` is the .seccomp-cache directory itself.
+std::optional<std::vector<sock_filter>> seccomp_cache_lookup(const std::string &cache_dir, std::string_view key);
+// Best effort (false when the entry could not be written); evicts down to
+// `max_entries`.
+bool seccomp_cache_store(const std::string &cache_dir, std::string_view key, const std::vector<sock_filter> &program,
+                         size_t max_entries = kSeccompCacheEntries);
+// The bytes of an entry (header, key, program), and their verification.
+std::string seccomp_cache_encode(std::string_view key, const std::vector<sock_filter> &program);
+std::optional<std::vector<sock_filter>> seccomp_cache_decode(std::string_view data, std::string_view key);
+
+// The container process state JSON sent to the listener.
+std::string seccomp_process_state_json(const spec::Seccomp &s, const state::ContainerState &st);
+
+} // namespace crunpp::linux

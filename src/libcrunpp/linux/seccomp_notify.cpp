@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Seccomp notify: the runtime hands the filter's listener fd to the agent at
+// linux.seccomp.listenerPath, with the container process state, in one
+// message on a fresh SOCK_STREAM connection that is then closed.
+#include "seccomp.hpp"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "crunpp/error.hpp"
+#include "crunpp/json.hpp"
+#include "crunpp/state.hpp"
+
+namespace crunpp::linux {
+
+std::string seccomp_process_state_json(const spec::Seccomp &s, const state::ContainerState &st) {
+    json::Writer w;
+    w.begin_object();
+    w.key("ociVersion").string(spec::kOciVersion);
+    // The names of the fds of the SCM_RIGHTS array, in order.
+    w.key("fds").begin_array().string("seccompFd").end_array();
+    w.key("pid").integer(st.pid);
+    w.key("metadata").string(s.listenerMetadata.value_or(""));
+    w.key("state");
+    state::write_oci_state(w, st);
+    w.end_object();
+    return std::string(w.str());
+}
+
+void send_seccomp_listener(const spec::Seccomp &s, int listener_fd, const state::ContainerState &st) {
+    const std::string &path = s.listenerPath.value_or("");
+    std::string what = "send the seccomp listener to linux.seccomp.listenerPath \"" + path + "\"";
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (path.empty() || path.size() >= sizeof addr.sun_path)
+        throw Error(what + ": the path must have 1 to " + std::to_string(sizeof addr.sun_path - 1) + " bytes");
+    memcpy(addr.sun_path, path.data(), path.size());
+
+    UniqueFd sock(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!sock)
+        throw_errno(what + ": socket");
+    int rc;
+    do
+        rc = connect(sock.get(), reinterpret_cast<const sockaddr *>(&addr), sizeof addr);
+    while (rc < 0 && errno == EINTR);
+    if (rc < 0)
+        throw_errno(what + ": connect");
+
+    std::string payload = seccomp_process_state_json(s, st);
+    iovec iov{payload.data(), payload.size()};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &listener_fd, sizeof(int));
+
+    ssize_t sent;
+    do
+        sent = sendmsg(sock.get(), &msg, MSG_NOSIGNAL);
+    while (sent < 0 && errno == EINTR);
+    if (sent < 0)
+        throw_errno(what);
+    // The fd went with the first byte; the rest of a long state follows.
+    for (size_t done = static_cast<size_t>(sent); done < payload.size();) {
+        ssize_t w = send(sock.get(), payload.data() + done, payload.size() - done, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            throw_errno(what);
+        done += static_cast<size_t>(w);
+    }
+}
+
+} // namespace crunpp::linux
