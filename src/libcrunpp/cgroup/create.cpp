@@ -75,32 +75,53 @@ void init_cpuset(const std::string &dir) {
 }
 
 // v2: every controller the parent has, enabled for its children (best
-// effort: a parent holding processes refuses, "no internal processes"; a
-// resource needing a missing controller is then reported by name).
+// effort; a resource needing a missing controller is then reported by name).
+// A cgroup holding processes is left alone: the kernel refuses domain
+// controllers there ("no internal processes") but accepts threaded ones (cpu,
+// pids, cpuset) one by one, which would make it a thread root and every new
+// child an invalid domain (clone3 into it: EOPNOTSUPP).
 void enable_controllers(const std::string &parent) {
     std::optional<std::string> avail = detail::read_file(parent, "cgroup.controllers");
     if (!avail)
+        return;
+    std::optional<std::string> procs = detail::read_file(parent, "cgroup.procs");
+    if (procs && !detail::trim(*procs).empty())
         return;
     std::optional<std::string> on = detail::read_file(parent, "cgroup.subtree_control");
     std::set<std::string> enabled;
     if (on)
         for (const std::string &c : detail::split(detail::trim(*on), ' '))
             enabled.insert(c);
+    std::vector<std::string> missing;
+    std::string all;
     for (const std::string &c : detail::split(detail::trim(*avail), ' '))
-        if (!enabled.count(c))
-            detail::try_write_file(parent, "cgroup.subtree_control", "+" + c);
+        if (!enabled.count(c)) {
+            missing.push_back(c);
+            all += (all.empty() ? "+" : " +") + c;
+        }
+    if (missing.empty() || detail::try_write_file(parent, "cgroup.subtree_control", all) == 0)
+        return;
+    for (const std::string &c : missing)
+        detail::try_write_file(parent, "cgroup.subtree_control", "+" + c);
 }
 
 // mkdir -p below `mountpoint`, recording what was made.
 void make_dirs(const Hierarchy &h, const std::string &path, std::vector<std::string> &created) {
     std::string dir = h.mountpoint;
     std::vector<std::string> parts = detail::split(path, '/');
+    int restarts = 0;
     for (size_t i = 0; i < parts.size(); i++) {
         if (h.v2)
             enable_controllers(dir);
         dir += "/" + parts[i];
         if (mkdir(dir.c_str(), 0755) == 0) {
             created.push_back(dir);
+        } else if (errno == ENOENT && i > 0 && restarts++ < 3) {
+            // A parent was removed under us: another container's delete
+            // dropping the shared default parent (destroy) once it was empty.
+            dir = h.mountpoint;
+            i = static_cast<size_t>(-1);
+            continue;
         } else if (errno != EEXIST) {
             throw_errno("cgroup: mkdir " + dir);
         }
