@@ -13,6 +13,11 @@ extern const Command kStartCommand;
 extern const Command kRunCommand;
 extern const Command kKillCommand;
 extern const Command kDeleteCommand;
+extern const Command kUpdateCommand;
+extern const Command kPauseCommand;
+extern const Command kResumeCommand;
+extern const Command kPsCommand;
+extern const Command kEventsCommand;
 
 const std::vector<const Command *> &commands() {
     static const std::vector<const Command *> table = {
@@ -25,6 +30,11 @@ const std::vector<const Command *> &commands() {
         &kRunCommand,
         &kKillCommand,
         &kDeleteCommand,
+        &kUpdateCommand,
+        &kPauseCommand,
+        &kResumeCommand,
+        &kPsCommand,
+        &kEventsCommand,
     };
     return table;
 }

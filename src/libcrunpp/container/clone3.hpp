@@ -11,7 +11,8 @@ namespace crunpp::container {
 
 // clone3 with `flags` (CLONE_NEW*), SIGCHLD as exit signal and CLONE_PIDFD.
 // Returns the child's pid in the parent (pidfd set) and 0 in the child.
-// Throws Error in the parent on failure.
-pid_t clone3_fork(uint64_t flags, int *pidfd);
+// Throws Error in the parent on failure. cgroup_fd >= 0: a cgroup2 directory
+// the child starts in (CLONE_INTO_CGROUP).
+pid_t clone3_fork(uint64_t flags, int *pidfd, int cgroup_fd = -1);
 
 } // namespace crunpp::container

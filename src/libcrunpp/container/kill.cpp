@@ -20,7 +20,9 @@ void kill(const Context &ctx, std::string_view id, const KillOptions &o) {
         init = open_process(st.pid, st.pid_start_time);
     if (!init)
         throw Error("kill container " + std::string(id) + ": it is not running");
-    if (o.all)
+    if (o.all && !st.cgroup_paths.empty())
+        signal_cgroup(st.cgroup_paths, init.get(), o.signal);
+    else if (o.all)
         signal_all(st.pid, init.get(), o.signal);
     else if (!send_signal(init.get(), o.signal))
         throw Error("kill container " + std::string(id) + ": it is not running");

@@ -22,6 +22,7 @@
 #include "hooks_flow.hpp"
 #include "passthrough.hpp"
 #include "terminal.hpp"
+#include "crunpp/cgroup.hpp"
 #include "crunpp/error.hpp"
 #include "crunpp/spec.hpp"
 #include "idmapped_mounts.hpp"
@@ -150,6 +151,22 @@ UniqueFd make_exec_fifo(int dir_fd, const NamespacePlan &plan) {
     return UniqueFd(fd);
 }
 
+// The container's cgroup, made and filled with its limits before the init
+// exists, so the init never runs outside it or without them.
+cgroup::Setup make_cgroup(const Context &ctx, const CreateOptions &o, const spec::Config &cfg) {
+    cgroup::Request r;
+    r.id = o.id;
+    r.manager = ctx.cgroup_manager;
+    r.systemd = ctx.systemd_cgroup;
+    r.rootless = ctx.rootless;
+    if (cfg.linux) {
+        r.cgroups_path = cfg.linux->cgroupsPath.value_or("");
+        r.resources = cfg.linux->resources ? &*cfg.linux->resources : nullptr;
+        r.devices = cfg.linux->devices;
+    }
+    return cgroup::create(r);
+}
+
 // The init's user namespace has its maps: idmapped mounts, then "go".
 void user_namespace_ready(SyncSocket &sync, const Loaded &l, const NamespacePlan &plan, pid_t pid,
                           bool idmapped_mounts) {
@@ -174,8 +191,11 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
     state::Store store(ctx.state_root);
     Launched l{store.create(o.id), UniqueFd(), 0, SyncSocket(), UniqueFd(), false, loaded.config.hooks};
     UniqueFd middle; // the cloned process when the init is its fork
+    cgroup::Setup cg; // removed again unless committed
     try {
         fill_state(l.container.state(), ctx, loaded);
+        cg = make_cgroup(ctx, o, loaded.config);
+        l.container.state().cgroup_paths = cg.paths();
         l.container.save();
         // Compiled (or taken from the cache) here, by the runtime user, so
         // that the init only loads a ready program.
@@ -201,7 +221,10 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
             inherited_trees = prepare_for_joined_userns(loaded.config, loaded.bundle, plan);
 
         int pidfd = -1;
-        pid_t pid = clone3_fork(plan.clone_flags, &pidfd);
+        // v2: the init starts in its cgroup (CLONE_INTO_CGROUP); v1: it
+        // inherits ours, moved there for the clone.
+        cg.enter_v1();
+        pid_t pid = clone3_fork(plan.clone_flags, &pidfd, cg.unified_fd());
         if (pid == 0) {
             std::vector<int> keep = {child_sync.fd(), fifo.get()};
             for (int fd = 3; fd < 3 + preserved_fds; fd++)
@@ -229,6 +252,7 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
             ip.new_keyring = !o.no_new_keyring;
             container_init(ip);
         }
+        cg.leave_v1();
         if (plan.fork_in_child) {
             middle.reset(pidfd);
         } else {
@@ -293,6 +317,7 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
             l.container.save();
         if (!o.pid_file.empty())
             write_pid_file(o.pid_file, l.pid);
+        cg.commit();
         if (l.console && !o.console_socket.empty()) {
             // The name runc sends with the master.
             send_fd_to_socket(o.console_socket, l.console.get(), "/dev/ptmx", "console socket");
@@ -315,6 +340,11 @@ void abort_launch(Launched &l) noexcept {
     // lifecycle, steps 12 and 13).
     if (l.pid != 0)
         run_poststop(l.container.state());
+    try {
+        cgroup::destroy(l.container.state().cgroup_paths);
+    } catch (...) {
+        // Best effort, as below.
+    }
     try {
         l.container.remove();
     } catch (...) {

@@ -3,6 +3,7 @@
 #include <csignal>
 #include <string>
 
+#include "crunpp/cgroup.hpp"
 #include "crunpp/container.hpp"
 #include "crunpp/error.hpp"
 #include "crunpp/state.hpp"
@@ -29,6 +30,9 @@ void remove(const Context &ctx, std::string_view id, bool force) {
     if ((status == state::Status::Running || status == state::Status::Paused) && !force)
         throw Error("cannot delete container " + name + " that is not stopped: it is " +
                     state::status_name(status) + " (use --force)");
+    // Frozen processes do not die of SIGKILL before they are thawed.
+    if (status == state::Status::Paused)
+        cgroup::freeze(st.cgroup_paths, false);
     if (status != state::Status::Stopped) {
         if (UniqueFd init = open_process(st.pid, st.pid_start_time)) {
             signal_all(st.pid, init.get(), SIGKILL);
@@ -36,6 +40,7 @@ void remove(const Context &ctx, std::string_view id, bool force) {
                 throw Error("delete container " + name + ": its init did not exit after SIGKILL");
         }
     }
+    cgroup::destroy(st.cgroup_paths);
     run_poststop(st);
     c.remove();
 }

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "crunpp/container.hpp"
+#include "crunpp/cgroup.hpp"
 #include "crunpp/error.hpp"
 #include "crunpp/state.hpp"
 #include "../hooks/hooks.hpp"
@@ -84,6 +85,7 @@ void finish(const Context &ctx, const std::string &id, pid_t pid, uint64_t start
             c.state().status = state::Status::Stopped;
             c.save();
         } else {
+            cgroup::destroy(c.state().cgroup_paths);
             run_poststop(c.state());
             c.remove();
         }

@@ -8,7 +8,9 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <memory>
+#include <vector>
 #include <string>
 
 #include "crunpp/error.hpp"
@@ -45,6 +47,21 @@ bool is_namespace_init(pid_t pid) {
     return last != std::string::npos && fields.substr(last + 1) == "1";
 }
 
+// The pid a pidfd refers to (its fdinfo "Pid:" line); -1 once it is gone.
+pid_t pidfd_pid(int pidfd) {
+    std::string path = "/proc/self/fdinfo/" + std::to_string(pidfd);
+    UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd)
+        return -1;
+    char buf[1024];
+    ssize_t n = read(fd.get(), buf, sizeof buf - 1);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    const char *line = strstr(buf, "Pid:");
+    return line ? static_cast<pid_t>(strtol(line + 4, nullptr, 10)) : -1;
+}
+
 } // namespace
 
 void signal_all(pid_t pid, int init_pidfd, int sig) {
@@ -74,6 +91,27 @@ void signal_all(pid_t pid, int init_pidfd, int sig) {
             if (fd && pid_namespace_of(dir, ns) && same_file(ns, init_ns))
                 send_signal(fd.get(), sig);
         }
+    }
+    send_signal(init_pidfd, sig);
+}
+
+void signal_cgroup(const cgroup::Paths &paths, int init_pidfd, int sig) {
+    std::vector<UniqueFd> targets;
+    for (pid_t p : cgroup::pids(paths)) {
+        try {
+            if (UniqueFd fd = pidfd_open(p))
+                targets.push_back(std::move(fd));
+        } catch (const Error &) {
+            // Gone meanwhile.
+        }
+    }
+    // A pid listed, then recycled before pidfd_open, would be outside the
+    // cgroup now: list again and keep only what is still there.
+    std::vector<pid_t> still = cgroup::pids(paths);
+    for (UniqueFd &fd : targets) {
+        pid_t p = pidfd_pid(fd.get());
+        if (p > 0 && std::binary_search(still.begin(), still.end(), p))
+            send_signal(fd.get(), sig);
     }
     send_signal(init_pidfd, sig);
 }

@@ -119,8 +119,38 @@ void bind_cgroup(MountContext &c, const spec::Mount &m, const MountFlags &f, con
     attach_bind(c, m, bf, std::move(tree), dest_fd);
 }
 
+// A fresh cgroup2 mount (of the caller's cgroup namespace) attached onto
+// dest_fd through the new mount API. Returns 0 or an errno.
+int fsmount_cgroup2(const MountFlags &f, int dest_fd) {
+    UniqueFd fs(fsopen("cgroup2", FSOPEN_CLOEXEC));
+    if (!fs)
+        return errno;
+    for (const std::string &opt : split(f.data, ','))
+        if (fsconfig(fs.get(), FSCONFIG_SET_FLAG, opt.c_str(), nullptr, 0) < 0)
+            return errno;
+    if (fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0)
+        return errno;
+    uint64_t attr_set = 0, attr_clr = 0;
+    ms_flags_to_attr(f.set, 0, true, attr_set, attr_clr);
+    UniqueFd mnt(fsmount(fs.get(), FSMOUNT_CLOEXEC, static_cast<unsigned int>(attr_set)));
+    if (!mnt)
+        return errno;
+    return attach_tree(mnt.get(), dest_fd);
+}
+
 void mount_v2(MountContext &c, const spec::Mount &m, const MountFlags &f, int dest_fd, const std::string &rel) {
+    // Outside a cgroup namespace a fresh cgroup2 mount shows the host's whole
+    // tree: bind the container's own cgroup instead (runc).
+    if (!c.opts.cgroup_namespace) {
+        bind_cgroup(c, m, f, std::string(kCgroupRoot) + own_v2_path(), dest_fd);
+        return;
+    }
     int err = c.proc_fd.mount_on("cgroup2", dest_fd, "cgroup2", f.set, f.data.empty() ? nullptr : f.data.c_str());
+    // mount(2) refuses a filesystem on top of a mount of the same one (EBUSY):
+    // the destination is in the host's /sys, rbound for a rootless
+    // container. A detached mount moved into place has no such rule.
+    if (err == EBUSY)
+        err = fsmount_cgroup2(f, dest_fd);
     if (err == 0) {
         MountFlags after;
         after.attr_set = f.attr_set;

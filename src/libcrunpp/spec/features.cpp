@@ -46,11 +46,11 @@ struct Implemented {
 
 constexpr Implemented kImplemented = {
     .hooks = true,
-    .cgroup_v1 = false,
-    .cgroup_v2 = false,
+    .cgroup_v1 = true,
+    .cgroup_v2 = true,
     .cgroup_systemd = false,
     .cgroup_systemd_user = false,
-    .cgroup_rdma = false,
+    .cgroup_rdma = true,
     .seccomp = true,
     .apparmor = true,
     .selinux = true,

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The container's cgroup on a v1, v2 (unified) or hybrid host.
+//
+// A container's cgroup is a map, as recorded in the state
+// (ContainerState::cgroup_paths): controller name -> absolute directory for
+// every v1 hierarchy ("cpu", "cpuacct", "memory", ..., "name=systemd";
+// co-mounted controllers share one directory), and "unified" -> the cgroup2
+// directory (pure v2, or the unified tree of a hybrid host). An empty map: the
+// container runs without a cgroup (rootless without delegation, or
+// --cgroup-manager disabled).
+//
+// Where a resource goes: to the v1 hierarchy of its controller when one is
+// mounted, else to the unified directory when the controller is enabled
+// there (a hybrid host may have e.g. hugetlb only on v2), else it is an error
+// naming the resource.
+//
+// cgroupsPath: absolute -> as given (below each hierarchy's mount); relative
+// -> below the runtime's own cgroup (rootless: below the delegated subtree);
+// empty -> "/crunpp/<id>" for root, "crunpp/<id>" below the delegated
+// subtree for rootless. With the systemd driver ("slice:prefix:name") the
+// path is parsed and the driver reports it is not available.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "crunpp/spec.hpp"
+#include "crunpp/unique_fd.hpp"
+
+namespace crunpp::cgroup {
+
+using Paths = std::map<std::string, std::string>;
+
+enum class Mode { V1, V2, Hybrid };
+// statfs of /sys/fs/cgroup: cgroup2 -> V2; tmpfs with a cgroup2 "unified"
+// below -> Hybrid; else V1.
+Mode detect_mode();
+const char *mode_name(Mode m);
+
+// A systemd cgroupsPath "slice:prefix:name", checked for its form.
+struct SystemdPath {
+    std::string slice, prefix, name;
+};
+SystemdPath parse_systemd_path(const std::string &path);
+
+struct Request {
+    std::string id;
+    std::string cgroups_path;      // from the config, may be empty
+    std::string manager;           // "", "cgroupfs", "systemd", "disabled"
+    bool systemd = false;          // --systemd-cgroup
+    bool rootless = false;
+    const spec::Resources *resources = nullptr; // may be null
+    std::vector<spec::Device> devices;          // linux.devices: allowed in the device rules
+};
+
+// The container's cgroup while it is being created: its directories exist
+// and hold the limits; place() puts the init in it. Destroyed without
+// commit(), everything created is removed again.
+class Setup {
+public:
+    Setup() = default;
+    Setup(Setup &&) noexcept = default;
+    Setup &operator=(Setup &&) noexcept;
+    ~Setup();
+
+    const Paths &paths() const { return paths_; }
+    // The unified directory for clone3's CLONE_INTO_CGROUP, -1 when none.
+    int unified_fd() const { return unified_fd_.get(); }
+    // v1: moves the calling process into the container's v1 cgroups, so that
+    // a process it then clones starts in them (and a new cgroup namespace is
+    // rooted there); leave_v1() moves it back. No-ops without v1 dirs.
+    void enter_v1();
+    void leave_v1();
+    // The container owns its cgroup now: no removal on destruction.
+    void commit() { committed_ = true; }
+
+private:
+    friend Setup create(const Request &r);
+    Paths paths_;
+    std::vector<std::string> created_; // directories made, deepest last
+    UniqueFd unified_fd_;
+    std::map<std::string, std::string> saved_v1_; // dir we came from, per v1 dir
+    bool committed_ = false;
+};
+
+// Creates the cgroup and writes every resource (device rules included).
+// Rootless without a delegated subtree: empty paths (a warning is logged),
+// or an error naming a requested resource.
+Setup create(const Request &r);
+
+// Writes resources to an existing cgroup (update); rootless may be true for
+// the device rules being skipped.
+void apply(const Paths &p, const spec::Resources &res, const std::vector<spec::Device> &devices, bool rootless,
+           bool update);
+
+// Kills what is left in the cgroup (SIGKILL, bounded wait) and removes its
+// directories, retrying EBUSY with a bounded backoff. Missing ones are fine.
+void destroy(const Paths &p);
+
+// Every pid in the cgroup (the unified dir, else the first v1 dir), sorted.
+std::vector<pid_t> pids(const Paths &p);
+
+// Freezes / thaws and waits (bounded) until the kernel reports it done.
+void freeze(const Paths &p, bool frozen);
+bool is_frozen(const Paths &p);
+
+// runc's `events --stats` "data" object as JSON.
+std::string stats_json(const Paths &p);
+
+// An OOM event source: a readable fd that becomes readable on an OOM kill
+// (v1: memory.oom_control eventfd; v2: inotify on memory.events); an empty
+// fd when the container has no memory controller;
+// oom_kills() reads the counter (v2 oom_kill, v1 under_oom/oom_kill).
+UniqueFd oom_event_fd(const Paths &p);
+uint64_t oom_kills(const Paths &p);
+
+// `update --resources FILE`: a linux.resources object.
+spec::Resources parse_resources(const std::string &text, const std::string &origin);
+
+} // namespace crunpp::cgroup

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Shared pieces of the cgroup code: file access, the host's hierarchies and
+// which directory a controller's files are in.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "crunpp/cgroup.hpp"
+
+namespace crunpp::cgroup::detail {
+
+inline constexpr const char *kCgroupRoot = "/sys/fs/cgroup";
+inline constexpr const char *kUnified = "unified";
+
+// A file of a cgroup directory. write_file reports a rejected value with the
+// file and the value: `cgroup: write "5" to /sys/fs/cgroup/x/pids.max: ...`.
+void write_file(const std::string &dir, const std::string &file, const std::string &value);
+// Errno of the write, 0 on success (for best-effort writes).
+int try_write_file(const std::string &dir, const std::string &file, const std::string &value);
+std::optional<std::string> read_file(const std::string &dir, const std::string &file);
+bool file_exists(const std::string &dir, const std::string &file);
+std::vector<std::string> split(const std::string &s, char sep);
+std::string trim(const std::string &s);
+
+struct Hierarchy {
+    std::string mountpoint;               // /sys/fs/cgroup/memory
+    std::string root;                     // the mount's root in the hierarchy ("/" usually)
+    std::vector<std::string> controllers; // {"cpu","cpuacct"}, {"name=systemd"}; empty for cgroup2
+    bool v2 = false;
+};
+// The cgroup mounts below /sys/fs/cgroup (or at it, for pure v2).
+std::vector<Hierarchy> hierarchies();
+// This process's cgroup path in the hierarchy (from /proc/self/cgroup).
+std::string own_path(const Hierarchy &h);
+
+// The directory holding a controller's files and whether it is a v2 one;
+// nullopt when the controller is neither a v1 hierarchy nor enabled in the
+// unified directory. `v2_name` is the controller's v2 name ("io" for blkio).
+struct Target {
+    std::string dir;
+    bool v2 = false;
+};
+std::optional<Target> find_controller(const Paths &p, const std::string &v1_name, const std::string &v2_name);
+
+// Writes every resource but the devices, each to its controller's v1
+// directory or converted to the v2 files (resources.cpp).
+void apply_resources(const Paths &p, const spec::Resources &r, bool update);
+struct DeviceRule {
+    char type = 'a'; // 'a', 'c', 'b'
+    int64_t major = -1, minor = -1; // -1: any
+    std::string access = "rwm";
+    bool allow = false;
+};
+// The config's rules followed by the default devices and linux.devices.
+std::vector<DeviceRule> device_rules(const std::vector<spec::DeviceCgroup> &rules,
+                                     const std::vector<spec::Device> &devices);
+void apply_devices_v1(const std::string &dir, const std::vector<DeviceRule> &rules);
+// Loads the rules as a BPF_PROG_TYPE_CGROUP_DEVICE program and attaches it
+// to the cgroup, replacing one we attached before.
+void apply_devices_bpf(const std::string &dir, const std::vector<DeviceRule> &rules);
+
+// Kills the processes in each dir, then removes it (EBUSY retried with a
+// bounded backoff); errors are ignored but the last one is returned.
+int remove_dirs(const std::vector<std::string> &dirs) noexcept;
+
+// The names of the resources requested ("memory", "cpu"...), devices aside.
+std::vector<std::string> requested_resources(const spec::Resources &r);
+
+} // namespace crunpp::cgroup::detail

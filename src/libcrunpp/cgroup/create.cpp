@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Creating the container's cgroup: resolve the path per hierarchy, make the
+// directories (enabling controllers on the way down on v2), write the limits.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <set>
+
+#include "cgroup_internal.hpp"
+#include "crunpp/error.hpp"
+#include "crunpp/log.hpp"
+
+namespace crunpp::cgroup {
+namespace {
+
+using detail::Hierarchy;
+
+bool systemd_running() { return access("/run/systemd/system", F_OK) == 0; }
+
+// The highest cgroup at or above `own` (v2) that this user owns: the subtree
+// delegated to it (systemd's user@.service, or a chown by the admin). Empty
+// when the user owns not even its own cgroup.
+std::string delegated_base(const Hierarchy &h) {
+    std::string own = detail::own_path(h);
+    std::string base;
+    for (std::string p = own;;) {
+        struct stat st;
+        std::string dir = h.mountpoint + (p == "/" ? "" : p);
+        if (stat(dir.c_str(), &st) < 0 || st.st_uid != geteuid() || access((dir + "/cgroup.procs").c_str(), W_OK) < 0)
+            break;
+        base = p;
+        if (p == "/")
+            break;
+        size_t slash = p.rfind('/');
+        p = slash == 0 ? "/" : p.substr(0, slash);
+    }
+    return base;
+}
+
+std::string join(const std::string &a, const std::string &b) {
+    if (a.empty() || a == "/")
+        return b[0] == '/' ? b : "/" + b;
+    return a + (b[0] == '/' ? "" : "/") + b;
+}
+
+// The container's path in hierarchy h.
+std::string path_in(const Hierarchy &h, const Request &r, const std::string &rootless_base) {
+    const std::string &cp = r.cgroups_path;
+    if (!cp.empty() && cp[0] == '/')
+        return cp;
+    std::string parent = r.rootless ? rootless_base : (cp.empty() ? "/" : detail::own_path(h));
+    return join(parent, cp.empty() ? "crunpp/" + r.id : cp);
+}
+
+void check_path(const std::string &p) {
+    for (const std::string &part : detail::split(p, '/'))
+        if (part == "." || part == "..")
+            throw Error("cgroupsPath \"" + p + "\": no \".\" or \"..\" components");
+}
+
+// v1 cpuset: a new cgroup has empty cpus/mems and takes no task until they
+// are set; copy them from the parent.
+void init_cpuset(const std::string &dir) {
+    std::string parent = dir.substr(0, dir.rfind('/'));
+    for (const char *f : {"cpuset.cpus", "cpuset.mems"}) {
+        std::optional<std::string> v = detail::read_file(dir, f);
+        if (v && !detail::trim(*v).empty())
+            continue;
+        std::optional<std::string> pv = detail::read_file(parent, f);
+        if (pv)
+            detail::write_file(dir, f, detail::trim(*pv));
+    }
+}
+
+// v2: every controller the parent has, enabled for its children (best
+// effort; a resource needing a missing controller is then reported by name).
+// A cgroup holding processes is left alone: the kernel refuses domain
+// controllers there ("no internal processes") but accepts threaded ones (cpu,
+// pids, cpuset) one by one, which would make it a thread root and every new
+// child an invalid domain (clone3 into it: EOPNOTSUPP).
+void enable_controllers(const std::string &parent) {
+    std::optional<std::string> avail = detail::read_file(parent, "cgroup.controllers");
+    if (!avail)
+        return;
+    std::optional<std::string> procs = detail::read_file(parent, "cgroup.procs");
+    if (procs && !detail::trim(*procs).empty())
+        return;
+    std::optional<std::string> on = detail::read_file(parent, "cgroup.subtree_control");
+    std::set<std::string> enabled;
+    if (on)
+        for (const std::string &c : detail::split(detail::trim(*on), ' '))
+            enabled.insert(c);
+    std::vector<std::string> missing;
+    std::string all;
+    for (const std::string &c : detail::split(detail::trim(*avail), ' '))
+        if (!enabled.count(c)) {
+            missing.push_back(c);
+            all += (all.empty() ? "+" : " +") + c;
+        }
+    if (missing.empty() || detail::try_write_file(parent, "cgroup.subtree_control", all) == 0)
+        return;
+    for (const std::string &c : missing)
+        detail::try_write_file(parent, "cgroup.subtree_control", "+" + c);
+}
+
+// mkdir -p below `mountpoint`, recording what was made.
+void make_dirs(const Hierarchy &h, const std::string &path, std::vector<std::string> &created) {
+    std::string dir = h.mountpoint;
+    std::vector<std::string> parts = detail::split(path, '/');
+    int restarts = 0;
+    for (size_t i = 0; i < parts.size(); i++) {
+        if (h.v2)
+            enable_controllers(dir);
+        dir += "/" + parts[i];
+        if (mkdir(dir.c_str(), 0755) == 0) {
+            created.push_back(dir);
+        } else if (errno == ENOENT && i > 0 && restarts++ < 3) {
+            // A parent was removed under us: another container's delete
+            // dropping the shared default parent (destroy) once it was empty.
+            dir = h.mountpoint;
+            i = static_cast<size_t>(-1);
+            continue;
+        } else if (errno != EEXIST) {
+            throw_errno("cgroup: mkdir " + dir);
+        }
+        if (!h.v2)
+            for (const std::string &c : h.controllers)
+                if (c == "cpuset")
+                    init_cpuset(dir);
+    }
+}
+
+bool wants_cgroup_warning(const Request &r) { return !r.cgroups_path.empty() || !r.manager.empty(); }
+
+} // namespace
+
+Setup &Setup::operator=(Setup &&o) noexcept {
+    if (this != &o) {
+        this->~Setup();
+        new (this) Setup(std::move(o));
+    }
+    return *this;
+}
+
+Setup::~Setup() {
+    if (committed_ || created_.empty())
+        return;
+    try {
+        leave_v1();
+    } catch (...) {
+        // Best effort: the caller reports the original error.
+    }
+    // Only what this create made: a cgroup that existed before is not ours.
+    detail::remove_dirs(std::vector<std::string>(created_.rbegin(), created_.rend()));
+}
+
+void Setup::enter_v1() {
+    for (const auto &[dir, from] : saved_v1_)
+        detail::write_file(dir, "cgroup.procs", "0");
+}
+
+void Setup::leave_v1() {
+    for (const auto &[dir, from] : saved_v1_)
+        detail::write_file(from, "cgroup.procs", "0");
+}
+
+Setup create(const Request &r) {
+    Setup s;
+    if (r.manager == "disabled")
+        return s;
+    if (r.systemd || r.manager == "systemd") {
+        if (!r.cgroups_path.empty())
+            parse_systemd_path(r.cgroups_path);
+        if (!systemd_running())
+            throw Error("systemd cgroup driver: not available (no systemd on D-Bus)");
+        throw Error("systemd cgroup driver: not available in this build (use --cgroup-manager cgroupfs)");
+    }
+    if (!r.manager.empty() && r.manager != "cgroupfs")
+        throw Error("unknown cgroup manager \"" + r.manager + "\" (cgroupfs, systemd or disabled)");
+    check_path(r.cgroups_path);
+
+    Mode mode = detect_mode();
+    std::vector<Hierarchy> hs = detail::hierarchies();
+    std::string base;
+    if (r.rootless) {
+        for (const Hierarchy &h : hs)
+            if (h.v2 && mode == Mode::V2)
+                base = delegated_base(h);
+        if (base.empty()) {
+            std::string why = mode == Mode::V2 ? "the caller's cgroup is not delegated to it"
+                                               : std::string("the host's cgroup hierarchy is ") + mode_name(mode);
+            if (r.resources) {
+                std::vector<std::string> req = detail::requested_resources(*r.resources);
+                if (!req.empty())
+                    throw Error("cgroup: linux.resources." + req.front() + " cannot be applied: rootless without a cgroup (" +
+                                why + ")");
+            }
+            std::string msg = "cgroup: running without a cgroup: rootless and " + why;
+            if (wants_cgroup_warning(r))
+                log::warn(msg);
+            else
+                log::debug(msg);
+            return s;
+        }
+    }
+
+    for (const Hierarchy &h : hs) {
+        if (r.rootless && !h.v2)
+            continue;
+        std::string path = path_in(h, r, base);
+        size_t made = s.created_.size();
+        make_dirs(h, path, s.created_);
+        std::string dir = h.mountpoint + path;
+        // Another container's cgroup (same id under another --root, or the
+        // same cgroupsPath): joining it would mix them and our delete would
+        // kill its processes.
+        if (s.created_.size() == made || s.created_.back() != dir) {
+            std::optional<std::string> procs = detail::read_file(dir, "cgroup.procs");
+            if (procs && !detail::trim(*procs).empty())
+                throw Error("cgroup: " + dir + " is in use by other processes (another container with this id or cgroupsPath?)");
+        }
+        if (h.v2) {
+            s.paths_[detail::kUnified] = dir;
+        } else {
+            for (const std::string &c : h.controllers)
+                s.paths_[c] = dir;
+            std::string own = detail::own_path(h);
+            s.saved_v1_[dir] = h.mountpoint + (own == "/" ? "" : own);
+        }
+    }
+    if (auto it = s.paths_.find(detail::kUnified); it != s.paths_.end()) {
+        int fd = open(it->second.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+            throw_errno("cgroup: open " + it->second);
+        s.unified_fd_.reset(fd);
+    }
+    static const spec::Resources kNone;
+    apply(s.paths_, r.resources ? *r.resources : kNone, r.devices, r.rootless, false);
+    return s;
+}
+
+} // namespace crunpp::cgroup

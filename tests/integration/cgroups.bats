@@ -1,0 +1,481 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-or-later
+# cgroups (issue 5): limits written and visible inside the container,
+# enforced (pids, memory, cpu, devices), changed by update, pause/resume,
+# ps, events, kill --all, and no cgroup left after delete or a failed create.
+# Runs on v1, hybrid and pure v2 hosts; checks that only apply to one kind of
+# hierarchy skip elsewhere.
+
+load helpers
+load lifecycle_helpers
+load cgroups_helpers
+bats_require_minimum_version 1.5.0
+
+setup() {
+    crunpp_setup
+    B="$BATS_TEST_TMPDIR/bundle"
+    OUT="$BATS_TEST_TMPDIR/out"
+    # Ids are global in the cgroup tree: unique per test and run.
+    ID="cgt$$-$BATS_TEST_NUMBER"
+}
+
+teardown() {
+    crunpp_teardown
+    if [ -n "${EXTRA_CGROUP:-}" ]; then
+        find "$EXTRA_CGROUP" -depth -type d -exec rmdir {} + 2>/dev/null || true
+    fi
+}
+
+mount_out() {
+    mkdir -p "$OUT"
+    chmod 0777 "$OUT"
+    set_config "$B" ".mounts += [{\"destination\": \"/out\", \"type\": \"bind\", \"source\": \"$OUT\", \"options\": [\"rbind\", \"rw\"]}]"
+}
+
+# Waits (at most 10 s) until FILE has at least N lines.
+wait_lines() {
+    local i
+    for i in $(seq 100); do
+        [ -f "$1" ] && [ "$(wc -l <"$1")" -ge "$2" ] && return 0
+        sleep 0.1
+    done
+    echo "$1: fewer than $2 lines" >&2
+    return 1
+}
+
+cpu_usage_ns() {
+    local d
+    d="$(cgroup_dir "$1" cpuacct)"
+    if [ -n "$d" ]; then
+        cat "$d/cpuacct.usage"
+    else
+        d="$(cgroup_dir "$1" unified)"
+        echo $(($(awk '$1 == "usage_usec" {print $2}' "$d/cpu.stat") * 1000))
+    fi
+}
+
+@test "cgroups: limits are written before the process runs and visible inside the container" {
+    require_root
+    make_bundle "$B" /bin/sh -c "cat $(inner_path memory memory.limit_in_bytes memory.max) $(inner_path pids pids.max pids.max)"
+    set_config "$B" '.linux.resources.memory = {"limit": 67108864} | .linux.resources.pids = {"limit": 33} | .linux.namespaces |= (map(select(.type != "cgroup")) + [{"type": "cgroup"}])'
+    run --separate-stderr crunpp run -b "$B" "$ID"
+    [ "$status" -eq 0 ]
+    [ "$output" = "67108864
+33" ]
+    # Without a cgroup namespace the mount binds the container's own cgroup.
+    set_config "$B" '.linux.namespaces |= map(select(.type != "cgroup"))'
+    run --separate-stderr crunpp run -b "$B" "$ID"
+    [ "$status" -eq 0 ]
+    [ "$output" = "67108864
+33" ]
+    assert_no_cgroup_named "$ID"
+}
+
+@test "cgroups: the cgroup namespace and mount show only the container's own cgroup" {
+    require_root
+    make_bundle "$B" /bin/sh -c 'cat /proc/self/cgroup; ls /sys/fs/cgroup'
+    set_config "$B" '.linux.namespaces |= (map(select(.type != "cgroup")) + [{"type": "cgroup"}])'
+    run --separate-stderr crunpp run -b "$B" "$ID"
+    [ "$status" -eq 0 ] || { echo "$stderr"; false; }
+    # Every hierarchy is rooted at the container's cgroup.
+    while IFS= read -r line; do
+        case "$line" in
+        */) ;;
+        *:*/*) [ "${line##*:}" = / ] || { echo "not rooted: $line" >&2; false; } ;;
+        esac
+    done <<<"$(echo "$output" | grep '^[0-9]*:')"
+    echo "$output" | grep -q '^0::/$'
+}
+
+@test "cgroups: the state records the paths, and delete removes every directory" {
+    require_root
+    make_bundle "$B" /bin/sleep 60
+    crunpp create -b "$B" "$ID"
+    mapfile -t dirs < <(cgroup_dirs "$ID")
+    [ "${#dirs[@]}" -ge 1 ]
+    for d in "${dirs[@]}"; do
+        [ -d "$d" ]
+        grep -qx "$(pid_of "$ID")" "$d/cgroup.procs"
+    done
+    crunpp start "$ID"
+    crunpp delete -f "$ID"
+    assert_dirs_gone "${dirs[@]}"
+    assert_no_cgroup_named "$ID"
+}
+
+@test "cgroups: no cgroup remains after a failed create (missing binary, rejected value)" {
+    require_root
+    make_bundle "$B" /nosuchbinary
+    run --separate-stderr crunpp create -b "$B" "$ID"
+    [ "$status" -eq 1 ]
+    assert_no_cgroup_named "$ID"
+    [ ! -d "$STATE_ROOT/$ID" ]
+    # A value the kernel rejects: named with its file and value.
+    set_config "$B" '.process.args = ["/bin/true"] | .linux.resources.cpu = {"cpus": "4095"}'
+    run --separate-stderr crunpp create -b "$B" "$ID"
+    [ "$status" -eq 1 ]
+    [[ "$stderr" == *'write "4095" to '*'/cpuset.cpus: '* ]]
+    assert_no_cgroup_named "$ID"
+    [ ! -d "$STATE_ROOT/$ID" ]
+}
+
+@test "cgroups: hugepage limits go to the hugetlb controller, v1 or v2 (hybrid: the unified tree)" {
+    require_root
+    make_bundle "$B" /bin/sleep 60
+    set_config "$B" '.linux.resources.hugepageLimits = [{"pageSize": "2MB", "limit": 6291456}]'
+    # Not through `run`: the created init keeps its stdout open.
+    local rc=0
+    crunpp create -b "$B" "$ID" >/dev/null 2>"$BATS_TEST_TMPDIR/create.err" || rc=$?
+    if [ "$rc" -ne 0 ]; then
+        # No hugetlb controller anywhere: a clear error naming the resource.
+        grep -q "linux.resources.hugepageLimits" "$BATS_TEST_TMPDIR/create.err"
+        skip "no hugetlb controller with 2MB pages here"
+    fi
+    local d
+    d="$(cgroup_dir "$ID" hugetlb)"
+    if [ -n "$d" ]; then
+        [ "$(cat "$d/hugetlb.2MB.limit_in_bytes")" = 6291456 ]
+    else
+        d="$(cgroup_dir "$ID" unified)"
+        [ "$(cat "$d/hugetlb.2MB.max")" = 6291456 ]
+    fi
+    run crunpp events --stats "$ID"
+    [ "$(echo "$output" | jq '.data.hugetlb["2MB"] | has("usage")')" = true ]
+    crunpp delete -f "$ID"
+    assert_no_cgroup_named "$ID"
+}
+
+@test "cgroups: a pids limit makes fork fail" {
+    require_root
+    make_bundle "$B" /bin/sh -c 'i=0; while [ $i -lt 12 ]; do sleep 1 & i=$((i+1)); done; wait'
+    set_config "$B" '.linux.resources.pids = {"limit": 5}'
+    run --separate-stderr timeout 30 "$CRUNPP" --root "$STATE_ROOT" run -b "$B" "$ID"
+    [[ "$stderr" == *"can't fork"* ]]
+    assert_no_cgroup_named "$ID"
+}
+
+@test "cgroups: a memory limit OOM-kills a hog (exit 137) and events reports the oom" {
+    require_root
+    make_bundle "$B" /bin/sh -c 'i=0; while [ ! -e /out/go ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; exec tail /dev/zero'
+    mount_out
+    # memory+swap equal to the limit: no swap to escape to.
+    set_config "$B" '.linux.resources.memory = {"limit": 33554432, "swap": 33554432}'
+    timeout 60 "$CRUNPP" --root "$STATE_ROOT" run --keep -b "$B" "$ID" >"$OUT/run.out" 2>&1 &
+    local run_pid=$!
+    record_pid "$run_pid"
+    wait_status "$ID" running
+    timeout 60 "$CRUNPP" --root "$STATE_ROOT" events --interval 100ms "$ID" >"$OUT/events" &
+    local events_pid=$!
+    record_pid "$events_pid"
+    wait_lines "$OUT/events" 1
+    touch "$OUT/go"
+    local rc=0
+    wait "$run_pid" || rc=$?
+    [ "$rc" -eq 137 ]
+    wait "$events_pid"
+    grep -qx "{\"type\":\"oom\",\"id\":\"$ID\"}" "$OUT/events"
+    crunpp delete "$ID"
+    assert_no_cgroup_named "$ID"
+}
+
+@test "cgroups: a cpu quota caps a spinner" {
+    require_root
+    make_bundle "$B" /bin/sh -c 'while :; do :; done'
+    set_config "$B" '.linux.resources.cpu = {"quota": 10000, "period": 100000}'
+    crunpp run -d -b "$B" "$ID"
+    local before after
+    before="$(cpu_usage_ns "$ID")"
+    sleep 2
+    after="$(cpu_usage_ns "$ID")"
+    # 10% of one CPU: about 0.2 s in 2 s; unthrottled it would be about 2 s.
+    [ $((after - before)) -lt 600000000 ]
+    run crunpp events --stats "$ID"
+    [ "$status" -eq 0 ]
+    [ "$(echo "$output" | jq '.data.cpu.throttling.throttled_periods > 0')" = true ]
+    crunpp delete -f "$ID"
+    assert_no_cgroup_named "$ID"
+}
+
+@test "cgroups: device rules deny a device not allowed, allow it with a rule" {
+    require_root
+    [ -c /dev/fuse ] || skip "no /dev/fuse on this host"
+    # Opening is what the device cgroup checks.
+    make_bundle "$B" /bin/sh -c ': </dev/null && echo null-ok; : </dev/fuse && echo fuse-ok'
+    set_config "$B" '.mounts += [{"destination": "/dev/fuse", "type": "bind", "source": "/dev/fuse", "options": ["bind"]}]'
+    run --separate-stderr crunpp run -b "$B" "$ID"
+    [ "$output" = null-ok ]
+    [[ "$stderr" == *"Operation not permitted"* ]]
+    set_config "$B" '.linux.resources.devices += [{"allow": true, "type": "c", "major": 10, "minor": 229, "access": "r"}]'
+    run --separate-stderr crunpp run -b "$B" "$ID"
+    [ "$status" -eq 0 ]
+    [ "$output" = "null-ok
+fuse-ok" ]
+    # A later rule overrides an earlier one.
+    set_config "$B" '.linux.resources.devices += [{"allow": false, "type": "c", "major": 10, "minor": 229, "access": "rwm"}]'
+    run --separate-stderr crunpp run -b "$B" "$ID"
+    [ "$output" = null-ok ]
+    assert_no_cgroup_named "$ID"
+}
+
+@test "cgroups: update changes live limits and records them in the state" {
+    require_root
+    make_bundle "$B" /bin/sh -c "while :; do cat $(inner_path pids pids.max pids.max) >/out/pids; sleep 0.1; done"
+    mount_out
+    crunpp run -d -b "$B" "$ID"
+    crunpp update --memory 96m --memory-reservation 32m --pids-limit 77 --cpu-quota 30000 --cpu-period 100000 \
+        --cpu-shares 512 "$ID"
+    local mem cpu pids
+    mem="$(controller_dir "$ID" memory)"
+    cpu="$(controller_dir "$ID" cpu)"
+    pids="$(controller_dir "$ID" pids)"
+    [ "$(cat "$pids/pids.max")" = 77 ]
+    if is_v1_controller memory; then
+        [ "$(cat "$mem/memory.limit_in_bytes")" = 100663296 ]
+        [ "$(cat "$mem/memory.soft_limit_in_bytes")" = 33554432 ]
+    else
+        [ "$(cat "$mem/memory.max")" = 100663296 ]
+        [ "$(cat "$mem/memory.low")" = 33554432 ]
+    fi
+    if is_v1_controller cpu; then
+        [ "$(cat "$cpu/cpu.cfs_quota_us")" = 30000 ]
+        [ "$(cat "$cpu/cpu.shares")" = 512 ]
+    else
+        [ "$(cat "$cpu/cpu.max")" = "30000 100000" ]
+        # runc's conversion of 512 shares.
+        [ "$(cat "$cpu/cpu.weight")" = 20 ]
+    fi
+    # Seen from inside.
+    for i in $(seq 50); do [ "$(cat "$OUT/pids" 2>/dev/null)" = 77 ] && break; sleep 0.1; done
+    [ "$(cat "$OUT/pids")" = 77 ]
+    # Recorded.
+    run jq -r '.extra.resources | fromjson | "\(.memory.limit) \(.pids.limit) \(.cpu.quota) \(.cpu.shares)"' "$STATE_ROOT/$ID/state.json"
+    [ "$output" = "100663296 77 30000 512" ]
+    # --resources FILE, flags on top; earlier values stay recorded.
+    echo '{"pids": {"limit": 88}, "memory": {"limit": 134217728}}' >"$BATS_TEST_TMPDIR/res.json"
+    crunpp update --resources "$BATS_TEST_TMPDIR/res.json" --pids-limit 99 "$ID"
+    [ "$(cat "$pids/pids.max")" = 99 ]
+    run jq -r '.extra.resources | fromjson | "\(.memory.limit) \(.pids.limit) \(.cpu.quota)"' "$STATE_ROOT/$ID/state.json"
+    [ "$output" = "134217728 99 30000" ]
+    echo '{"pids": {"limit": 55}}' | crunpp update -r - "$ID"
+    [ "$(cat "$pids/pids.max")" = 55 ]
+    # Bad input.
+    run --separate-stderr crunpp update --memory 12x "$ID"
+    [ "$status" -eq 1 ]
+    [[ "$stderr" == *'--memory: invalid size "12x"'* ]]
+    run --separate-stderr crunpp update --cpuset-cpus 4095 "$ID"
+    [ "$status" -eq 1 ]
+    [[ "$stderr" == *'write "4095" to '*'cpuset.cpus'* ]]
+    crunpp delete -f "$ID"
+    run --separate-stderr crunpp update --pids-limit 5 "$ID"
+    [ "$status" -eq 1 ]
+}
+
+@test "cgroups: pause stops a counter, resume continues it; state shows paused" {
+    require_root
+    make_bundle "$B" /bin/sh -c 'i=0; while :; do i=$((i+1)); echo $i >/out/count; sleep 0.05; done'
+    mount_out
+    crunpp run -d -b "$B" "$ID"
+    wait_file "$OUT/count"
+    crunpp pause "$ID"
+    [ "$(status_of "$ID")" = paused ]
+    local a b c
+    a="$(cat "$OUT/count")"
+    sleep 0.5
+    b="$(cat "$OUT/count")"
+    [ "$a" = "$b" ]
+    run --separate-stderr crunpp pause "$ID"
+    [ "$status" -eq 1 ]
+    [[ "$stderr" == *"it is paused"* ]]
+    crunpp resume "$ID"
+    [ "$(status_of "$ID")" = running ]
+    sleep 0.5
+    c="$(cat "$OUT/count")"
+    [ "$c" -gt "$b" ]
+    run --separate-stderr crunpp resume "$ID"
+    [ "$status" -eq 1 ]
+    [[ "$stderr" == *"it is running"* ]]
+    # A paused container is deleted with --force.
+    crunpp pause "$ID"
+    crunpp delete -f "$ID"
+    assert_no_cgroup_named "$ID"
+}
+
+@test "cgroups: ps lists the container's processes as a table and as json" {
+    require_root
+    make_bundle "$B" /bin/sh -c 'sleep 60 & sleep 61 & wait'
+    crunpp run -d -b "$B" "$ID"
+    local init
+    init="$(pid_of "$ID")"
+    for i in $(seq 50); do [ "$(crunpp ps --format json "$ID" | jq length)" -eq 3 ] && break; sleep 0.1; done
+    run crunpp ps --format json "$ID"
+    [ "$status" -eq 0 ]
+    [ "$(echo "$output" | jq length)" -eq 3 ]
+    echo "$output" | jq -e --argjson p "$init" 'index($p) != null'
+    run crunpp ps "$ID"
+    [ "$status" -eq 0 ]
+    [[ "${lines[0]}" == *PID*CMD* ]]
+    [ "${#lines[@]}" -eq 4 ]
+    [[ "$output" == *"sleep 61"* ]]
+    run crunpp ps "$ID" -- -o pid,comm
+    [ "$status" -eq 0 ]
+    [ "$(echo "${lines[0]}" | awk '{print $1}')" = PID ]
+    [ "${#lines[@]}" -eq 4 ]
+    run --separate-stderr crunpp ps --format yaml "$ID"
+    [ "$status" -eq 1 ]
+    crunpp delete -f "$ID"
+}
+
+@test "cgroups: events --stats prints runc's stats object" {
+    require_root
+    make_bundle "$B" /bin/sleep 60
+    set_config "$B" '.linux.resources.pids = {"limit": 40} | .linux.resources.memory = {"limit": 67108864}'
+    crunpp run -d -b "$B" "$ID"
+    run crunpp events --stats "$ID"
+    [ "$status" -eq 0 ]
+    [ "$(echo "$output" | jq -r .type)" = stats ]
+    [ "$(echo "$output" | jq -r .id)" = "$ID" ]
+    [ "$(echo "$output" | jq '.data.cpu.usage.total > 0')" = true ]
+    [ "$(echo "$output" | jq '.data.memory.usage.usage > 0')" = true ]
+    [ "$(echo "$output" | jq '.data.memory.usage.limit')" = 67108864 ]
+    [ "$(echo "$output" | jq '.data.memory.raw | length > 0')" = true ]
+    [ "$(echo "$output" | jq '.data.pids.current')" -ge 1 ]
+    [ "$(echo "$output" | jq '.data.pids.limit')" = 40 ]
+    [ "$(echo "$output" | jq '.data.blkio | has("ioServiceBytesRecursive")')" = true ]
+    # Streaming: one stats line per interval.
+    run timeout 1 "$CRUNPP" --root "$STATE_ROOT" events --interval 200ms "$ID"
+    [ "${#lines[@]}" -ge 2 ]
+    [ "$(echo "${lines[0]}" | jq -r .type)" = stats ]
+    run --separate-stderr crunpp events --interval 0s "$ID"
+    [ "$status" -eq 1 ]
+    [[ "$stderr" == *"--interval"* ]]
+    crunpp delete -f "$ID"
+    run --separate-stderr crunpp events --stats "$ID"
+    [ "$status" -eq 1 ]
+}
+
+@test "cgroups: kill --all signals every process in the cgroup" {
+    require_root
+    # Without a pid namespace only the cgroup knows the container's processes.
+    make_bundle "$B" /bin/sh -c 'sleep 100 & sleep 101 & wait'
+    set_config "$B" '.linux.namespaces |= map(select(.type != "pid"))'
+    crunpp run -d -b "$B" "$ID"
+    for i in $(seq 50); do [ "$(crunpp ps --format json "$ID" | jq length)" -eq 3 ] && break; sleep 0.1; done
+    mapfile -t pids < <(crunpp ps --format json "$ID" | jq '.[]')
+    [ "${#pids[@]}" -eq 3 ]
+    crunpp kill --all "$ID" KILL
+    for p in "${pids[@]}"; do
+        for i in $(seq 50); do [ "$(state_of_pid "$p")" = gone ] && break; sleep 0.1; done
+        [ "$(state_of_pid "$p")" = gone ]
+    done
+    crunpp delete "$ID"
+    assert_no_cgroup_named "$ID"
+}
+
+@test "cgroups: cgroupsPath absolute, relative, and --cgroup-manager disabled" {
+    require_root
+    make_bundle "$B" /bin/sleep 60
+    local abs="/crunpp-test-$$-$BATS_TEST_NUMBER"
+    EXTRA_CGROUP=""
+    set_config "$B" ".linux.cgroupsPath = \"$abs/x\""
+    crunpp create -b "$B" "$ID"
+    local d
+    d="$(cgroup_dir "$ID" pids)"
+    [ -n "$d" ] || d="$(cgroup_dir "$ID" unified)"
+    [[ "$d" == "/sys/fs/cgroup"*"$abs/x" ]]
+    EXTRA_CGROUP="${d%/x}"
+    [ "$(jq -r .cgroupsPath "$STATE_ROOT/$ID/state.json")" = "$abs/x" ]
+    crunpp delete -f "$ID"
+    [ ! -d "$d" ]
+    rmdir "${d%/x}"
+    # Relative: below crunpp's own cgroup.
+    set_config "$B" ".linux.cgroupsPath = \"rel-$ID\""
+    crunpp create -b "$B" "$ID"
+    d="$(cgroup_dir "$ID" unified)"
+    [ -n "$d" ] || d="$(cgroup_dir "$ID" pids)"
+    local own
+    own="$(awk -F: '$2 == "" {print $3}' /proc/self/cgroup)"
+    [ -z "$(cgroup_dir "$ID" unified)" ] && own="$(awk -F: '$2 == "pids" {print $3}' /proc/self/cgroup)"
+    [[ "$d" == *"${own%/}/rel-$ID" ]]
+    crunpp delete -f "$ID"
+    [ ! -d "$d" ]
+    # Disabled: no cgroup at all.
+    set_config "$B" 'del(.linux.cgroupsPath)'
+    "$CRUNPP" --root "$STATE_ROOT" --cgroup-manager disabled create -b "$B" "$ID"
+    [ "$(jq '.cgroupPaths | length' "$STATE_ROOT/$ID/state.json")" -eq 0 ]
+    assert_no_cgroup_named "$ID"
+    crunpp delete -f "$ID"
+    # Bad paths.
+    set_config "$B" '.linux.cgroupsPath = "/a/../b"'
+    run --separate-stderr crunpp create -b "$B" "$ID"
+    [ "$status" -eq 1 ]
+    [[ "$stderr" == *'no "." or ".." components'* ]]
+}
+
+@test "cgroups: the systemd driver is parsed and reports that it is not available" {
+    require_root
+    [ ! -d /run/systemd/system ] || skip "systemd runs here"
+    make_bundle "$B" /bin/true
+    set_config "$B" '.linux.cgroupsPath = "system.slice:crunpp:x"'
+    run --separate-stderr "$CRUNPP" --root "$STATE_ROOT" --systemd-cgroup run -b "$B" "$ID"
+    [ "$status" -eq 1 ]
+    [ "$stderr" = "crunpp: systemd cgroup driver: not available (no systemd on D-Bus)" ]
+    run --separate-stderr "$CRUNPP" --root "$STATE_ROOT" --cgroup-manager systemd run -b "$B" "$ID"
+    [ "$stderr" = "crunpp: systemd cgroup driver: not available (no systemd on D-Bus)" ]
+    set_config "$B" '.linux.cgroupsPath = "system.slice"'
+    run --separate-stderr "$CRUNPP" --root "$STATE_ROOT" --systemd-cgroup run -b "$B" "$ID"
+    [ "$status" -eq 1 ]
+    [[ "$stderr" == *'expects "slice:prefix:name"'* ]]
+    [ ! -d "$STATE_ROOT/$ID" ]
+}
+
+@test "cgroups: a container whose cgroup is in use by another one is refused" {
+    require_root
+    make_bundle "$B" /bin/sleep 60
+    set_config "$B" ".linux.cgroupsPath = \"/crunpp/$ID\""
+    crunpp run -d -b "$B" "$ID"
+    run --separate-stderr crunpp run -d -b "$B" "$ID-2"
+    [ "$status" -eq 1 ]
+    [[ "$stderr" == *"in use"* ]]
+    [ "$(status_of "$ID")" = running ]
+    crunpp delete -f "$ID"
+    assert_no_cgroup_named "$ID"
+}
+
+@test "cgroups rootless: without a delegated cgroup it runs without one, and refuses resources by name" {
+    require_rootless_user
+    [ "$(cgroup_mode)" != v2 ] || skip "on a pure v2 host the delegated case is tested below"
+    make_rootless_bundle "$B" /bin/sh -c 'echo ok'
+    run --separate-stderr crunpp_rootless run -b "$B" "$ID"
+    [ "$status" -eq 0 ]
+    [ "$output" = ok ]
+    [ -z "$stderr" ]
+    set_config "$B" '.linux.resources = {"pids": {"limit": 10}}'
+    run --separate-stderr crunpp_rootless run -b "$B" "$ID"
+    [ "$status" -eq 1 ]
+    [[ "$stderr" == "crunpp: cgroup: linux.resources.pids cannot be applied: rootless without a cgroup ("* ]]
+    # An explicit cgroupsPath without a cgroup to put it in: a warning.
+    set_config "$B" 'del(.linux.resources) | .linux.cgroupsPath = "x"'
+    run --separate-stderr crunpp_rootless run -b "$B" "$ID"
+    [ "$status" -eq 0 ]
+    [[ "$stderr" == *"running without a cgroup"* ]]
+}
+
+@test "cgroups rootless: a delegated v2 subtree gets the container's cgroup and limits" {
+    require_rootless_user
+    [ "$(cgroup_mode)" = v2 ] || skip "needs a pure cgroup v2 host (the v2 lane)"
+    local deleg="/sys/fs/cgroup/crunpp-deleg-$$-$BATS_TEST_NUMBER"
+    EXTRA_CGROUP="$deleg"
+    mkdir "$deleg" "$deleg/leaf"
+    echo "+pids +memory" >/sys/fs/cgroup/cgroup.subtree_control || true
+    echo "+pids +memory" >"$deleg/cgroup.subtree_control"
+    chown -R "$(rootless_uid):$(rootless_gid)" "$deleg"
+    make_rootless_bundle "$B" /bin/sh -c 'cat /sys/fs/cgroup/pids.max'
+    set_config "$B" '.linux.resources = {"pids": {"limit": 21}} | .linux.namespaces |= (map(select(.type != "cgroup")) + [{"type": "cgroup"}])'
+    _ensure_rootless_state_root
+    _rootless_prefix
+    run --separate-stderr sh -c 'echo $$ >"$1/leaf/cgroup.procs" && shift && exec "$@"' sh "$deleg" \
+        "${ROOTLESS_PREFIX[@]}" "$CRUNPP" --root "$ROOTLESS_STATE_ROOT" run -b "$B" "$ID"
+    [ "$status" -eq 0 ]
+    [ "$output" = 21 ]
+    [ ! -d "$deleg/crunpp/$ID" ]
+}
