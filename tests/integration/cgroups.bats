@@ -24,6 +24,22 @@ teardown() {
     if [ -n "${EXTRA_CGROUP:-}" ]; then
         find "$EXTRA_CGROUP" -depth -type d -exec rmdir {} + 2>/dev/null || true
     fi
+    # A cgroup path made by a test in every hierarchy (v1 controllers, the
+    # hybrid unified tree, or the v2 root).
+    if [ -n "${EXTRA_CGROUP_NAME:-}" ]; then
+        remove_cgroup_everywhere "$EXTRA_CGROUP_NAME" || true
+    fi
+}
+
+# Removes the (empty) cgroup directory PATH in every mounted hierarchy; fails
+# if one is left.
+remove_cgroup_everywhere() {
+    local left=0 d
+    for d in /sys/fs/cgroup"$1" /sys/fs/cgroup/*"$1"; do
+        [ -d "$d" ] || continue
+        rmdir "$d" 2>/dev/null || left=1
+    done
+    return "$left"
 }
 
 mount_out() {
@@ -375,18 +391,20 @@ fuse-ok" ]
     require_root
     make_bundle "$B" /bin/sleep 60
     local abs="/crunpp-test-$$-$BATS_TEST_NUMBER"
-    EXTRA_CGROUP=""
+    EXTRA_CGROUP_NAME="$abs"
     set_config "$B" ".linux.cgroupsPath = \"$abs/x\""
     crunpp create -b "$B" "$ID"
     local d
     d="$(cgroup_dir "$ID" pids)"
     [ -n "$d" ] || d="$(cgroup_dir "$ID" unified)"
     [[ "$d" == "/sys/fs/cgroup"*"$abs/x" ]]
-    EXTRA_CGROUP="${d%/x}"
     [ "$(jq -r .cgroupsPath "$STATE_ROOT/$ID/state.json")" = "$abs/x" ]
     crunpp delete -f "$ID"
     [ ! -d "$d" ]
-    rmdir "${d%/x}"
+    # The parent the absolute path needed is the caller's to remove, in
+    # every hierarchy crunpp made it in.
+    remove_cgroup_everywhere "$abs"
+    [ -z "$(ls -d /sys/fs/cgroup"$abs" /sys/fs/cgroup/*"$abs" 2>/dev/null)" ]
     # Relative: below crunpp's own cgroup.
     set_config "$B" ".linux.cgroupsPath = \"rel-$ID\""
     crunpp create -b "$B" "$ID"
