@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "crunpp/cgroup.hpp"
+#include "../util/strings.hpp"
 
 namespace crunpp::cgroup::detail {
 
@@ -22,7 +23,7 @@ void write_file(const std::string &dir, const std::string &file, const std::stri
 int try_write_file(const std::string &dir, const std::string &file, const std::string &value);
 std::optional<std::string> read_file(const std::string &dir, const std::string &file);
 bool file_exists(const std::string &dir, const std::string &file);
-std::vector<std::string> split(const std::string &s, char sep);
+using util::split;
 std::string trim(const std::string &s);
 
 struct Hierarchy {

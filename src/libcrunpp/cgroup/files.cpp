@@ -45,20 +45,6 @@ bool file_exists(const std::string &dir, const std::string &file) {
     return access((dir + "/" + file).c_str(), F_OK) == 0;
 }
 
-std::vector<std::string> split(const std::string &s, char sep) {
-    std::vector<std::string> out;
-    size_t pos = 0;
-    while (pos <= s.size()) {
-        size_t e = s.find(sep, pos);
-        if (e == std::string::npos)
-            e = s.size();
-        if (e > pos)
-            out.push_back(s.substr(pos, e - pos));
-        pos = e + 1;
-    }
-    return out;
-}
-
 std::string trim(const std::string &s) {
     size_t b = s.find_first_not_of(" \t\n");
     if (b == std::string::npos)

@@ -10,6 +10,7 @@
 #include "file_util.hpp"
 #include "mountinfo.hpp"
 #include "safe_path.hpp"
+#include "../util/strings.hpp"
 
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -31,19 +32,7 @@ struct Hierarchy {
     bool v2 = false;
 };
 
-std::vector<std::string> split(const std::string &s, char sep) {
-    std::vector<std::string> out;
-    size_t pos = 0;
-    while (pos <= s.size()) {
-        size_t e = s.find(sep, pos);
-        if (e == std::string::npos)
-            e = s.size();
-        if (e > pos)
-            out.push_back(s.substr(pos, e - pos));
-        pos = e + 1;
-    }
-    return out;
-}
+using util::split;
 
 bool has_all(const std::vector<std::string> &have, const std::vector<std::string> &want) {
     for (const auto &w : want) {
