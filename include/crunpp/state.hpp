@@ -136,6 +136,9 @@ public:
     // waiting). A directory without state.json (a create in progress or one
     // that crashed) yields the state {id, status Creating}.
     Container open(std::string_view id);
+    // The same, nullopt where open() says "does not exist": for `delete
+    // --force`, which succeeds on a missing container as in runc.
+    std::optional<Container> try_open(std::string_view id);
     // A snapshot of the state without locking (state.json is replaced
     // atomically, so it is always whole); nullopt when the container does not
     // exist. For readers: `state`, `list`.

@@ -397,6 +397,20 @@ os.execv(sys.argv[1], sys.argv[1:])' "$CRUNPP" --root "$STATE_ROOT" "$@"
     assert_no_containers
 }
 
+@test "delete --force of a missing container succeeds, plain delete fails (runc)" {
+    run --separate-stderr crunpp delete nosuch
+    [ "$status" -eq 1 ]
+    [ "$stderr" = 'crunpp: container "nosuch" does not exist' ]
+    run -0 crunpp delete --force nosuch
+    [ -z "$output" ]
+    make_bundle "$B" /bin/true
+    crunpp run --keep -b "$B" c1
+    crunpp delete c1
+    # What containerd's shim does after every delete.
+    run -0 crunpp delete -f c1
+    assert_no_containers
+}
+
 @test "--pid-file is written atomically, without leftovers" {
     make_bundle "$B" /bin/true
     mkdir "$BATS_TEST_TMPDIR/pids"

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // `delete [--force] ID`.
 #include <csignal>
+#include <optional>
 #include <string>
 
 #include "crunpp/cgroup.hpp"
@@ -21,7 +22,12 @@ constexpr int kKillTimeoutMs = 10000;
 
 void remove(const Context &ctx, std::string_view id, bool force) {
     state::Store store(ctx.state_root);
-    state::Container c = store.open(id);
+    // runc and crun: `delete --force` of a missing container succeeds, and
+    // containerd's shim relies on it (it force-deletes after every delete).
+    std::optional<state::Container> found = force ? store.try_open(id) : store.open(id);
+    if (!found)
+        return;
+    state::Container &c = *found;
     const state::ContainerState &st = c.state();
     const std::string name(id);
     state::Status status = state::effective_status(st);

@@ -256,19 +256,19 @@ Container Store::create(std::string_view id) {
     return c;
 }
 
-Container Store::open(std::string_view id) {
+std::optional<Container> Store::try_open(std::string_view id) {
     check_id(id);
     Container c;
     c.id_ = id;
     c.dir_ = root_ + "/" + c.id_;
     c.rootfd_ = open_root(false);
     if (!c.rootfd_)
-        throw_missing(id);
+        return std::nullopt;
     int rootfd = c.rootfd_.get();
     c.dirfd_.reset(::openat(rootfd, c.id_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!c.dirfd_) {
         if (errno == ENOENT)
-            throw_missing(id);
+            return std::nullopt;
         if (errno == ENOTDIR || errno == ELOOP)
             throw Error("container \"" + c.id_ + "\": " + c.dir_ + " is not a directory");
         throw_errno("open " + c.dir_);
@@ -278,7 +278,7 @@ Container Store::open(std::string_view id) {
     c.lockfd_.reset(::openat(c.dirfd_.get(), kLockFile, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
     if (!c.lockfd_) {
         if (errno == ENOENT)
-            throw_missing(id);
+            return std::nullopt;
         throw_errno("open " + c.dir_ + "/" + kLockFile);
     }
     if (flock_retry(c.lockfd_.get(), LOCK_EX) < 0)
@@ -291,13 +291,20 @@ Container Store::open(std::string_view id) {
         throw_errno("stat " + c.dir_);
     if (::fstatat(rootfd, c.id_.c_str(), &named, AT_SYMLINK_NOFOLLOW) < 0) {
         if (errno == ENOENT)
-            throw_missing(id);
+            return std::nullopt;
         throw_errno("stat " + c.dir_);
     }
     if (!same_file(ours, named))
-        throw_missing(id);
+        return std::nullopt;
     c.state_ = read_state(c.dirfd_.get(), id, c.dir_);
     return c;
+}
+
+Container Store::open(std::string_view id) {
+    std::optional<Container> c = try_open(id);
+    if (!c)
+        throw_missing(id);
+    return std::move(*c);
 }
 
 std::optional<ContainerState> Store::read(std::string_view id) const {
