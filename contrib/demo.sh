@@ -14,22 +14,14 @@ PACKAGES=(meson ninja-build pkg-config g++ libseccomp-dev libyajl-dev libcap-dev
 
 step() { printf '\n== %s\n' "$*"; }
 is_root() { [ "$(id -u)" -eq 0 ]; }
+# shellcheck source=contrib/lib/apt.sh
+. "$REPO/contrib/lib/apt.sh"
 
 step "build dependencies"
-missing=()
-for p in "${PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -eq 0 ]; then
+if [ -z "$(apt_missing "${PACKAGES[@]}")" ]; then
     echo "all installed"
-elif is_root; then
-    echo "installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q
-    apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null
 else
-    echo "missing: ${missing[*]}; run as root, or: sudo apt-get install ${missing[*]}" >&2
-    exit 1
+    apt_install_missing "" "${PACKAGES[@]}" || exit 1
 fi
 
 step "build"

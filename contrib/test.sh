@@ -26,6 +26,9 @@ skipped=0
 
 say() { printf '%s\n' "$*"; }
 step() { printf '== %s\n' "$*"; }
+apt_say() { step "$*"; }
+# shellcheck source=contrib/lib/apt.sh
+. "$REPO/contrib/lib/apt.sh"
 
 # Prints the last lines of a log after a failure, so CI shows why.
 show_log() {
@@ -48,20 +51,7 @@ cleanup() {
 trap cleanup EXIT
 
 install_packages() {
-    local missing=() p
-    for p in "${PACKAGES[@]}"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
-    done
-    [ ${#missing[@]} -eq 0 ] && return 0
-    if [ "$(id -u)" -ne 0 ]; then
-        say "missing packages: ${missing[*]} (run as root to install them)"
-        return 1
-    fi
-    step "installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q >"$WORK/logs/apt.log" 2>&1 &&
-        apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null >>"$WORK/logs/apt.log" 2>&1 ||
-        { show_log "$WORK/logs/apt.log"; return 1; }
+    apt_install_missing "$WORK/logs/apt.log" "${PACKAGES[@]}"
 }
 
 # The first free start of a subordinate id range in FILE.

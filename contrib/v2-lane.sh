@@ -73,29 +73,16 @@ fail() {
     say "0 passed, 1 failed, 0 skipped"
     exit 1
 }
+apt_say() { say "$*"; }
+# shellcheck source=contrib/lib/apt.sh
+. "$REPO/contrib/lib/apt.sh"
 
 WORK="$(mktemp -d /tmp/crunpp-v2lane.XXXXXX)"
 trap 'rm -rf --one-file-system "$WORK"' EXIT
 LOG="${V2LANE_LOG:-$WORK/serial.log}"
 
 install_packages() {
-    local missing=() p
-    for p in "${HOST_PACKAGES[@]}"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
-    done
-    [ ${#missing[@]} -eq 0 ] && return 0
-    if [ "$(id -u)" -ne 0 ]; then
-        say "missing packages: ${missing[*]} (run as root to install them)"
-        return 1
-    fi
-    say "installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    { apt-get install -y -q --no-install-recommends "${missing[@]}" ||
-        { apt-get update -q && apt-get install -y -q --no-install-recommends "${missing[@]}"; }; } \
-        </dev/null >"$WORK/apt.log" 2>&1 || {
-        tail -n 20 "$WORK/apt.log"
-        return 1
-    }
+    apt_install_missing "$WORK/apt.log" "${HOST_PACKAGES[@]}"
 }
 
 # The newest kernel of KERNEL_PACKAGE's flavour in /boot, else any.
