@@ -17,6 +17,8 @@ TEST_USER=crunpp-test
 PACKAGES=(meson ninja-build pkg-config g++ libseccomp-dev libyajl-dev libcap-dev catch2
     uidmap busybox-static bats jq python3-jsonschema procps util-linux passwd
     groff-base man-db golang-github-containers-common)
+# containerd.bats: containerd with its runc shim and ctr; podman makes its image.
+PACKAGES+=(containerd podman)
 UNIT_TIMEOUT=600
 BATS_TIMEOUT=900
 
