@@ -112,6 +112,99 @@ EOF
     run -0 ctr containers delete c1
 }
 
+# In the container: the terminal's size once ctr has set it (ctr resizes the
+# pty after the process started, with runc too), within 5 s.
+WAIT_SIZE='i=0; while [ $i -lt 50 ]; do s="$(stty size 2>/dev/null)"; [ -n "$s" ] && [ "$s" != "0 0" ] && break; i=$((i + 1)); sleep 0.1; done; echo "size $s"'
+
+# The foreground process of a container, in a pty of `script` whose size is
+# ROWSxCOLS: `ctr ... -t` needs its stdin to be a terminal. Prints the
+# session's output without CRs; the status is the command's.
+in_pty() {
+    local rows="$1" cols="$2" cmd
+    shift 2
+    printf -v cmd '%q ' timeout "$CTR_TIMEOUT" nsenter -t "$CTD_PID" -m -- \
+        "$CTR_BIN" --address "$CTD_DIR/containerd.sock" --namespace "$CTD_NS" "$@"
+    local rc=0
+    script -qec "stty rows $rows cols $cols; $cmd" /dev/null </dev/null >"$BATS_TEST_TMPDIR/pty.out" 2>&1 || rc=$?
+    tr -d '\r' <"$BATS_TEST_TMPDIR/pty.out"
+    return "$rc"
+}
+
+@test "task exec: output, status, user, cwd; the process joins the container" {
+    ctr_run -d "$CTD_IMAGE" c1 sleep 1000
+    wait_task_status c1 RUNNING
+    local init
+    init="$(task_pid c1)"
+    run --separate-stderr ctr task exec --exec-id e1 c1 sh -c 'echo out; echo err >&2; exit 4'
+    [ "$status" -eq 4 ]
+    [ "$output" = out ]
+    [ "$stderr" = err ]
+    # The container's pid namespace: its init is pid 1 there.
+    run -0 ctr task exec --exec-id e2 c1 sh -c 'echo $$; tr "\0" " " </proc/1/cmdline'
+    [ "${lines[0]}" -gt 1 ]
+    [ "${lines[1]}" = "sleep 1000 " ]
+    run -0 ctr task exec --exec-id e4 --user 1000 --cwd /tmp c1 sh -c 'id -u; id -g; pwd'
+    [ "${lines[*]}" = "1000 0 /tmp" ]
+
+    # A detached exec: task ps lists it; same namespaces and cgroup as the
+    # init; task kill --exec-id stops only it.
+    run -0 ctr task exec --detach --exec-id e5 c1 sleep 999
+    local i pids exec_pid=""
+    for ((i = 0; i < 50; i++)); do
+        pids="$(ctr task ps c1 | awk 'NR > 1 { print $1 }')"
+        exec_pid="$(echo "$pids" | grep -vx "$init" | head -n1)"
+        [ -n "$exec_pid" ] && break
+        sleep 0.1
+    done
+    [ -n "$exec_pid" ]
+    [ "$(tr '\0' ' ' </proc/"$exec_pid"/cmdline)" = "sleep 999 " ]
+    local ns
+    for ns in pid mnt ipc uts net; do
+        [ "$(readlink /proc/"$exec_pid"/ns/$ns)" = "$(readlink /proc/"$init"/ns/$ns)" ]
+    done
+    [ "$(cat /proc/"$exec_pid"/cgroup)" = "$(cat /proc/"$init"/cgroup)" ]
+    run -0 ctr task kill --exec-id e5 --signal SIGKILL c1
+    for ((i = 0; i < 50; i++)); do
+        _proc_alive "$exec_pid" || break
+        sleep 0.1
+    done
+    ! _proc_alive "$exec_pid"
+    _proc_alive "$init"
+    [ "$(task_status c1)" = RUNNING ]
+}
+
+@test "task exec of a missing binary shows crunpp's error; the task keeps running" {
+    ctr_run -d "$CTD_IMAGE" c1 sleep 1000
+    wait_task_status c1 RUNNING
+    run ctr task exec --exec-id e1 c1 /nonexistent
+    [ "$status" -ne 0 ]
+    [[ "$output" == *'OCI runtime exec failed: exec "/nonexistent": No such file or directory'* ]]
+    [ "$(task_status c1)" = RUNNING ]
+    run -0 ctr task ps c1
+    [ "${#lines[@]}" -eq 2 ]
+}
+
+@test "task exec -t: a terminal sized by ctr, the status" {
+    ctr_run -d "$CTD_IMAGE" c1 sleep 1000
+    wait_task_status c1 RUNNING
+    run in_pty 30 100 task exec -t --exec-id t1 c1 \
+        sh -c "tty; $WAIT_SIZE; [ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo all-tty; exit 5"
+    [ "$status" -eq 5 ]
+    [[ "$output" == *"/dev/pts/"[0-9]* ]]
+    [[ "$output" == *"size 30 100"* ]]
+    [[ "$output" == *all-tty* ]]
+}
+
+@test "ctr run -t: the container's process on a terminal" {
+    run in_pty 24 80 run --rm -t --runc-binary "$CRUNPP" "$CTD_IMAGE" c1 \
+        sh -c "tty; $WAIT_SIZE; [ -t 0 ] && echo stdin-tty; exit 6"
+    [ "$status" -eq 6 ]
+    [[ "$output" == *"/dev/pts/0"* ]]
+    [[ "$output" == *"size 24 80"* ]]
+    [[ "$output" == *stdin-tty* ]]
+    [ -z "$(ctr containers ls -q)" ]
+}
+
 @test "task pause and resume freeze and thaw the container" {
     ctr_run -d "$CTD_IMAGE" c1 sh -c 'i=0; while :; do i=$((i + 1)); echo $i >/tmp/n; sleep 0.05; done'
     wait_task_status c1 RUNNING
@@ -130,6 +223,9 @@ EOF
     sleep 0.5
     n2="$(cat /proc/"$pid"/root/tmp/n)"
     [ "$n2" -gt "$n1" ]
+    # A resumed container takes execs again (the shim refuses them paused).
+    run -0 ctr task exec --exec-id e1 c1 cat /tmp/n
+    [ "$output" -ge "$n2" ]
 }
 
 @test "task kill: SIGTERM by default, --signal, the exit status reaches ctr run" {
