@@ -32,6 +32,11 @@ setup() {
 }
 
 teardown() {
+    # A failed test shows what `run` captured and containerd's last words.
+    if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
+        echo "last output: ${output:-}"
+        tail -n 15 "$CTD_DIR/containerd.log"
+    fi
     ctd_cleanup_containers
     crunpp_teardown
 }
@@ -56,6 +61,7 @@ host_memory_limit_file() {
 
 @test "ctr run --rm: the output and the exit code of the process" {
     run --separate-stderr ctr_run --rm "$CTD_IMAGE" c1 sh -c 'echo out; echo err >&2; exit 3'
+    echo "stderr: $stderr"
     [ "$status" -eq 3 ]
     [ "$output" = out ]
     [ "$stderr" = err ]
@@ -135,15 +141,17 @@ in_pty() {
     wait_task_status c1 RUNNING
     local init
     init="$(task_pid c1)"
-    run --separate-stderr ctr task exec --exec-id e1 c1 sh -c 'echo out; echo err >&2; exit 4'
+    # Each exec lingers after its output: ctr 1.6 may cancel its copy of a
+    # process's output that exits at once (as often with runc).
+    run --separate-stderr ctr task exec --exec-id e1 c1 sh -c 'echo out; echo err >&2; sleep 0.2; exit 4'
     [ "$status" -eq 4 ]
     [ "$output" = out ]
     [ "$stderr" = err ]
     # The container's pid namespace: its init is pid 1 there.
-    run -0 ctr task exec --exec-id e2 c1 sh -c 'echo $$; tr "\0" " " </proc/1/cmdline'
+    run -0 ctr task exec --exec-id e2 c1 sh -c 'echo $$; tr "\0" " " </proc/1/cmdline; sleep 0.2'
     [ "${lines[0]}" -gt 1 ]
     [ "${lines[1]}" = "sleep 1000 " ]
-    run -0 ctr task exec --exec-id e4 --user 1000 --cwd /tmp c1 sh -c 'id -u; id -g; pwd'
+    run -0 ctr task exec --exec-id e4 --user 1000 --cwd /tmp c1 sh -c 'id -u; id -g; pwd; sleep 0.2'
     [ "${lines[*]}" = "1000 0 /tmp" ]
 
     # A detached exec: task ps lists it; same namespaces and cgroup as the
@@ -206,7 +214,7 @@ in_pty() {
 }
 
 @test "task pause and resume freeze and thaw the container" {
-    ctr_run -d "$CTD_IMAGE" c1 sh -c 'i=0; while :; do i=$((i + 1)); echo $i >/tmp/n; sleep 0.05; done'
+    ctr_run -d "$CTD_IMAGE" c1 sh -c 'i=0; while :; do i=$((i + 1)); echo $i >/tmp/n.new; mv /tmp/n.new /tmp/n; sleep 0.05; done'
     wait_task_status c1 RUNNING
     local pid n1 n2
     pid="$(task_pid c1)"
@@ -224,7 +232,7 @@ in_pty() {
     n2="$(cat /proc/"$pid"/root/tmp/n)"
     [ "$n2" -gt "$n1" ]
     # A resumed container takes execs again (the shim refuses them paused).
-    run -0 ctr task exec --exec-id e1 c1 cat /tmp/n
+    run -0 ctr task exec --exec-id e1 c1 sh -c 'cat /tmp/n; sleep 0.2'
     [ "$output" -ge "$n2" ]
 }
 

@@ -63,35 +63,33 @@ wait_task_status() {
 }
 
 # The busybox rootfs of helpers.bash as an OCI archive, made by podman in a
-# private storage (vfs) and in a private mount namespace, so that podman's
-# /run/libpod, /dev/shm lock, /var/lib/containers/cache and /var/tmp files
-# land on tmpfs that vanish with it.
+# private mount namespace with tmpfs over /run, /var/lib, /var/tmp and
+# /dev/shm: its storage (vfs), runroot, tmpdir, lock and blob-info cache
+# vanish with it (and stay within podman's 50-byte runroot limit).
 _ctd_make_image() {
     local d="$CTD_DIR/podman"
-    mkdir -p "$d/tmp" "$d/copy"
+    mkdir -p "$d"
     tar -C "$ROOTFS_CACHE" -cf "$d/rootfs.tar" . || return 1
     cat >"$d/containers.conf" <<EOF
 [engine]
 events_logger = "none"
-image_copy_tmp_dir = "$d/copy"
 EOF
     env -u XDG_RUNTIME_DIR CONTAINERS_CONF="$d/containers.conf" timeout 120 \
         unshare -m --propagation private sh -ec '
         mount -t tmpfs -o mode=0755 tmpfs /run
         mount -t tmpfs -o mode=0755 tmpfs /var/lib
-        mount -t tmpfs -o mode=1777 tmpfs /dev/shm
         mount -t tmpfs -o mode=1777 tmpfs /var/tmp
+        mount -t tmpfs -o mode=1777 tmpfs /dev/shm
         d="$1" image="$2"
-        set -- podman --root "$d/storage" --runroot "$d/runroot" --tmpdir "$d/tmp" \
-            --storage-driver vfs --cgroup-manager cgroupfs
+        set -- podman --root /var/lib/containers/storage --runroot /run/containers/storage \
+            --tmpdir /run/libpod --storage-driver vfs --cgroup-manager cgroupfs
         "$@" import --change "CMD [\"/bin/sh\"]" "$d/rootfs.tar" "$image" >/dev/null
         "$@" save -q --format oci-archive -o "$d/image.tar" "$image"
         ' sh "$d" "$CTD_IMAGE" </dev/null >"$d/podman.log" 2>&1 || {
         cat "$d/podman.log" >&2
         return 1
     }
-    # The vfs layers are plain directories; only the archive is needed.
-    rm -rf "$d/storage" "$d/runroot" "$d/rootfs.tar"
+    rm -f "$d/rootfs.tar"
 }
 
 _ctd_write_config() {
