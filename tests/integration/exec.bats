@@ -414,3 +414,31 @@ tty_case() {
     [ "$(head -1 "$OUT")" = "pid $(cat "$pf")" ]
     [ "$(tail -1 "$OUT")" = exited ]
 }
+
+@test "exec: joins the container's time namespace (offsets seen)" {
+    start_c1 root '.linux.namespaces += [{"type": "time"}] | .linux.timeOffsets = {"boottime": {"secs": 864000, "nanosecs": 0}}'
+    run crunpp exec c1 sh -c 'readlink /proc/self/ns/time; cut -d. -f1 /proc/uptime'
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = "$(readlink /proc/"$INIT"/ns/time)" ]
+    [ "${lines[0]}" != "$(readlink /proc/self/ns/time)" ]
+    [ "${lines[1]}" -ge 864000 ]
+}
+
+@test "exec --apparmor / --process-label: set on the process, an error without that LSM" {
+    start_c1 root
+    if [ -e /sys/module/apparmor/parameters/enabled ] && grep -q Y /sys/module/apparmor/parameters/enabled; then
+        run crunpp exec --apparmor unconfined c1 cat /proc/self/attr/current
+        [ "$status" -eq 0 ]
+        [[ "$output" == unconfined* ]]
+    else
+        run crunpp exec --apparmor some-profile c1 true
+        [ "$status" -eq 1 ]
+        [[ "$output" == *'apparmor profile "some-profile" requested but AppArmor is not enabled on this host'* ]]
+    fi
+    if command -v selinuxenabled >/dev/null && selinuxenabled; then
+        skip "SELinux enforcing host: the label case needs a policy"
+    fi
+    run crunpp exec --process-label system_u:system_r:container_t:s0 c1 true
+    [ "$status" -eq 1 ]
+    [[ "$output" == *'selinux label "system_u:system_r:container_t:s0" requested but SELinux is not enabled on this host'* ]]
+}
