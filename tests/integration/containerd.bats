@@ -20,7 +20,10 @@ setup_file() {
             return 1
         }
     done
-    ctd_start
+    ctd_start || {
+        ctd_stop
+        return 1
+    }
 }
 
 teardown_file() {

@@ -180,7 +180,10 @@ ctd_cleanup_containers() {
 # Stops containerd by its pid (TERM, 10 s, KILL), kills any process left in
 # its mount namespace (a shim), removes the namespace's cgroup parents.
 ctd_stop() {
-    [ -n "${CTD_PID:-}" ] || return 0
+    if [ -z "${CTD_PID:-}" ]; then
+        [ -z "${CTD_DIR:-}" ] || rm -rf --one-file-system "$CTD_DIR"
+        return 0
+    fi
     ctd_cleanup_containers
     local i ns p
     ns="$(cat "$CTD_DIR/mntns" 2>/dev/null)"
