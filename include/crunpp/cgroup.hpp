@@ -71,11 +71,6 @@ public:
     const Paths &paths() const { return paths_; }
     // The unified directory for clone3's CLONE_INTO_CGROUP, -1 when none.
     int unified_fd() const { return unified_fd_.get(); }
-    // v1: moves the calling process into the container's v1 cgroups, so that
-    // a process it then clones starts in them (and a new cgroup namespace is
-    // rooted there); leave_v1() moves it back. No-ops without v1 dirs.
-    void enter_v1();
-    void leave_v1();
     // The container owns its cgroup now: no removal on destruction.
     void commit() { committed_ = true; }
 
@@ -84,9 +79,21 @@ private:
     Paths paths_;
     std::vector<std::string> created_; // directories made, deepest last
     UniqueFd unified_fd_;
-    std::map<std::string, std::string> saved_v1_; // dir we came from, per v1 dir
     bool committed_ = false;
 };
+
+// v1 placement, in two halves. The runtime opens the "tasks" file of each v1
+// directory of `p` (co-mounted controllers counted once; none on pure v2);
+// the new process, still single-threaded, writes "0" to each (enter_v1) and
+// so moves itself. A thread moving itself skips the kernel's global
+// threadgroup lock, whose first writer waits for an RCU grace period (about
+// 1 ms per cgroup.procs write of a pid, more on a busy host). The files are
+// opened by the runtime so that its credentials are the ones checked: the
+// process may be in a new user namespace already.
+std::vector<UniqueFd> open_v1_tasks(const Paths &p);
+// Moves the calling thread (a single-threaded process: the process) into the
+// cgroup of each fd and closes them.
+void enter_v1(std::vector<int> &tasks_fds);
 
 // Creates the cgroup and writes every resource (device rules included).
 // Rootless without a delegated subtree: empty paths (a warning is logged),

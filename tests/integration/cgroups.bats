@@ -103,6 +103,42 @@ cpu_usage_ns() {
     echo "$output" | grep -q '^0::/$'
 }
 
+# The cgroup namespace is made by the init after it moved itself into its v1
+# cgroups (the clone makes it only on pure v2): with a user namespace made by
+# the clone, and when a joined namespace makes the init unshare and (pid) fork.
+@test "cgroups: the init is in its cgroups and a cgroup namespace is rooted there (user namespace, joined pid namespace)" {
+    require_root
+    local userns='.linux.namespaces |= (map(select(.type != "cgroup" and .type != "user")) + [{"type": "cgroup"}, {"type": "user"}])
+        | .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+        | .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
+    local joined_pid=".linux.namespaces |= (map(select(.type != \"cgroup\" and .type != \"pid\")) + [{\"type\": \"cgroup\"}, {\"type\": \"pid\", \"path\": \"/proc/$$/ns/pid\"}])"
+    local variant
+    for variant in "$userns" "$joined_pid"; do
+        rm -rf "$B"
+        make_bundle "$B" /bin/sh -c 'cat /proc/self/cgroup'
+        set_config "$B" "$variant"
+        # The container's root (host uid 100000) must reach its rootfs.
+        _open_path "$B/rootfs"
+        crunpp create -b "$B" "$ID" >"$OUT" 2>&1
+        local pid d
+        pid="$(pid_of "$ID")"
+        record_pid "$pid"
+        mapfile -t dirs < <(cgroup_dirs "$ID")
+        [ "${#dirs[@]}" -ge 1 ]
+        for d in "${dirs[@]}"; do
+            grep -qx "$pid" "$d/cgroup.procs" || { echo "init $pid not in $d" >&2; false; }
+        done
+        crunpp start "$ID"
+        wait_status "$ID" stopped
+        grep -q '^0::/$' "$OUT" || { cat "$OUT" >&2; false; }
+        while IFS= read -r line; do
+            [ "${line##*:}" = / ] || { echo "not rooted: $line" >&2; false; }
+        done < <(grep '^[0-9]*:' "$OUT")
+        crunpp delete "$ID"
+        assert_dirs_gone "${dirs[@]}"
+    done
+}
+
 @test "cgroups: the state records the paths, and delete removes every directory" {
     require_root
     make_bundle "$B" /bin/sleep 60

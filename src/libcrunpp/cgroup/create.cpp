@@ -147,23 +147,38 @@ Setup &Setup::operator=(Setup &&o) noexcept {
 Setup::~Setup() {
     if (committed_ || created_.empty())
         return;
-    try {
-        leave_v1();
-    } catch (...) {
-        // Best effort: the caller reports the original error.
-    }
     // Only what this create made: a cgroup that existed before is not ours.
     detail::remove_dirs(std::vector<std::string>(created_.rbegin(), created_.rend()));
 }
 
-void Setup::enter_v1() {
-    for (const auto &[dir, from] : saved_v1_)
-        detail::write_file(dir, "cgroup.procs", "0");
+std::vector<UniqueFd> open_v1_tasks(const Paths &p) {
+    std::set<std::string> dirs;
+    for (const auto &[controller, dir] : p)
+        if (controller != detail::kUnified)
+            dirs.insert(dir);
+    std::vector<UniqueFd> fds;
+    for (const std::string &dir : dirs) {
+        std::string file = dir + "/tasks";
+        int fd = open(file.c_str(), O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+            throw_errno("cgroup: open " + file);
+        fds.emplace_back(fd);
+    }
+    return fds;
 }
 
-void Setup::leave_v1() {
-    for (const auto &[dir, from] : saved_v1_)
-        detail::write_file(from, "cgroup.procs", "0");
+void enter_v1(std::vector<int> &tasks_fds) {
+    for (int &fd : tasks_fds) {
+        ssize_t w;
+        do
+            w = write(fd, "0", 1);
+        while (w < 0 && errno == EINTR);
+        int saved = errno;
+        close(fd);
+        fd = -1;
+        if (w != 1)
+            throw_errno("cgroup: join the container's v1 cgroups", saved);
+    }
 }
 
 Setup create(const Request &r) {
@@ -226,8 +241,6 @@ Setup create(const Request &r) {
         } else {
             for (const std::string &c : h.controllers)
                 s.paths_[c] = dir;
-            std::string own = detail::own_path(h);
-            s.saved_v1_[dir] = h.mountpoint + (own == "/" ? "" : own);
         }
     }
     if (auto it = s.paths_.find(detail::kUnified); it != s.paths_.end()) {

@@ -39,8 +39,11 @@ bool stat_ns(const std::string &path, struct stat &st) {
     throw_errno("exec: read the namespace " + path);
 }
 
+// "tasks", not cgroup.procs: a thread moving itself skips the kernel's
+// global threadgroup lock (an RCU grace period, ~1 ms); the helper is
+// single-threaded, so its thread is the whole process.
 void write_self_to(const std::string &dir) {
-    std::string file = dir + "/cgroup.procs";
+    std::string file = dir + "/tasks";
     UniqueFd fd(open(file.c_str(), O_WRONLY | O_CLOEXEC));
     if (!fd)
         throw_errno("exec: join the cgroup " + dir);

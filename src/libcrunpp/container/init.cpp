@@ -15,6 +15,7 @@
 #include "../linux/rootfs.hpp"
 #include "../linux/userns.hpp"
 #include "../hooks/hooks.hpp"
+#include "crunpp/cgroup.hpp"
 #include "crunpp/error.hpp"
 #include "exe_guard.hpp"
 #include "passthrough.hpp"
@@ -22,6 +23,15 @@
 
 namespace crunpp::container {
 namespace {
+
+// Into the container's v1 cgroups before anything else runs (v2: the clone
+// placed it), then its own cgroup namespace rooted there.
+void enter_cgroup(const InitParams &p) {
+    std::vector<int> fds = p.v1_cgroup_tasks;
+    cgroup::enter_v1(fds);
+    if (p.unshare_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
+        throw_errno("unshare the cgroup namespace");
+}
 
 void join_and_unshare(const InitParams &p) {
     NamespacePlan &plan = *p.plan;
@@ -169,6 +179,7 @@ void container_init(const InitParams &p) noexcept {
         if (p.signal_mask)
             sigprocmask(SIG_SETMASK, p.signal_mask, nullptr);
         const spec::Config &cfg = *p.config;
+        enter_cgroup(p);
         const FileId runtime_binary = runtime_binary_id();
         if (!p.plan->joins.empty())
             join_and_unshare(p);

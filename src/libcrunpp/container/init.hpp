@@ -29,6 +29,11 @@ struct InitParams {
     // namespace), index-aligned with config->mounts, -1 where none. Those
     // for a new user namespace arrive over the sync socket instead.
     std::vector<int> inherited_mounts;
+    // v1: the "tasks" files of the container's cgroups (cgroup::open_v1_tasks),
+    // written first thing; then the cgroup namespace is unshared when the
+    // clone could not create it (it would be rooted at the runtime's cgroup).
+    std::vector<int> v1_cgroup_tasks;
+    bool unshare_cgroupns = false;
     const std::string *id = nullptr;
     int preserved_fds = 0;     // fds 3..3+N-1 reach the process
     bool new_keyring = true;   // join a fresh session keyring

@@ -2,6 +2,7 @@
 #include "launch.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <linux/close_range.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -224,17 +225,27 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
             inherited_trees = prepare_for_joined_userns(loaded.config, loaded.bundle, plan);
 
         int pidfd = -1;
-        // v2: the init starts in its cgroup (CLONE_INTO_CGROUP); v1: it
-        // inherits ours, moved there for the clone.
-        cg.enter_v1();
-        pid_t pid = clone3_fork(plan.clone_flags, &pidfd, cg.unified_fd());
+        // v2: the init starts in its cgroup (CLONE_INTO_CGROUP); v1: it moves
+        // itself there first thing, and only then creates its cgroup
+        // namespace, so that the namespace is rooted at the container's cgroup.
+        std::vector<UniqueFd> v1_tasks = cgroup::open_v1_tasks(cg.paths());
+        uint64_t clone_flags = plan.clone_flags;
+        const bool unshare_cgroupns = !v1_tasks.empty() && (clone_flags & CLONE_NEWCGROUP);
+        if (unshare_cgroupns)
+            clone_flags &= ~static_cast<uint64_t>(CLONE_NEWCGROUP);
+        pid_t pid = clone3_fork(clone_flags, &pidfd, cg.unified_fd());
         if (pid == 0) {
             std::vector<int> keep = {child_sync.fd(), fifo.get()};
+            InitParams ip;
+            for (const UniqueFd &fd : v1_tasks) {
+                ip.v1_cgroup_tasks.push_back(fd.get());
+                keep.push_back(fd.get());
+            }
+            ip.unshare_cgroupns = unshare_cgroupns;
             for (int fd = 3; fd < 3 + preserved_fds; fd++)
                 keep.push_back(fd);
             for (const auto &[type, fd] : plan.joins)
                 keep.push_back(fd.get());
-            InitParams ip;
             for (const UniqueFd &tree : inherited_trees) {
                 ip.inherited_mounts.push_back(tree.get());
                 keep.push_back(tree.get());
@@ -255,7 +266,7 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
             ip.new_keyring = !o.no_new_keyring;
             container_init(ip);
         }
-        cg.leave_v1();
+        v1_tasks.clear();
         if (plan.fork_in_child) {
             middle.reset(pidfd);
         } else {

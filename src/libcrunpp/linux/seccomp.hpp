@@ -30,6 +30,7 @@
 #pragma once
 
 #include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/types.h>
 
 #include <cstddef>
@@ -76,8 +77,16 @@ std::vector<std::string> seccomp_supported_flags();
 
 // ---- helpers, public for the tests and the benchmark ----
 
-// libseccomp -> BPF, no cache.
-std::vector<sock_filter> compile_seccomp(const spec::Seccomp &s);
+// libseccomp -> BPF, no cache; `compact`: through compact_seccomp_program.
+std::vector<sock_filter> compile_seccomp(const spec::Seccomp &s, bool compact = true);
+// libseccomp's program rewritten shorter with the same outcome for every
+// input (seccomp_compact.cpp): per architecture, ranges of syscall numbers
+// with one fixed outcome in a binary tree, the argument checks kept as
+// libseccomp made them. Returns `prog` itself for shapes it does not handle.
+std::vector<sock_filter> compact_seccomp_program(const std::vector<sock_filter> &prog);
+// Runs a seccomp program on `data` as the kernel would (the instructions
+// libseccomp emits); std::invalid_argument for others.
+uint32_t run_seccomp_program(const std::vector<sock_filter> &prog, const seccomp_data &data);
 // The cache key: every field that shapes the program, native arch,
 // libseccomp version and API level, length-prefixed.
 std::string seccomp_cache_key(const spec::Seccomp &s);

@@ -188,7 +188,7 @@ void put_str(std::string &out, std::string_view s) {
 
 } // namespace
 
-std::vector<sock_filter> compile_seccomp(const spec::Seccomp &s) {
+std::vector<sock_filter> compile_seccomp(const spec::Seccomp &s, bool compact) {
     uint32_t default_action = action_value(s.defaultAction, s.defaultErrnoRet);
     Ctx ctx(seccomp_init(default_action));
     if (!ctx)
@@ -200,14 +200,15 @@ std::vector<sock_filter> compile_seccomp(const spec::Seccomp &s) {
     seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2);
     add_architectures(ctx.get(), s);
     add_rules(ctx.get(), s, default_action);
-    return export_program(ctx.get());
+    std::vector<sock_filter> program = export_program(ctx.get());
+    return compact ? compact_seccomp_program(program) : program;
 }
 
 std::string seccomp_cache_key(const spec::Seccomp &s) {
     std::string k;
     k.reserve(64 + s.syscalls.size() * 64);
     // Bump when the way crunpp drives libseccomp changes.
-    put_str(k, "crunpp-seccomp-1");
+    put_str(k, "crunpp-seccomp-2"); // 2: compact_seccomp_program
     const scmp_version *v = seccomp_version();
     put_u32(k, v->major);
     put_u32(k, v->minor);

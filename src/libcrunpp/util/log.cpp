@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <string>
 
@@ -70,11 +71,18 @@ void write_all(int fd, const std::string &s) {
 std::string rfc3339_now() {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
+    // By hand: gmtime_r and strftime load the local time zone (/etc/localtime)
+    // on first use, which this UTC time does not need.
+    using namespace std::chrono;
+    const sys_seconds t{seconds{ts.tv_sec}};
+    const sys_days day = floor<days>(t);
+    const year_month_day ymd{day};
+    const hh_mm_ss<seconds> hms{t - day};
     char buf[64];
-    size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf + n, sizeof buf - n, ".%09ldZ", ts.tv_nsec);
+    snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02ld:%02ld:%02ld.%09ldZ", static_cast<int>(ymd.year()),
+             static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+             static_cast<long>(hms.hours().count()), static_cast<long>(hms.minutes().count()),
+             static_cast<long>(hms.seconds().count()), ts.tv_nsec);
     return buf;
 }
 
