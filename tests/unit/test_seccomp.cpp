@@ -396,6 +396,30 @@ TEST_CASE("seccomp: a program the compaction does not understand is kept as it i
     CHECK_THROWS_AS(linux::run_seccomp_program(odd, d), std::invalid_argument);
 }
 
+TEST_CASE("seccomp: arithmetic on the syscall number keeps the program as it is", "[seccomp]") {
+    // Ranges come from constants compared with the raw number; after an AND
+    // they would be wrong (257 & 0xff == 1 is allowed), so nothing is rewritten.
+    std::vector<sock_filter> masked = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 4),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0),
+        BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0xff),
+    };
+    for (uint32_t nr = 1; nr <= 40; nr++) {
+        masked.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 1));
+        masked.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+    }
+    masked.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
+    std::vector<sock_filter> out = linux::compact_seccomp_program(masked);
+    REQUIRE(out.size() == masked.size());
+    CHECK(memcmp(out.data(), masked.data(), masked.size() * sizeof(sock_filter)) == 0);
+    seccomp_data d{};
+    d.arch = AUDIT_ARCH_X86_64;
+    d.nr = 257;
+    CHECK(linux::run_seccomp_program(out, d) == SECCOMP_RET_ALLOW);
+}
+
 TEST_CASE("seccomp: the cache key covers every field that shapes the program", "[seccomp]") {
     const std::string base = R"({"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":1,"syscalls":[
         {"names":["read","write"],"action":"SCMP_ACT_ERRNO","errnoRet":5,

@@ -102,10 +102,12 @@ struct Explorer {
             case BPF_ALU:
                 if (BPF_SRC(in.code) != BPF_K)
                     throw Unsupported{};
+                // The ranges come from the constants compared with the raw
+                // number; arithmetic on the number or arch would map them
+                // elsewhere, so such a program is kept as it is.
                 if (acc.src == Src::Arch || acc.src == Src::Nr)
-                    acc.value = alu(BPF_OP(in.code), acc.value, in.k);
-                else
-                    alu(BPF_OP(in.code), 0, 0); // an unsupported op still throws
+                    throw Unsupported{};
+                alu(BPF_OP(in.code), 0, 0); // an unsupported op still throws
                 todo.push_back({pc + 1, acc});
                 break;
             case BPF_JMP: {
