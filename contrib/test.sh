@@ -16,7 +16,7 @@ cd "$REPO"
 TEST_USER=crunpp-test
 PACKAGES=(meson ninja-build pkg-config g++ libseccomp-dev libyajl-dev libcap-dev catch2
     uidmap busybox-static bats jq python3-jsonschema procps util-linux passwd
-    groff-base man-db golang-github-containers-common)
+    groff-base man-db golang-github-containers-common strace)
 UNIT_TIMEOUT=600
 BATS_TIMEOUT=900
 

@@ -140,6 +140,8 @@ int exec(const Context &ctx, const ExecOptions &o) {
     cp.namespaces = namespaces;
     cp.cgroups = &cgroups;
     cp.sync = &child_sync;
+    cp.parent_sync_fd = sync.fd();
+    cp.runtime_pid = getpid();
     cp.seccomp = seccomp ? &*seccomp : nullptr;
     cp.id = &o.id;
     cp.new_keyring = st.extra.find(kStateNoNewKeyring) == st.extra.end();
