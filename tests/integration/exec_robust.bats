@@ -151,3 +151,88 @@ process_exists() {
     kill_at process_exists chdir:delay_enter=3000000 -u 1000:1000 c1 sleep 300
     kill_at process_exists chdir:delay_enter=3000000 -t c1 sleep 300
 }
+
+# fails_clean MESSAGE EXEC-ARGS...: `crunpp exec` fails with an error
+# containing MESSAGE and leaves nothing.
+fails_clean() {
+    local message="$1"
+    shift
+    run crunpp exec "$@"
+    echo "$output"
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"$message"* ]]
+    assert_clean
+}
+
+# The same with strace making one syscall fail.
+fails_clean_injected() {
+    local message="$1" inject="$2"
+    shift 2
+    run timeout 60 strace -f -qq -o /dev/null -e inject="$inject" "$CRUNPP" --root "$STATE_ROOT" exec "$@"
+    echo "$output"
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"$message"* ]]
+    assert_clean
+}
+
+@test "exec fails cleanly: bad user, cwd, binary, cgroup, capability, process.json" {
+    start_c1
+    fails_clean 'chdir to cwd ("/nonexistent") set in config.json failed: No such file or directory' --cwd /nonexistent c1 true
+    fails_clean 'exec "/nonexistent": No such file or directory' c1 /nonexistent
+    fails_clean '/nothere: No such file or directory' --cgroup nothere c1 true
+    fails_clean '--cap "CAP_NOPE": unknown capability' --cap CAP_NOPE c1 true
+    fails_clean '--user "nobody": expected UID or UID:GID' -u nobody c1 true
+    local p="$BATS_TEST_TMPDIR/process.json"
+    echo '{"args": ["true"], "cwd": "/", "user": {"uid": 0, "gid": 0}, "rlimits": [{"type": "RLIMIT_NOPE", "soft": 1, "hard": 1}]}' >"$p"
+    fails_clean 'RLIMIT_NOPE' --process "$p" c1
+    echo '{"args": ["true"], "cwd": "/", "user": {"uid": 0, "gid": 0}, "rlimits": [{"type": "RLIMIT_NOFILE", "soft": 2, "hard": 1}]}' >"$p"
+    fails_clean 'soft limit 2 is greater than hard limit 1' --process "$p" c1
+    # Above the hard limit: refused in the process (root lacks CAP_SYS_RESOURCE here)
+    # or allowed; either way nothing is left.
+    local hard=$(($(ulimit -Hn) + 1))
+    echo "{\"args\": [\"true\"], \"cwd\": \"/\", \"user\": {\"uid\": 0, \"gid\": 0}, \"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"soft\": $hard, \"hard\": $hard}]}" >"$p"
+    if (((0x$(awk '/^CapEff/ {print $2}' /proc/self/status) >> 24) & 1)); then
+        run crunpp exec --process "$p" c1
+        [ "$status" -eq 0 ]
+        assert_clean
+    else
+        fails_clean 'RLIMIT_NOFILE' --process "$p" c1
+    fi
+    echo '{"args": ["true"' >"$p"
+    fails_clean "$p" --process "$p" c1
+    # The container still works.
+    run crunpp exec c1 echo alive
+    [ "$output" = alive ]
+}
+
+@test "exec fails cleanly: a syscall of the helper or the process fails" {
+    start_c1
+    fails_clean_injected "join the container's namespaces (setns): Operation not permitted" setns:error=EPERM c1 true
+    # The helper's report of the pid is lost: it exits, the waiting process sees EOF.
+    fails_clean_injected "Broken pipe" sendmsg:error=EPIPE:when=1 c1 true
+    fails_clean_injected "Disk quota exceeded" keyctl:error=EDQUOT c1 true
+    fails_clean_injected "Operation not permitted" capset:error=EPERM c1 true
+    fails_clean_injected "Operation not permitted" setresuid:error=EPERM -u 1000 c1 true
+}
+
+@test "exec fails cleanly: the container exits during the exec" {
+    start_c1
+    local out="$BATS_TEST_TMPDIR/exec.out"
+    timeout 60 strace -f -qq -o /dev/null -e inject=setns:delay_enter=2000000 "$CRUNPP" --root "$STATE_ROOT" exec c1 sleep 300 >"$out" 2>&1 &
+    local tracer=$! i
+    record_pid "$tracer"
+    for i in $(seq 100); do
+        pgrep -P "$(pgrep -P "$tracer" | head -1)" -x crunpp >/dev/null && break
+        sleep 0.1
+    done
+    kill -KILL "$INIT"
+    local st=0
+    wait "$tracer" || st=$?
+    cat "$out"
+    [ "$st" -ne 0 ]
+    grep -q "exec: join the container's namespaces" "$out"
+    [ "$(status_of c1)" = stopped ]
+    # No process of the exec anywhere (the init's namespaces are gone: by name).
+    ! pgrep -f -- "$STATE_ROOT exec c1" >/dev/null
+    [ "$(cd "$STATE_ROOT" && find . | sort)" = "$(echo "$BEFORE" | grep '^\.')" ]
+}
