@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <charconv>
@@ -120,8 +121,16 @@ void finish_exec(const spec::Process &p, const std::string &exe, const ExecOptio
 }
 
 void exec_process(const spec::Process &p, const std::string &exe, const ExecOptions &o) {
-    prepare_exec(p, o);
-    finish_exec(p, exe, o);
+    auto is_home = [](const std::string &e) { return e.rfind("HOME=", 0) == 0; };
+    if (std::any_of(p.env.begin(), p.env.end(), is_home)) {
+        prepare_exec(p, o);
+        finish_exec(p, exe, o);
+    }
+    // Read before the user switch and any filter, in the container's root.
+    spec::Process with_home = p;
+    with_home.env.push_back("HOME=" + detail::default_home(p.user.uid));
+    prepare_exec(with_home, o);
+    finish_exec(with_home, exe, o);
 }
 
 } // namespace crunpp::linux

@@ -51,7 +51,9 @@ struct ExecOptions {
 
 // In this order: umask, LSM labels, bounding set, groups/gid/uid,
 // capabilities, cwd, noNewPrivileges, every fd >= 3 + preserve_fds marked
-// CLOEXEC, execve(exe, args, env). Returns only by throwing.
+// CLOEXEC, execve(exe, args, env). An env without HOME gets the user's home
+// from the current root's /etc/passwd ("/" without an entry), as in runc.
+// Returns only by throwing.
 [[noreturn]] void exec_process(const spec::Process &p, const std::string &exe, const ExecOptions &o);
 
 // exec_process in two halves, for a runtime that wants configuration errors
