@@ -4,6 +4,7 @@
 #include "src/libcrunpp/linux/procfs.hpp"
 
 #include "crunpp/error.hpp"
+#include "test_util.hpp"
 
 #include <catch.hpp>
 
@@ -18,35 +19,8 @@
 
 using namespace crunpp;
 using namespace crunpp::linux;
-
-namespace {
-
-std::string error_of(const std::function<void()> &f) {
-    try {
-        f();
-    } catch (const Error &e) {
-        return e.what();
-    }
-    return "<no error>";
-}
-
-struct TempDir {
-    std::string path;
-    TempDir() {
-        char tmpl[] = "/tmp/crunpp-process-test.XXXXXX";
-        if (!mkdtemp(tmpl))
-            throw Error("mkdtemp", errno);
-        path = tmpl;
-    }
-    ~TempDir() { std::filesystem::remove_all(path); }
-    void file(const std::string &rel, mode_t mode, const std::string &content = "#!/bin/sh\n") {
-        std::filesystem::create_directories(std::filesystem::path(path + "/" + rel).parent_path());
-        std::ofstream(path + "/" + rel) << content;
-        chmod((path + "/" + rel).c_str(), mode);
-    }
-};
-
-} // namespace
+using test_util::error_of;
+using test_util::TempDir;
 
 TEST_CASE("parse_id_list reads CPU and node lists", "[process]") {
     CHECK(parse_id_list("0-3,5", "cpus") == std::vector<unsigned>{0, 1, 2, 3, 5});
@@ -235,3 +209,4 @@ TEST_CASE("procfs handle: a procfs root, no symlinks or magic links followed", "
     CHECK(error_of([] { procfs::write_file("sys/kernel/no-such-sysctl", "1"); }) ==
           "open /proc/sys/kernel/no-such-sysctl: No such file or directory");
 }
+
