@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The parsing and lookup helpers of the process attributes.
 #include "src/libcrunpp/linux/process.hpp"
+#include "src/libcrunpp/linux/process_internal.hpp"
 #include "src/libcrunpp/linux/procfs.hpp"
 
 #include "crunpp/error.hpp"
@@ -210,3 +211,20 @@ TEST_CASE("procfs handle: a procfs root, no symlinks or magic links followed", "
           "open /proc/sys/kernel/no-such-sysctl: No such file or directory");
 }
 
+TEST_CASE("home_in_passwd: the first entry of the uid, \"/\" otherwise", "[process]") {
+    const std::string passwd = "root:x:0:0:root:/root:/bin/sh\n"
+                               "# comment\n"
+                               "short:x:5\n"
+                               "bad:x:1x:0::/bad:/bin/sh\n"
+                               "empty:x:7:7:::/bin/sh\n"
+                               "user:x:1000:1000:A User,,,:/home/user:/bin/sh\n"
+                               "dup:x:1000:1000::/home/dup:/bin/sh\n"
+                               "last:x:65534:65534::/nonexistent";
+    CHECK(detail::home_in_passwd(passwd, 0) == "/root");
+    CHECK(detail::home_in_passwd(passwd, 1000) == "/home/user");
+    CHECK(detail::home_in_passwd(passwd, 65534) == "/nonexistent");
+    CHECK(detail::home_in_passwd(passwd, 7) == "/");
+    CHECK(detail::home_in_passwd(passwd, 1) == "/");
+    CHECK(detail::home_in_passwd(passwd, 5) == "/");
+    CHECK(detail::home_in_passwd("", 0) == "/");
+}
