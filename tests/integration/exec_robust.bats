@@ -24,27 +24,47 @@ teardown() {
     crunpp_teardown
 }
 
-# start_c1 [JQ-FILTER]: c1 running `sleep 1000`; INIT is its host pid;
-# BEFORE is the snapshot to compare with.
+# ctr ARGS...: crunpp as root, or as the test user when WHO=rootless; ROOT
+# is the state root; EXEC_CMD the exec command line for strace.
+ctr() {
+    if [ "$WHO" = rootless ]; then
+        crunpp_rootless "$@"
+    else
+        crunpp "$@"
+    fi
+}
+
+# start_c1 [WHO]: c1 running `sleep 1000`; INIT is its host pid; BEFORE is
+# the snapshot to compare with.
 start_c1() {
-    make_bundle "$B" /bin/sleep 1000
-    [ -z "${1:-}" ] || set_config "$B" "$1"
-    crunpp run -d -b "$B" c1 >/dev/null 2>&1
-    INIT="$(pid_of c1)"
+    WHO="${1:-root}"
+    if [ "$WHO" = rootless ]; then
+        make_rootless_bundle "$B" /bin/sleep 1000
+        _ensure_rootless_state_root
+        _rootless_prefix
+        ROOT="$ROOTLESS_STATE_ROOT"
+        EXEC_CMD=("${ROOTLESS_PREFIX[@]}" "$CRUNPP" --root "$ROOT" exec)
+    else
+        make_bundle "$B" /bin/sleep 1000
+        ROOT="$STATE_ROOT"
+        EXEC_CMD=("$CRUNPP" --root "$ROOT" exec)
+    fi
+    ctr run -d -b "$B" c1 >/dev/null 2>&1
+    INIT="$(ctr state c1 | jq -r .pid)"
     record_pid "$INIT"
-    [ "$(status_of c1)" = running ]
+    [ "$(ctr state c1 | jq -r .status)" = running ]
     BEFORE="$(snapshot)"
 }
 
 # What exec must leave as it found: the state dir's files, the container's
 # state, the init's fds, the container's cgroup members.
 snapshot() {
-    (cd "$STATE_ROOT" && find . | sort)
-    crunpp state c1 | jq -c 'del(.created)'
+    (cd "$ROOT" && find . | sort)
+    ctr state c1 | jq -c 'del(.created)'
     fds_of "$INIT"
     local k
-    for k in $(jq -r '.cgroupPaths | keys[]' "$STATE_ROOT/c1/state.json"); do
-        echo "$k: $(xargs <"$(jq -r --arg k "$k" '.cgroupPaths[$k]' "$STATE_ROOT/c1/state.json")/cgroup.procs")"
+    for k in $(jq -r '(.cgroupPaths // {}) | keys[]' "$ROOT/c1/state.json"); do
+        echo "$k: $(xargs <"$(jq -r --arg k "$k" '.cgroupPaths[$k]' "$ROOT/c1/state.json")/cgroup.procs")"
     done
 }
 
@@ -62,7 +82,7 @@ leftovers() {
         [ "$s" = Z ] && continue
         if [ "$(readlink "$p/ns/pid" 2>/dev/null)" = "$pidns" ] || [ "$(readlink "$p/ns/mnt" 2>/dev/null)" = "$mntns" ]; then
             echo "in the container: ${p#/proc/} $s $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)"
-        elif [ "$(cat "$p/comm" 2>/dev/null)" = crunpp ] && tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF -- "$STATE_ROOT"; then
+        elif [ "$(cat "$p/comm" 2>/dev/null)" = crunpp ] && tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF -- "$ROOT"; then
             echo "crunpp: ${p#/proc/} $s $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)"
         fi
     done
@@ -71,7 +91,7 @@ leftovers() {
 # The container's own view: every live process but the init and the shell
 # that looks.
 inside() {
-    crunpp exec c1 sh -c 'for p in /proc/[0-9]*; do
+    ctr exec c1 sh -c 'for p in /proc/[0-9]*; do
         n=${p#/proc/}; [ "$n" = 1 ] || [ "$n" = $$ ] && continue
         read -r pid comm state rest <"$p/stat" 2>/dev/null || continue
         [ "$state" = Z ] || echo "$pid $comm $state"
@@ -101,12 +121,13 @@ kill_at() {
     local when="$1" inject="$2"
     shift 2
     local out="$BATS_TEST_TMPDIR/strace.out"
-    timeout 60 strace -f -qq -o "$out" -e inject="$inject" "$CRUNPP" --root "$STATE_ROOT" exec "$@" >/dev/null 2>&1 &
+    timeout 60 strace -f -qq -o "$out" -e inject="$inject" "${EXEC_CMD[@]}" "$@" >/dev/null 2>&1 &
     local tracer=$!
     record_pid "$tracer"
-    local i
+    local i strace_pid
     for i in $(seq 100); do
-        CRUNPP_PID="$(pgrep -P "$(pgrep -P "$tracer" | head -1)" -x crunpp | head -1)" || true
+        strace_pid="$(pgrep -P "$tracer" | head -1)" || true
+        [ -n "$strace_pid" ] && CRUNPP_PID="$(pgrep -P "$strace_pid" -x crunpp | head -1)" || true
         [ -n "$CRUNPP_PID" ] && "$when" && break
         CRUNPP_PID=
         sleep 0.1
@@ -150,6 +171,13 @@ process_exists() {
     kill_at process_exists chdir:delay_enter=3000000 c1 sleep 300
     kill_at process_exists chdir:delay_enter=3000000 -u 1000:1000 c1 sleep 300
     kill_at process_exists chdir:delay_enter=3000000 -t c1 sleep 300
+}
+
+@test "exec killed, rootless: the helper before setns, after the clone, the process before its exec" {
+    start_c1 rootless
+    kill_at helper_exists setns:delay_enter=3000000 c1 sleep 300
+    kill_at process_exists sendmsg:delay_enter=3000000:when=1 -d c1 sleep 300
+    kill_at process_exists chdir:delay_enter=3000000 c1 sleep 300
 }
 
 # fails_clean MESSAGE EXEC-ARGS...: `crunpp exec` fails with an error
