@@ -19,7 +19,7 @@ PACKAGES=(meson ninja-build pkg-config g++ libseccomp-dev libyajl-dev libcap-dev
     groff-base man-db golang-github-containers-common)
 # containerd.bats: containerd with its runc shim and ctr; podman makes its image.
 PACKAGES+=(containerd podman)
-# lifecycle.bats: strace delays a syscall to pin a race down.
+# lifecycle.bats, exec_robust.bats: strace delays or fails a syscall to pin a race down.
 PACKAGES+=(strace)
 UNIT_TIMEOUT=600
 BATS_TIMEOUT=900

@@ -25,31 +25,15 @@
 #include "src/libcrunpp/container/pidfd.hpp"
 #include "src/libcrunpp/container/plan.hpp"
 #include "src/libcrunpp/container/sync.hpp"
+#include "test_util.hpp"
 
 using namespace crunpp;
 using namespace crunpp::container;
 namespace fs = std::filesystem;
+using test_util::error_of;
+using test_util::TempDir;
 
 namespace {
-
-std::string error_of(const std::function<void()> &f) {
-    try {
-        f();
-    } catch (const Error &e) {
-        return e.what();
-    }
-    return "";
-}
-
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        char tmpl[] = "/tmp/crunpp-lifecycle-XXXXXX";
-        REQUIRE(mkdtemp(tmpl) != nullptr);
-        path = tmpl;
-    }
-    ~TempDir() { fs::remove_all(path); }
-};
 
 std::string slurp(const fs::path &p) {
     std::ifstream f(p);
@@ -164,7 +148,7 @@ TEST_CASE("sync protocol: file descriptors travel with a message, close-on-exec"
 
 TEST_CASE("write_pid_file: the pid alone, atomically replaced, no temporary left") {
     TempDir t;
-    fs::path p = t.path / "pid";
+    fs::path p = fs::path(t.path) / "pid";
     write_pid_file(p, 4242);
     CHECK(slurp(p) == "4242");
     write_pid_file(p, 7);
@@ -175,7 +159,7 @@ TEST_CASE("write_pid_file: the pid alone, atomically replaced, no temporary left
         entries++;
     }
     CHECK(entries == 1);
-    std::string missing = (t.path / "nodir" / "pid").string();
+    std::string missing = (fs::path(t.path) / "nodir" / "pid").string();
     CHECK(error_of([&] { write_pid_file(missing, 1); }) ==
           "write pid file \"" + missing + "\": No such file or directory");
 }

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The parsing and lookup helpers of the process attributes.
 #include "src/libcrunpp/linux/process.hpp"
+#include "src/libcrunpp/linux/process_internal.hpp"
 #include "src/libcrunpp/linux/procfs.hpp"
 
 #include "crunpp/error.hpp"
+#include "test_util.hpp"
 
 #include <catch.hpp>
 
@@ -18,35 +20,8 @@
 
 using namespace crunpp;
 using namespace crunpp::linux;
-
-namespace {
-
-std::string error_of(const std::function<void()> &f) {
-    try {
-        f();
-    } catch (const Error &e) {
-        return e.what();
-    }
-    return "<no error>";
-}
-
-struct TempDir {
-    std::string path;
-    TempDir() {
-        char tmpl[] = "/tmp/crunpp-process-test.XXXXXX";
-        if (!mkdtemp(tmpl))
-            throw Error("mkdtemp", errno);
-        path = tmpl;
-    }
-    ~TempDir() { std::filesystem::remove_all(path); }
-    void file(const std::string &rel, mode_t mode, const std::string &content = "#!/bin/sh\n") {
-        std::filesystem::create_directories(std::filesystem::path(path + "/" + rel).parent_path());
-        std::ofstream(path + "/" + rel) << content;
-        chmod((path + "/" + rel).c_str(), mode);
-    }
-};
-
-} // namespace
+using test_util::error_of;
+using test_util::TempDir;
 
 TEST_CASE("parse_id_list reads CPU and node lists", "[process]") {
     CHECK(parse_id_list("0-3,5", "cpus") == std::vector<unsigned>{0, 1, 2, 3, 5});
@@ -234,4 +209,22 @@ TEST_CASE("procfs handle: a procfs root, no symlinks or magic links followed", "
           "open /proc/no-such-file: No such file or directory");
     CHECK(error_of([] { procfs::write_file("sys/kernel/no-such-sysctl", "1"); }) ==
           "open /proc/sys/kernel/no-such-sysctl: No such file or directory");
+}
+
+TEST_CASE("home_in_passwd: the first entry of the uid, \"/\" otherwise", "[process]") {
+    const std::string passwd = "root:x:0:0:root:/root:/bin/sh\n"
+                               "# comment\n"
+                               "short:x:5\n"
+                               "bad:x:1x:0::/bad:/bin/sh\n"
+                               "empty:x:7:7:::/bin/sh\n"
+                               "user:x:1000:1000:A User,,,:/home/user:/bin/sh\n"
+                               "dup:x:1000:1000::/home/dup:/bin/sh\n"
+                               "last:x:65534:65534::/nonexistent";
+    CHECK(detail::home_in_passwd(passwd, 0) == "/root");
+    CHECK(detail::home_in_passwd(passwd, 1000) == "/home/user");
+    CHECK(detail::home_in_passwd(passwd, 65534) == "/nonexistent");
+    CHECK(detail::home_in_passwd(passwd, 7) == "/");
+    CHECK(detail::home_in_passwd(passwd, 1) == "/");
+    CHECK(detail::home_in_passwd(passwd, 5) == "/");
+    CHECK(detail::home_in_passwd("", 0) == "/");
 }

@@ -2,6 +2,7 @@
 // exec_process in forked children: what the exec'd program sees (user,
 // groups, capabilities, no_new_privs, umask, rlimits, cwd, env, fds).
 #include "src/libcrunpp/linux/process.hpp"
+#include "src/libcrunpp/linux/process_internal.hpp"
 #include "test_process_child.hpp"
 
 #include "crunpp/error.hpp"
@@ -132,14 +133,19 @@ TEST_CASE("exec: the default umask is 0022", "[process][exec]") {
     CHECK(r.output == "0022\n");
 }
 
-TEST_CASE("exec: env is passed as is, the program found in its PATH, cwd applied", "[process][exec]") {
+TEST_CASE("exec: env is passed as is (HOME added when missing), the program found in its PATH, cwd applied",
+          "[process][exec]") {
     spec::Process p;
     p.args = {"env"};
-    p.env = {"PATH=/usr/bin:/bin", "FOO=bar baz", "EMPTY=", "DUP=1", "DUP=2"};
+    p.env = {"PATH=/usr/bin:/bin", "FOO=bar baz", "EMPTY=", "DUP=1", "DUP=2", "HOME=/h"};
     p.cwd = "/tmp";
     auto r = run_in_child([&] { exec(p); });
     CHECK(r.exit_code == 0);
-    CHECK(r.output == "PATH=/usr/bin:/bin\nFOO=bar baz\nEMPTY=\nDUP=1\nDUP=2\n");
+    CHECK(r.output == "PATH=/usr/bin:/bin\nFOO=bar baz\nEMPTY=\nDUP=1\nDUP=2\nHOME=/h\n");
+    // Without HOME: the uid's home in the current root's /etc/passwd.
+    p.env.pop_back();
+    r = run_in_child([&] { exec(p); });
+    CHECK(r.output == "PATH=/usr/bin:/bin\nFOO=bar baz\nEMPTY=\nDUP=1\nDUP=2\nHOME=" + detail::default_home(0) + "\n");
     r = run_in_child([&] { exec(shell("pwd")); });
     CHECK(r.output == "/\n");
     spec::Process q = shell("pwd");

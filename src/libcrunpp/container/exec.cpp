@@ -140,6 +140,8 @@ int exec(const Context &ctx, const ExecOptions &o) {
     cp.namespaces = namespaces;
     cp.cgroups = &cgroups;
     cp.sync = &child_sync;
+    cp.parent_sync_fd = sync.fd();
+    cp.runtime_pid = getpid();
     cp.seccomp = seccomp ? &*seccomp : nullptr;
     cp.id = &o.id;
     cp.new_keyring = st.extra.find(kStateNoNewKeyring) == st.extra.end();
@@ -200,9 +202,9 @@ int exec(const Context &ctx, const ExecOptions &o) {
             case SyncType::SeccompListener: {
                 if (m->fds.size() != 1 || !seccomp || !seccomp->notify)
                     throw Error("exec: unexpected seccomp listener");
-                state::ContainerState process_state = st;
-                process_state.pid = s.pid;
-                linux::send_seccomp_listener(*cfg.linux->seccomp, m->fds[0].get(), process_state);
+                state::ContainerState container_state = st;
+                container_state.status = state::effective_status(st);
+                linux::send_seccomp_listener(*cfg.linux->seccomp, m->fds[0].get(), container_state, s.pid);
                 break;
             }
             case SyncType::Failed: {

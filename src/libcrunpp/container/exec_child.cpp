@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <linux/sched.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -51,9 +52,19 @@ void keep_preserved_fds(int count) {
     }
 }
 
+// Called first in both children, whose parent is crunpp: its death kills
+// them (a crunpp that died before the prctl: see the callers).
+void die_with_runtime() {
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+        throw_errno("exec: prctl PR_SET_PDEATHSIG");
+}
+
 [[noreturn]] void exec_process_child(const ExecChildParams &p) noexcept {
     int failure_status = 1;
     try {
+        // Not inherited from the helper. Had crunpp died already, Go never
+        // comes: its end of the socket is closed (the helper closed its copy).
+        die_with_runtime();
         if (p.signal_mask)
             sigprocmask(SIG_SETMASK, p.signal_mask, nullptr);
         p.sync->expect(SyncType::Go, "wait for the process's pid to be recorded");
@@ -80,6 +91,7 @@ void keep_preserved_fds(int count) {
         failure_status = 127;
         keep_preserved_fds(p.preserved_fds);
         eo.preserve_fds = p.preserved_fds;
+        eo.parent_death_signal = SIGKILL;
         linux::exec_process(process, exe, eo);
     } catch (const Error &e) {
         report_and_exit(p, e.context(), e.errnum(), failure_status);
@@ -97,6 +109,12 @@ void keep_preserved_fds(int count) {
 
 void exec_helper(const ExecChildParams &p) noexcept {
     try {
+        die_with_runtime();
+        // Forked in crunpp's pid namespace: getppid is crunpp until it dies.
+        if (getppid() != p.runtime_pid)
+            _exit(1);
+        // Else the process would hold crunpp's end too and never see EOF.
+        close(p.parent_sync_fd);
         // Before the namespaces: the host's paths, and a cgroup namespace
         // joined afterwards is then rooted above the process.
         enter_v1_cgroups(*p.cgroups);

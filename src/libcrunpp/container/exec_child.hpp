@@ -30,6 +30,8 @@ struct ExecChildParams {
     uint64_t namespaces = 0; // CLONE_NEW* to join (namespaces_to_join)
     const cgroup::Paths *cgroups = nullptr; // v1 directories the helper enters
     SyncSocket *sync = nullptr;             // the children's end
+    int parent_sync_fd = -1;                // crunpp's end: the helper closes it
+    pid_t runtime_pid = 0;                  // crunpp
     const linux::SeccompFilter *seccomp = nullptr; // the container's filter, compiled
     const std::string *id = nullptr;
     bool new_keyring = true;   // join the container's session keyring "_ses.<id>"
@@ -42,6 +44,10 @@ struct ExecChildParams {
 // process then waits for Go; it sends Console (the pty master, when
 // process.terminal), SeccompListener (notify filters) and, on failure,
 // Failed; its end is close-on-exec, so EOF tells the parent it exec'd.
+// Until the process execs, crunpp's death kills the helper and the process
+// (PR_SET_PDEATHSIG), and only crunpp holds its end of the socket, so a
+// process still waiting for Go sees EOF: a crunpp killed at any moment
+// leaves no half-set-up process in the container.
 // Never returns: the helper _exit()s (0 once the pid is sent, 1 on error).
 [[noreturn]] void exec_helper(const ExecChildParams &p) noexcept;
 

@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <charconv>
@@ -54,6 +55,11 @@ void mark_cloexec_from(unsigned first) {
     closedir(dir);
 }
 
+void set_parent_death_signal(int sig) {
+    if (prctl(PR_SET_PDEATHSIG, sig) < 0)
+        throw_errno("prctl PR_SET_PDEATHSIG");
+}
+
 std::vector<char *> c_strings(const std::vector<std::string> &v) {
     std::vector<char *> out;
     out.reserve(v.size() + 1);
@@ -74,9 +80,15 @@ void prepare_exec(const spec::Process &p, const ExecOptions &o) {
     detail::drop_bounding_set(caps);
     // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
     // user switch clears.
-    if (o.seccomp && !p.noNewPrivileges)
+    const bool early_seccomp = o.seccomp && !p.noNewPrivileges;
+    if (early_seccomp) {
+        if (o.parent_death_signal)
+            set_parent_death_signal(0);
         load_seccomp(*o.seccomp, false);
+    }
     detail::switch_user(p.user);
+    if (o.parent_death_signal && !early_seccomp)
+        set_parent_death_signal(o.parent_death_signal);
     detail::apply_capability_sets(caps);
 
     // After the user switch: the cwd must be reachable by the process's user.
@@ -94,6 +106,8 @@ void finish_exec(const spec::Process &p, const std::string &exe, const ExecOptio
         throw Error("preserve-fds: " + std::to_string(o.preserve_fds) + " is negative");
     if (p.noNewPrivileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         throw_errno("prctl PR_SET_NO_NEW_PRIVS");
+    if (o.parent_death_signal && !(o.seccomp && !p.noNewPrivileges))
+        set_parent_death_signal(0);
 
     mark_cloexec_from(3u + static_cast<unsigned>(o.preserve_fds));
     // As late as possible (a profile then has to allow only execve), after
@@ -107,8 +121,16 @@ void finish_exec(const spec::Process &p, const std::string &exe, const ExecOptio
 }
 
 void exec_process(const spec::Process &p, const std::string &exe, const ExecOptions &o) {
-    prepare_exec(p, o);
-    finish_exec(p, exe, o);
+    auto is_home = [](const std::string &e) { return e.rfind("HOME=", 0) == 0; };
+    if (std::any_of(p.env.begin(), p.env.end(), is_home)) {
+        prepare_exec(p, o);
+        finish_exec(p, exe, o);
+    }
+    // Read before the user switch and any filter, in the container's root.
+    spec::Process with_home = p;
+    with_home.env.push_back("HOME=" + detail::default_home(p.user.uid));
+    prepare_exec(with_home, o);
+    finish_exec(with_home, exe, o);
 }
 
 } // namespace crunpp::linux

@@ -41,11 +41,19 @@ struct ExecOptions {
     // the bounding set, before the user switch) or finish_exec (after
     // no_new_privs and the CLOEXEC marking, before execve).
     const SeccompFilter *seccomp = nullptr;
+    // The PR_SET_PDEATHSIG signal the process already has (exec): set again
+    // after the user switch, which clears it, and cleared before execve, so
+    // that the exec'd process outlives the runtime. It is also cleared
+    // before a filter that is loaded ahead of those calls (without
+    // noNewPrivileges): the filter may refuse prctl.
+    int parent_death_signal = 0;
 };
 
 // In this order: umask, LSM labels, bounding set, groups/gid/uid,
 // capabilities, cwd, noNewPrivileges, every fd >= 3 + preserve_fds marked
-// CLOEXEC, execve(exe, args, env). Returns only by throwing.
+// CLOEXEC, execve(exe, args, env). An env without HOME gets the user's home
+// from the current root's /etc/passwd ("/" without an entry), as in runc.
+// Returns only by throwing.
 [[noreturn]] void exec_process(const spec::Process &p, const std::string &exe, const ExecOptions &o);
 
 // exec_process in two halves, for a runtime that wants configuration errors

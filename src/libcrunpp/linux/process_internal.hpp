@@ -4,7 +4,9 @@
 
 #include "crunpp/spec.hpp"
 
+#include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace crunpp::linux::detail {
 
@@ -27,6 +29,11 @@ void apply_capability_sets(const spec::Capabilities &c);
 // user.cpp: groups, gid, uid, keeping the permitted capabilities across
 // the switch so that apply_capability_sets can set them.
 void switch_user(const spec::User &u);
+
+// home.cpp: the home directory of `uid` in a passwd file's text ("/" when
+// the uid has no entry), and in /etc/passwd of the current root.
+std::string home_in_passwd(std::string_view passwd, uint32_t uid);
+std::string default_home(uint32_t uid);
 
 // lsm.cpp: labels the kernel applies at the next execve.
 void apply_lsm_labels(const spec::Process &p);

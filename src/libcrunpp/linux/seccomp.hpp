@@ -69,8 +69,11 @@ UniqueFd load_seccomp(const SeccompFilter &f, bool no_new_privileges);
 
 // Sends the listener fd and the container process state (runtime-spec
 // "Seccomp notify": ociVersion, fds ["seccompFd"], pid, metadata, state) in
-// one message over a new SOCK_STREAM connection to listenerPath.
-void send_seccomp_listener(const spec::Seccomp &s, int listener_fd, const state::ContainerState &st);
+// one message over a new SOCK_STREAM connection to listenerPath. `pid` is
+// the filtered process (an exec'd one: the state keeps the init's pid, as
+// in runc); 0: the init, st.pid.
+void send_seccomp_listener(const spec::Seccomp &s, int listener_fd, const state::ContainerState &st,
+                           pid_t pid = 0);
 
 // The flags of linux.seccomp.flags that the running kernel accepts.
 std::vector<std::string> seccomp_supported_flags();
@@ -104,6 +107,6 @@ std::string seccomp_cache_encode(std::string_view key, const std::vector<sock_fi
 std::optional<std::vector<sock_filter>> seccomp_cache_decode(std::string_view data, std::string_view key);
 
 // The container process state JSON sent to the listener.
-std::string seccomp_process_state_json(const spec::Seccomp &s, const state::ContainerState &st);
+std::string seccomp_process_state_json(const spec::Seccomp &s, const state::ContainerState &st, pid_t pid = 0);
 
 } // namespace crunpp::linux

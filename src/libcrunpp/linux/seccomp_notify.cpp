@@ -16,13 +16,13 @@
 
 namespace crunpp::linux {
 
-std::string seccomp_process_state_json(const spec::Seccomp &s, const state::ContainerState &st) {
+std::string seccomp_process_state_json(const spec::Seccomp &s, const state::ContainerState &st, pid_t pid) {
     json::Writer w;
     w.begin_object();
     w.key("ociVersion").string(spec::kOciVersion);
     // The names of the fds of the SCM_RIGHTS array, in order.
     w.key("fds").begin_array().string("seccompFd").end_array();
-    w.key("pid").integer(st.pid);
+    w.key("pid").integer(pid ? pid : st.pid);
     w.key("metadata").string(s.listenerMetadata.value_or(""));
     w.key("state");
     state::write_oci_state(w, st);
@@ -30,7 +30,7 @@ std::string seccomp_process_state_json(const spec::Seccomp &s, const state::Cont
     return std::string(w.str());
 }
 
-void send_seccomp_listener(const spec::Seccomp &s, int listener_fd, const state::ContainerState &st) {
+void send_seccomp_listener(const spec::Seccomp &s, int listener_fd, const state::ContainerState &st, pid_t pid) {
     const std::string &path = s.listenerPath.value_or("");
     std::string what = "send the seccomp listener to linux.seccomp.listenerPath \"" + path + "\"";
     sockaddr_un addr{};
@@ -49,7 +49,7 @@ void send_seccomp_listener(const spec::Seccomp &s, int listener_fd, const state:
     if (rc < 0)
         throw_errno(what + ": connect");
 
-    std::string payload = seccomp_process_state_json(s, st);
+    std::string payload = seccomp_process_state_json(s, st, pid);
     iovec iov{payload.data(), payload.size()};
     alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
     msghdr msg{};
