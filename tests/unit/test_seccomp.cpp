@@ -562,6 +562,24 @@ TEST_CASE("seccomp: the cache keeps the most recently used entries", "[seccomp]"
     CHECK(all == 3);
 }
 
+TEST_CASE("seccomp: a killed writer's temp file is removed once it is old", "[seccomp]") {
+    TempDir root;
+    std::string dir = root.path + "/" + linux::kSeccompCacheDir;
+    std::vector<sock_filter> prog = linux::compile_seccomp(seccomp_of(R"({"defaultAction":"SCMP_ACT_ALLOW"})"));
+    REQUIRE(linux::seccomp_cache_store(dir, "first", prog, 8));
+    for (const char *name : {"/.tmp-999999-0", "/.tmp-999998-0"}) {
+        int fd = open((dir + name).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        REQUIRE(fd >= 0);
+        close(fd);
+    }
+    struct timespec old[2] = {{1000000, 0}, {1000000, 0}};
+    REQUIRE(utimensat(AT_FDCWD, (dir + "/.tmp-999999-0").c_str(), old, 0) == 0);
+    REQUIRE(linux::seccomp_cache_store(dir, "second", prog, 8));
+    // The old one goes; a fresh one may belong to a live writer and stays.
+    CHECK(access((dir + "/.tmp-999999-0").c_str(), F_OK) != 0);
+    CHECK(access((dir + "/.tmp-999998-0").c_str(), F_OK) == 0);
+}
+
 TEST_CASE("seccomp: features claims actions, operators, archs and the kernel's flags", "[seccomp][features]") {
     json::Value f = json::parse(features_json(false), "features");
     const json::Value *sc = f.find("linux") ? f.find("linux")->find("seccomp") : nullptr;

@@ -120,10 +120,19 @@ void evict(int dirfd, size_t keep) {
         return;
     }
     std::vector<Entry> entries;
+    struct timespec now {};
+    clock_gettime(CLOCK_REALTIME, &now);
     while (struct dirent *e = readdir(d)) {
+        struct stat st;
+        // A writer killed between create and rename leaves its temp file;
+        // one a minute old has no live writer (a write takes microseconds).
+        if (strncmp(e->d_name, ".tmp-", 5) == 0) {
+            if (fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && now.tv_sec - st.st_mtim.tv_sec > 60)
+                unlinkat(dirfd, e->d_name, 0);
+            continue;
+        }
         if (e->d_name[0] == '.')
             continue;
-        struct stat st;
         if (fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
             entries.push_back({e->d_name, st.st_mtim});
     }
