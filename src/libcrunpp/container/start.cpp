@@ -29,14 +29,17 @@ void start(const Context &ctx, std::string_view id) {
     state::Status status = state::effective_status(st);
     if (status != state::Status::Created)
         throw Error("cannot start container " + name + ": it is " + state::status_name(status) + ", not created");
+    // The init is pinned before the fifo is opened: opening it releases the
+    // init, whose process may then exit (and be reaped by the engine) before
+    // we could look it up.
+    UniqueFd init = open_process(st.pid, st.pid_start_time);
+    if (!init)
+        throw Error("start container " + name + ": its init has exited");
     // Non-blocking open: a fifo reader never waits for a writer, and the
     // poll below also watches the init so that its death cannot hang us.
     UniqueFd fifo(openat(c.dir_fd(), kExecFifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC));
     if (!fifo)
         throw_errno("start container " + name + ": open the exec fifo");
-    UniqueFd init = open_process(st.pid, st.pid_start_time);
-    if (!init)
-        throw Error("start container " + name + ": its init has exited");
     struct pollfd fds[2] = {{fifo.get(), POLLIN, 0}, {init.get(), POLLIN, 0}};
     while (poll(fds, 2, -1) < 0)
         if (errno != EINTR)
