@@ -20,7 +20,12 @@ constexpr int kKillTimeoutMs = 10000;
 } // namespace
 
 void remove(const Context &ctx, std::string_view id, bool force) {
+    state::check_id(id);
     state::Store store(ctx.state_root);
+    // Engines clean up with `delete --force` after a failed create, when
+    // there may be nothing left to delete: done, as in runc and crun.
+    if (force && !store.exists(id))
+        return;
     state::Container c = store.open(id);
     const state::ContainerState &st = c.state();
     const std::string name(id);
