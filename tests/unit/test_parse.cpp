@@ -500,3 +500,13 @@ TEST_CASE("device fileMode with the node's type bits, as podman passes it", "[pa
     CHECK(cfg.linux->devices[0].fileMode == 0644u);
     CHECK(cfg.linux->devices[1].fileMode == 0644u);
 }
+
+TEST_CASE("rootfsPropagation takes runc's recursive forms too", "[parse]") {
+    for (const char *p : {"rslave", "rprivate", "rshared", "runbindable", "slave"}) {
+        INFO(p);
+        auto cfg = crunpp::spec::parse_config(
+            parse_test::config_with(std::string(R"("linux": {"rootfsPropagation": ")") + p + "\"}"));
+        REQUIRE(cfg.linux);
+        CHECK(cfg.linux->rootfsPropagation == p);
+    }
+}

@@ -8,7 +8,10 @@ namespace crunpp::spec::detail {
 namespace {
 
 constexpr const char *kDeviceTypes[] = {"c", "b", "u", "p"};
-constexpr const char *kPropagations[] = {"private", "shared", "slave", "unbindable"};
+// The spec's four, and their recursive forms as runc accepts them (podman
+// sends "rslave" for a rootless --privileged container).
+constexpr const char *kPropagations[] = {"private",  "shared",  "slave",  "unbindable",
+                                         "rprivate", "rshared", "rslave", "runbindable"};
 constexpr const char *kPersonalityDomains[] = {"LINUX", "LINUX32"};
 constexpr const char *kMemoryPolicyModes[] = {
     "MPOL_DEFAULT",   "MPOL_BIND",           "MPOL_INTERLEAVE", "MPOL_WEIGHTED_INTERLEAVE",
