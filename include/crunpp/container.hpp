@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace crunpp::container {
 
@@ -64,6 +65,44 @@ void kill(const Context &ctx, std::string_view id, const KillOptions &o);
 // Removes a stopped (or created: its init is killed) container. force: a
 // running one is killed first (SIGKILL to all its processes, bounded wait).
 void remove(const Context &ctx, std::string_view id, bool force);
+
+// What `exec`'s flags change in the process (runc's rules): applied on top
+// of the container's process.args-less config.process, or of --process FILE.
+struct ProcessOverrides {
+    std::vector<std::string> args;            // COMMAND [ARG...]; empty: keep
+    std::vector<std::string> env;             // KEY=VALUE, replacing KEY
+    std::string cwd;                          // empty: keep
+    std::string user;                         // "UID[:GID]" (GID 0 when absent); empty: keep
+    std::vector<std::string> additional_gids; // appended
+    std::vector<std::string> caps;            // CAP_X: bounding, effective, permitted
+    bool tty = false;                         // process.terminal (config: false unless set)
+    bool no_new_privs = false;
+    std::string apparmor;                     // empty: keep
+    std::string process_label;                // empty: keep
+};
+
+struct ExecOptions {
+    std::string id;
+    std::string process_file; // --process: a process.json; empty: the config's process
+    ProcessOverrides overrides;
+    bool detach = false;        // return once the process runs
+    std::string pid_file;       // written (atomically) before returning
+    std::string console_socket; // terminal: the pty master goes there
+    std::string pidfd_socket;   // the process's pidfd goes there
+    int preserve_fds = 0;       // fds 3..3+N-1 reach the process
+    // --cgroup [CONTROLLER[,CONTROLLER]:]SUBPATH: an existing sub-cgroup of
+    // the container's (runc's syntax; no controller: every hierarchy).
+    std::vector<std::string> cgroups;
+    bool ignore_paused = false; // a paused container: the process starts frozen
+};
+
+// Runs a new process in a running (or created) container: its namespaces
+// (the user namespace first), its cgroup, the process's user, groups,
+// capabilities, rlimits, labels, noNewPrivileges and the container's
+// seccomp filter. The process is crunpp's child. Foreground: forwards
+// signals (and proxies a terminal without console socket), returns the
+// process's status (128+N on signal N). Detached: returns 0 once it runs.
+int exec(const Context &ctx, const ExecOptions &o);
 
 // "TERM", "SIGTERM", "term", "15", "RTMIN+2" -> number; throws on anything else.
 int parse_signal(std::string_view text);

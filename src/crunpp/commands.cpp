@@ -11,6 +11,7 @@ extern const Command kListCommand;
 extern const Command kCreateCommand;
 extern const Command kStartCommand;
 extern const Command kRunCommand;
+extern const Command kExecCommand;
 extern const Command kKillCommand;
 extern const Command kDeleteCommand;
 extern const Command kUpdateCommand;
@@ -28,6 +29,7 @@ const std::vector<const Command *> &commands() {
         &kCreateCommand,
         &kStartCommand,
         &kRunCommand,
+        &kExecCommand,
         &kKillCommand,
         &kDeleteCommand,
         &kUpdateCommand,

@@ -197,6 +197,9 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
     cgroup::Setup cg; // removed again unless committed
     try {
         fill_state(l.container.state(), ctx, loaded);
+        l.container.state().extra[kStateConfigPath] = loaded.config_path;
+        if (o.no_new_keyring)
+            l.container.state().extra[kStateNoNewKeyring] = "true";
         cg = make_cgroup(ctx, o, loaded.config);
         l.container.state().cgroup_paths = cg.paths();
         l.container.save();

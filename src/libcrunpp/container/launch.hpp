@@ -20,6 +20,11 @@ namespace crunpp::container {
 // The name of the exec fifo in the container's state dir.
 inline constexpr const char *kExecFifo = "exec.fifo";
 
+// State extra keys for `exec`: the config's absolute path (its process,
+// seccomp filter) and whether create had --no-new-keyring.
+inline constexpr const char *kStateConfigPath = "configPath";
+inline constexpr const char *kStateNoNewKeyring = "noNewKeyring";
+
 struct Launched {
     state::Container container; // locked, status Created (saved)
     UniqueFd pidfd;             // the init

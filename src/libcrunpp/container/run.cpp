@@ -1,11 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // `run`: create and start in one process; in the foreground crunpp stays
 // the parent of the init, forwards signals to it and returns its status.
-#include <poll.h>
-#include <sys/signalfd.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <csignal>
 #include <optional>
 #include <string>
@@ -15,6 +10,7 @@
 #include "crunpp/error.hpp"
 #include "crunpp/state.hpp"
 #include "../hooks/hooks.hpp"
+#include "foreground.hpp"
 #include "hooks_flow.hpp"
 #include "launch.hpp"
 #include "pidfd.hpp"
@@ -22,56 +18,6 @@
 
 namespace crunpp::container {
 namespace {
-
-constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
-
-// Blocks the forwarded signals for the lifetime of the object (they are
-// read from a signalfd instead); the init restores the original mask.
-class ForwardedSignals {
-public:
-    ForwardedSignals() {
-        sigemptyset(&set_);
-        for (int s : kForwarded)
-            sigaddset(&set_, s);
-        if (sigprocmask(SIG_BLOCK, &set_, &original_) < 0)
-            throw_errno("block signals");
-        fd_.reset(signalfd(-1, &set_, SFD_CLOEXEC));
-        if (!fd_) {
-            int err = errno;
-            sigprocmask(SIG_SETMASK, &original_, nullptr);
-            throw_errno("create a signalfd", err);
-        }
-    }
-    ~ForwardedSignals() { sigprocmask(SIG_SETMASK, &original_, nullptr); }
-    ForwardedSignals(const ForwardedSignals &) = delete;
-    ForwardedSignals &operator=(const ForwardedSignals &) = delete;
-
-    const sigset_t *original() const { return &original_; }
-    int fd() const { return fd_.get(); }
-
-private:
-    sigset_t set_, original_;
-    UniqueFd fd_;
-};
-
-// Until the init exits: every forwarded signal crunpp gets goes to it.
-int wait_forwarding(int pidfd, int sigfd) {
-    struct pollfd fds[2] = {{pidfd, POLLIN, 0}, {sigfd, POLLIN, 0}};
-    for (;;) {
-        if (poll(fds, 2, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            throw_errno("wait for the container process");
-        }
-        if (fds[1].revents & POLLIN) {
-            struct signalfd_siginfo si;
-            if (read(sigfd, &si, sizeof si) == static_cast<ssize_t>(sizeof si))
-                send_signal(pidfd, static_cast<int>(si.ssi_signo));
-        }
-        if (fds[0].revents & (POLLIN | POLLHUP))
-            return reap(pidfd);
-    }
-}
 
 // Removes (or, with keep, marks stopped) the state, unless a concurrent
 // delete already did and the id now names another container.

@@ -97,7 +97,7 @@ bool pump(int from, int to) {
 
 } // namespace
 
-UniqueFd setup_init_terminal(const spec::Process &p, std::string &name) {
+UniqueFd setup_init_terminal(const spec::Process &p, std::string &name, bool bind_console) {
     UniqueFd master(open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
     if (!master)
         throw_errno("terminal: open \"/dev/pts/ptmx\" (the container needs a devpts on /dev/pts)");
@@ -116,7 +116,8 @@ UniqueFd setup_init_terminal(const spec::Process &p, std::string &name) {
         if (ioctl(master.get(), TIOCSWINSZ, &ws) < 0)
             throw_errno("terminal: set the console size");
     }
-    linux::setup_console(peer.get());
+    if (bind_console)
+        linux::setup_console(peer.get());
     if (setsid() < 0)
         throw_errno("terminal: setsid");
     if (ioctl(peer.get(), TIOCSCTTY, 0) < 0)

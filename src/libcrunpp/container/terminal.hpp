@@ -17,7 +17,8 @@ namespace crunpp::container {
 // CVE-2025-52565), applies consoleSize, binds the peer on /dev/console and
 // makes it the controlling terminal and stdin/stdout/stderr of a new
 // session. Returns the master; `name` gets the peer's path (/dev/pts/N).
-UniqueFd setup_init_terminal(const spec::Process &p, std::string &name);
+// An exec'd process (bind_console false) leaves /dev/console to the init's.
+UniqueFd setup_init_terminal(const spec::Process &p, std::string &name, bool bind_console = true);
 
 // Connects to the AF_UNIX socket at `path` and sends `fd` with SCM_RIGHTS
 // and `payload` as the message data. `what` names the option in errors.

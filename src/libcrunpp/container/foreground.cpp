@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "foreground.hpp"
+
+#include <poll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "crunpp/error.hpp"
+#include "pidfd.hpp"
+
+namespace crunpp::container {
+namespace {
+
+constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+
+} // namespace
+
+ForwardedSignals::ForwardedSignals() {
+    sigemptyset(&set_);
+    for (int s : kForwarded)
+        sigaddset(&set_, s);
+    if (sigprocmask(SIG_BLOCK, &set_, &original_) < 0)
+        throw_errno("block signals");
+    fd_.reset(signalfd(-1, &set_, SFD_CLOEXEC));
+    if (!fd_) {
+        int err = errno;
+        sigprocmask(SIG_SETMASK, &original_, nullptr);
+        throw_errno("create a signalfd", err);
+    }
+}
+
+ForwardedSignals::~ForwardedSignals() { sigprocmask(SIG_SETMASK, &original_, nullptr); }
+
+int wait_forwarding(int pidfd, int sigfd) {
+    struct pollfd fds[2] = {{pidfd, POLLIN, 0}, {sigfd, POLLIN, 0}};
+    for (;;) {
+        if (poll(fds, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            throw_errno("wait for the container process");
+        }
+        if (fds[1].revents & POLLIN) {
+            struct signalfd_siginfo si;
+            if (read(sigfd, &si, sizeof si) == static_cast<ssize_t>(sizeof si))
+                send_signal(pidfd, static_cast<int>(si.ssi_signo));
+        }
+        if (fds[0].revents & (POLLIN | POLLHUP))
+            return reap(pidfd);
+    }
+}
+
+} // namespace crunpp::container
