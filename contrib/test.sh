@@ -16,7 +16,8 @@ cd "$REPO"
 TEST_USER=crunpp-test
 PACKAGES=(meson ninja-build pkg-config g++ libseccomp-dev libyajl-dev libcap-dev catch2
     uidmap busybox-static bats jq python3-jsonschema procps util-linux passwd
-    groff-base man-db golang-github-containers-common)
+    groff-base man-db golang-github-containers-common
+    podman conmon catatonit runc) # podman.bats: the engine, its monitor, --init, the runtime it is compared with
 UNIT_TIMEOUT=600
 BATS_TIMEOUT=900
 
