@@ -26,7 +26,6 @@ spec::Process config_process() {
     p.terminal = true;
     p.args = {"sh"};
     p.env = {"PATH=/bin", "TERM=xterm"};
-    p.cwd = "/";
     p.user.uid = 5;
     p.user.gid = 7;
     p.user.additionalGids = {10};
@@ -63,11 +62,11 @@ TEST_CASE("exec --user: UID alone is gid 0, UID:GID both", "[exec]") {
 
 TEST_CASE("exec: -u 1 does not keep the config's gid (CVE-2026-30892)", "[exec]") {
     ProcessOverrides o = with_args({"id"});
-    o.user = "1";
+    o.user = std::string("1");
     spec::Process p = build_exec_process(config_process(), false, o);
     CHECK(p.user.uid == 1);
     CHECK(p.user.gid == 0);
-    o.user = "3:4";
+    o.user = std::string("3:4");
     p = build_exec_process(config_process(), false, o);
     CHECK(p.user.uid == 3);
     CHECK(p.user.gid == 4);
@@ -80,11 +79,11 @@ TEST_CASE("exec: -u 1 does not keep the config's gid (CVE-2026-30892)", "[exec]"
 TEST_CASE("exec: the config's process with COMMAND, env, cwd, groups, labels", "[exec]") {
     ProcessOverrides o = with_args({"ls", "-l"});
     o.env = {"TERM=dumb", "NEW=1", "EMPTY="};
-    o.cwd = "/tmp";
+    o.cwd = std::string("/tmp");
     o.additional_gids = {"11", "12"};
     o.no_new_privs = true;
-    o.apparmor = "prof";
-    o.process_label = "system_u:system_r:container_t:s0";
+    o.apparmor = std::string("prof");
+    o.process_label = std::string("system_u:system_r:container_t:s0");
     spec::Process p = build_exec_process(config_process(), false, o);
     CHECK(p.args == std::vector<std::string>{"ls", "-l"});
     CHECK(p.env == std::vector<std::string>{"PATH=/bin", "TERM=dumb", "NEW=1", "EMPTY="});
@@ -106,7 +105,7 @@ TEST_CASE("exec: bad flags are errors naming them", "[exec]") {
     o.env = {"=x"};
     CHECK_THROWS_WITH(build_exec_process(config_process(), false, o), Catch::Contains("KEY=VALUE"));
     o = with_args({"true"});
-    o.cwd = "relative";
+    o.cwd = std::string("relative");
     CHECK_THROWS_WITH(build_exec_process(config_process(), false, o), Catch::Contains("--cwd \"relative\""));
     o = with_args({"true"});
     o.additional_gids = {"x"};
@@ -157,7 +156,7 @@ TEST_CASE("exec --process: the file's process, terminal kept, flags on top", "[e
     CHECK(p.user.uid == 9);
     ProcessOverrides o;
     o.env = {"A=2"};
-    o.user = "0";
+    o.user = std::string("0");
     p = build_exec_process(file, true, o);
     CHECK(p.env == std::vector<std::string>{"A=2"});
     CHECK(p.user.gid == 0);
@@ -168,7 +167,7 @@ TEST_CASE("exec --process: the file's process, terminal kept, flags on top", "[e
     file.args.clear();
     CHECK_THROWS_WITH(build_exec_process(file, true, ProcessOverrides{}), Catch::Contains(".args"));
     file.args = {"x"};
-    file.cwd = "rel";
+    file.cwd = std::string("rel");
     CHECK_THROWS_WITH(build_exec_process(file, true, ProcessOverrides{}), Catch::Contains("absolute"));
 }
 
