@@ -19,6 +19,8 @@ PACKAGES=(meson ninja-build pkg-config g++ libseccomp-dev libyajl-dev libcap-dev
     groff-base man-db golang-github-containers-common)
 # containerd.bats: containerd with its runc shim and ctr; podman makes its image.
 PACKAGES+=(containerd podman)
+# podman.bats: the engine, its monitor, --init, the runtime it is compared with.
+PACKAGES+=(conmon catatonit runc)
 # lifecycle.bats, exec_robust.bats: strace delays or fails a syscall to pin a race down.
 PACKAGES+=(strace)
 UNIT_TIMEOUT=600

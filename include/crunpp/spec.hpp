@@ -283,7 +283,7 @@ struct Linux {
     std::optional<MemoryPolicy> memoryPolicy;
     std::map<std::string, std::string> sysctl;
     std::optional<Seccomp> seccomp;
-    std::optional<std::string> rootfsPropagation; // private|shared|slave|unbindable
+    std::optional<std::string> rootfsPropagation; // [r]private|[r]shared|[r]slave|[r]unbindable
     std::vector<std::string> maskedPaths, readonlyPaths;
     std::optional<std::string> mountLabel;
     std::optional<Personality> personality;

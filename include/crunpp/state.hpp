@@ -60,8 +60,12 @@ constexpr size_t kMaxIdLength = 1024;
 bool valid_id(std::string_view id);
 void check_id(std::string_view id); // throws Error("invalid container id ...")
 
+// Whether this process runs in a user namespace other than the initial one
+// (its uid_map does not map every id to itself), e.g. rootless podman's.
+bool in_user_namespace();
 // The default root: /run/crunpp for euid 0, $XDG_RUNTIME_DIR/crunpp otherwise
-// (throws a clear error when XDG_RUNTIME_DIR is unset).
+// and for euid 0 in another user namespace unless USER is root (runc's rule;
+// throws a clear error when XDG_RUNTIME_DIR is unset).
 std::string default_root();
 
 // A user name for `list` and `state`: the passwd name, else "#UID" (as runc).

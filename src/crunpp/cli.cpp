@@ -49,7 +49,9 @@ bool GlobalOptions::is_rootless() const {
     case Rootless::False: return false;
     case Rootless::Auto: break;
     }
-    return geteuid() != 0;
+    // Root in another user namespace (rootless podman's) is not the host's
+    // root either: no mknod, no cgroup of its own.
+    return geteuid() != 0 || state::in_user_namespace();
 }
 
 bool ParsedArgs::has(std::string_view n) const { return values_.find(n) != values_.end(); }

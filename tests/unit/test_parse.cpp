@@ -489,3 +489,24 @@ TEST_CASE("an empty namespace path means a new namespace, as runc reads it", "[p
               R"("linux": {"namespaces": [{"type": "pid", "path": "proc/1/ns/pid"}]})")) ==
           "config.json: .linux.namespaces[0].path: must be an absolute path");
 }
+
+TEST_CASE("device fileMode with the node's type bits, as podman passes it", "[parse]") {
+    // 8612 = 0o20644 (S_IFCHR | 0644); 4516 = 0o10644 (S_IFIFO | 0644).
+    auto cfg = crunpp::spec::parse_config(parse_test::config_with(
+        R"("linux": {"devices": [{"type": "c", "path": "/dev/null", "major": 1, "minor": 3, "fileMode": 8612},)"
+        R"( {"type": "p", "path": "/dev/f", "fileMode": 4516}]})"));
+    REQUIRE(cfg.linux);
+    REQUIRE(cfg.linux->devices.size() == 2);
+    CHECK(cfg.linux->devices[0].fileMode == 0644u);
+    CHECK(cfg.linux->devices[1].fileMode == 0644u);
+}
+
+TEST_CASE("rootfsPropagation takes runc's recursive forms too", "[parse]") {
+    for (const char *p : {"rslave", "rprivate", "rshared", "runbindable", "slave"}) {
+        INFO(p);
+        auto cfg = crunpp::spec::parse_config(
+            parse_test::config_with(std::string(R"("linux": {"rootfsPropagation": ")") + p + "\"}"));
+        REQUIRE(cfg.linux);
+        CHECK(cfg.linux->rootfsPropagation == p);
+    }
+}

@@ -288,8 +288,8 @@ TEST_CASE("unknown enum values", "[parse][errors]") {
          "config.json: .process.rlimits[0].type: unknown rlimit type \"RLIMIT_FOO\""},
         {process_with(R"("rlimits": [{"type": "nofile", "soft": 1, "hard": 1}])"),
          "config.json: .process.rlimits[0].type: unknown rlimit type \"nofile\""},
-        {linux_with(R"("rootfsPropagation": "rshared")"),
-         "config.json: .linux.rootfsPropagation: unknown rootfsPropagation \"rshared\""},
+        {linux_with(R"("rootfsPropagation": "rsharde")"),
+         "config.json: .linux.rootfsPropagation: unknown rootfsPropagation \"rsharde\""},
         {process_with(R"("scheduler": {"policy": "SCHED_FAST"})"),
          "config.json: .process.scheduler.policy: unknown scheduler policy \"SCHED_FAST\""},
         {process_with(R"("scheduler": {"policy": "SCHED_OTHER", "flags": ["SCHED_FLAG_X"]})"),
@@ -332,6 +332,12 @@ TEST_CASE("patterns and value ranges", "[parse][errors]") {
         CHECK(config_error(config_with(page(good))).empty());
     check_cases({
         {linux_with(R"("devices": [{"type": "c", "path": "/dev/x", "major": 1, "minor": 1, "fileMode": 512}])"),
+         "config.json: .linux.devices[0].fileMode: must be at most 0777 (511), got 512"},
+        // 0o60644: a block device's st_mode given for a char device.
+        {linux_with(R"("devices": [{"type": "c", "path": "/dev/x", "major": 1, "minor": 1, "fileMode": 25012}])"),
+         "config.json: .linux.devices[0].fileMode: file type bits 24576 do not match device type \"c\""},
+        // 0o21000: the right type bits, but the sticky bit.
+        {linux_with(R"("devices": [{"type": "c", "path": "/dev/x", "major": 1, "minor": 1, "fileMode": 8704}])"),
          "config.json: .linux.devices[0].fileMode: must be at most 0777 (511), got 512"},
         {R"("hooks": {"poststart": [{"path": "/bin/x", "timeout": 0}]})",
          "config.json: .hooks.poststart[0].timeout: must be at least 1 second"},

@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
@@ -209,6 +210,47 @@ TEST_CASE("default root", "[state]") {
     CHECK(got == "/run/user/65534/crunpp|"
                  "XDG_RUNTIME_DIR is not set: set it (usually to /run/user/65534) or pass --root DIR|"
                  "XDG_RUNTIME_DIR \"relative\" is not an absolute path: fix it or pass --root DIR");
+}
+
+TEST_CASE("root in another user namespace: in_user_namespace and runc's XDG rule", "[state]") {
+    if (geteuid() != 0 || in_user_namespace())
+        return;
+    CHECK_FALSE(in_user_namespace());
+    Pipe p;
+    Child c;
+    c.pid = fork();
+    REQUIRE(c.pid >= 0);
+    if (c.pid == 0) {
+        std::string result;
+        if (unshare(CLONE_NEWUSER) != 0)
+            _exit(2);
+        result += in_user_namespace() ? "unmapped-in|" : "unmapped-out|";
+        int fd = open("/proc/self/uid_map", O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, "0 0 1\n", 6) != 6)
+            _exit(3);
+        close(fd);
+        result += in_user_namespace() ? "in|" : "out|";
+        setenv("XDG_RUNTIME_DIR", "/run/user/1001", 1);
+        unsetenv("USER");
+        result += default_root() + "|";
+        setenv("USER", "someone", 1);
+        result += default_root() + "|";
+        setenv("USER", "root", 1);
+        result += default_root() + "|";
+        unsetenv("XDG_RUNTIME_DIR");
+        unsetenv("USER");
+        result += default_root();
+        (void)!write(p.w, result.data(), result.size());
+        _exit(0);
+    }
+    close(p.w);
+    p.w = -1;
+    std::string got;
+    char buf[512];
+    for (ssize_t n; (n = read(p.r, buf, sizeof buf)) > 0;)
+        got.append(buf, static_cast<size_t>(n));
+    CHECK(c.wait_exit() == 0);
+    CHECK(got == "unmapped-in|in|/run/user/1001/crunpp|/run/user/1001/crunpp|/run/crunpp|/run/crunpp");
 }
 
 TEST_CASE("rfc3339 time and owner names", "[state]") {

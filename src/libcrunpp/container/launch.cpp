@@ -187,7 +187,10 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
     Loaded loaded = load(o);
     check_terminal(loaded.config, o, mode);
     const int preserved_fds = prepare_passthrough(loaded.config, o.preserve_fds);
-    NamespacePlan plan = plan_namespaces(loaded.config, ctx.rootless);
+    // Root in another user namespace (rootless podman) can create every
+    // namespace itself: no user namespace is added for it, as in runc.
+    const bool add_user_namespace = ctx.rootless && !(geteuid() == 0 && state::in_user_namespace());
+    NamespacePlan plan = plan_namespaces(loaded.config, add_user_namespace);
 
     state::Store store(ctx.state_root);
     Launched l{store.create(o.id), UniqueFd(), 0, SyncSocket(), UniqueFd(), false, loaded.config.hooks};

@@ -21,6 +21,7 @@ constexpr int kKillTimeoutMs = 10000;
 } // namespace
 
 void remove(const Context &ctx, std::string_view id, bool force) {
+    state::check_id(id);
     state::Store store(ctx.state_root);
     // runc and crun: `delete --force` of a missing container succeeds, and
     // containerd's shim relies on it (it force-deletes after every delete).

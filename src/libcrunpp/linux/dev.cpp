@@ -103,10 +103,15 @@ void setup_dev(MountContext &c) {
     std::vector<spec::Device> devices;
     const auto *config_devices = c.cfg.linux ? &c.cfg.linux->devices : nullptr;
     for (const auto &d : kDefaultDevices) {
+        const std::string rel = clean_relative_path(d.path);
         bool listed = false;
         if (config_devices)
             for (const auto &cd : *config_devices)
-                listed = listed || clean_relative_path(cd.path) == clean_relative_path(d.path);
+                listed = listed || clean_relative_path(cd.path) == rel;
+        // A config mount on the path (podman binds the host's nodes for a
+        // rootless --privileged container) already provides the device.
+        for (const auto &m : c.cfg.mounts)
+            listed = listed || clean_relative_path(m.destination) == rel;
         if (!listed)
             devices.push_back(d);
     }

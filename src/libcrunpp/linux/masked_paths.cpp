@@ -67,6 +67,9 @@ void mask_dir(int target_fd, const std::string &path, const std::string &mount_l
         throw_errno(what + ": fsopen tmpfs");
     if (!mount_label.empty() && fsconfig(fs.get(), FSCONFIG_SET_STRING, "context", mount_label.c_str(), 0) < 0)
         throw_errno(what + ": context");
+    // Read-only down to the superblock (as runc's), not only this mount.
+    if (fsconfig(fs.get(), FSCONFIG_SET_FLAG, "ro", nullptr, 0) < 0)
+        throw_errno(what + ": ro");
     if (fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0)
         throw_errno(what + ": create tmpfs");
     UniqueFd mnt(fsmount(fs.get(), FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |

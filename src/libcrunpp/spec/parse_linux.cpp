@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The `linux` object except `resources`.
+#include <sys/stat.h>
+
 #include "parse_internal.hpp"
 
 namespace crunpp::spec::detail {
 namespace {
 
 constexpr const char *kDeviceTypes[] = {"c", "b", "u", "p"};
-constexpr const char *kPropagations[] = {"private", "shared", "slave", "unbindable"};
+// The spec's four, and their recursive forms as runc accepts them (podman
+// sends "rslave" for a rootless --privileged container).
+constexpr const char *kPropagations[] = {"private",  "shared",  "slave",  "unbindable",
+                                         "rprivate", "rshared", "rslave", "runbindable"};
 constexpr const char *kPersonalityDomains[] = {"LINUX", "LINUX32"};
 constexpr const char *kMemoryPolicyModes[] = {
     "MPOL_DEFAULT",   "MPOL_BIND",           "MPOL_INTERLEAVE", "MPOL_WEIGHTED_INTERLEAVE",
@@ -54,6 +59,15 @@ TimeOffset read_time_offset(const Node &n) {
     return t;
 }
 
+// The S_IFMT bits of a device node of type "c", "u", "b" or "p".
+uint32_t device_type_bits(const std::string &type) {
+    if (type == "b")
+        return S_IFBLK;
+    if (type == "p")
+        return S_IFIFO;
+    return S_IFCHR;
+}
+
 std::vector<Device> read_devices(const Node &linux) {
     std::vector<Device> out;
     linux.each("devices", [&](const Node &item) {
@@ -70,8 +84,17 @@ std::vector<Device> read_devices(const Node &linux) {
             d.minor = item.num<int64_t>("minor");
         }
         d.fileMode = item.opt_num<uint32_t>("fileMode");
-        if (d.fileMode && *d.fileMode > 0777)
-            item.member("fileMode").fail("must be at most 0777 (511), got " + std::to_string(*d.fileMode));
+        if (d.fileMode) {
+            // Engines (podman) pass the node's whole st_mode: its type bits are
+            // accepted when they agree with .type, and dropped.
+            const uint32_t type_bits = *d.fileMode & S_IFMT;
+            if (type_bits != 0 && type_bits != device_type_bits(d.type))
+                item.member("fileMode").fail("file type bits " + std::to_string(type_bits) +
+                                             " do not match device type \"" + d.type + "\"");
+            d.fileMode = *d.fileMode & ~static_cast<uint32_t>(S_IFMT);
+            if (*d.fileMode > 0777)
+                item.member("fileMode").fail("must be at most 0777 (511), got " + std::to_string(*d.fileMode));
+        }
         d.uid = item.opt_num<uint32_t>("uid");
         d.gid = item.opt_num<uint32_t>("gid");
         out.push_back(std::move(d));

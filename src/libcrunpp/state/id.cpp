@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Container ids and the default state root.
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <string>
 
 #include "crunpp/error.hpp"
 #include "crunpp/state.hpp"
@@ -56,8 +60,42 @@ void check_id(std::string_view id) {
     throw Error("invalid container id \"" + printable(id) + "\": " + why);
 }
 
+bool in_user_namespace() {
+    int fd = open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    char buf[256];
+    ssize_t n;
+    do
+        n = read(fd, buf, sizeof buf - 1);
+    while (n < 0 && errno == EINTR);
+    close(fd);
+    if (n < 0)
+        return false;
+    if (n == 0)
+        return true; // a new user namespace whose map is not written yet
+    buf[n] = '\0';
+    // The initial namespace maps every id to itself in one line.
+    unsigned long inner = 1, outer = 1, count = 0;
+    int used = 0;
+    if (sscanf(buf, "%lu %lu %lu\n%n", &inner, &outer, &count, &used) != 3)
+        return true;
+    return inner != 0 || outer != 0 || count != 4294967295UL || buf[used] != '\0';
+}
+
+// Root inside another user namespace (rootless podman runs the runtime so)
+// is not the host's root: it gets $XDG_RUNTIME_DIR/crunpp unless USER says
+// root, as runc decides.
+bool root_uses_xdg_runtime_dir() {
+    const char *xdg = getenv("XDG_RUNTIME_DIR");
+    if (!xdg || !*xdg || !in_user_namespace())
+        return false;
+    const char *user = getenv("USER");
+    return !user || std::string(user) != "root";
+}
+
 std::string default_root() {
-    if (geteuid() == 0)
+    if (geteuid() == 0 && !root_uses_xdg_runtime_dir())
         return "/run/crunpp";
     const char *xdg = getenv("XDG_RUNTIME_DIR");
     if (!xdg || !*xdg)
