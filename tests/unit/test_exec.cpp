@@ -54,8 +54,11 @@ TEST_CASE("exec --user: UID alone is gid 0, UID:GID both", "[exec]") {
     u = parse_user_spec("1:2");
     CHECK(u.uid == 1);
     CHECK(u.gid == 2);
-    u = parse_user_spec("4294967295:0");
-    CHECK(u.uid == 4294967295u);
+    u = parse_user_spec("4294967294:0");
+    CHECK(u.uid == 4294967294u);
+    // (uid_t)-1 would leave the process's ids unchanged (root).
+    for (const char *minus_one : {"4294967295", "4294967295:0", "0:4294967295"})
+        CHECK_THROWS_WITH(parse_user_spec(minus_one), Catch::Contains("4294967295 is not a valid id"));
     for (const char *bad : {"", "root", "1:", ":2", "1:x", "-1", "1:2:3", "4294967296", " 1"})
         CHECK_THROWS_WITH(parse_user_spec(bad), Catch::Contains("--user") && Catch::Contains("UID:GID"));
 }

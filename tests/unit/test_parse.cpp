@@ -86,7 +86,7 @@ TEST_CASE("full config: process", "[parse]") {
     REQUIRE(p.consoleSize);
     CHECK(p.consoleSize->height == 25);
     CHECK(p.consoleSize->width == 80);
-    CHECK(p.user.uid == 4294967295u);
+    CHECK(p.user.uid == 4294967294u); // the largest valid id
     CHECK(p.user.gid == 1000);
     CHECK(p.user.umask == 18u);
     CHECK(p.user.additionalGids == std::vector<uint32_t>{5, 6});
@@ -328,13 +328,13 @@ TEST_CASE("null is an absent member; unknown members are ignored", "[parse]") {
 
 TEST_CASE("integers are exact at the limits of their types", "[parse]") {
     Config c = parse_config(config_with(R"(
-        "process": {"cwd": "/", "args": ["a"], "user": {"uid": 4294967295, "gid": 0},
+        "process": {"cwd": "/", "args": ["a"], "user": {"uid": 4294967294, "gid": 0},
                     "oomScoreAdj": -1000, "scheduler": {"policy": "SCHED_OTHER", "nice": -20},
                     "rlimits": [{"type": "RLIMIT_AS", "soft": 18446744073709551615, "hard": 18446744073709551615}]},
         "linux": {"resources": {"pids": {"limit": -9223372036854775808},
                                 "memory": {"limit": 9223372036854775807, "swap": -0},
                                 "blockIO": {"weight": 65535}}})"));
-    CHECK(c.process->user.uid == UINT32_MAX);
+    CHECK(c.process->user.uid == UINT32_MAX - 1); // UINT32_MAX is (uid_t)-1: refused
     CHECK(c.process->rlimits[0].soft == UINT64_MAX);
     CHECK(c.linux->resources->pids->limit == INT64_MIN);
     CHECK(c.linux->resources->memory->limit == INT64_MAX);

@@ -25,7 +25,7 @@ const char *const kFullConfig = R"JSON({
 "process": {
   "terminal": true,
   "consoleSize": {"height": 25, "width": 80},
-  "user": {"uid": 1000, "gid": 1001, "umask": 18, "additionalGids": [5, 4294967295], "username": "someone"},
+  "user": {"uid": 1000, "gid": 1001, "umask": 18, "additionalGids": [5, 4294967294], "username": "someone"},
   "args": ["/bin/sh", "-c", "echo \"hi\"\n\u00e9\t\\"],
   "commandLine": "sh -c true",
   "env": ["PATH=/bin", "EMPTY=", "TERM=xterm"],
@@ -156,7 +156,7 @@ Process full_process() {
     p.user.uid = 1000;
     p.user.gid = 1001;
     p.user.umask = 18;
-    p.user.additionalGids = {5, UINT32_MAX};
+    p.user.additionalGids = {5, UINT32_MAX - 1};
     p.user.username = "someone";
     p.args = {"/bin/sh", "-c", "echo \"hi\"\n\xc3\xa9\t\\"};
     p.commandLine = "sh -c true";

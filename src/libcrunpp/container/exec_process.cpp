@@ -76,6 +76,9 @@ UserSpec parse_user_spec(std::string_view text) {
         ok = parse_u32(text.substr(colon + 1), u.gid);
     if (!ok)
         throw Error("exec: --user \"" + std::string(text) + "\": expected UID or UID:GID (numbers)");
+    // (uid_t)-1 tells setresuid to leave the id unchanged: root would stay.
+    if (u.uid == UINT32_MAX || u.gid == UINT32_MAX)
+        throw Error("exec: --user \"" + std::string(text) + "\": 4294967295 is not a valid id");
     return u;
 }
 

@@ -19,13 +19,24 @@ constexpr const char *kSchedFlags[] = {
 
 constexpr const char *kIoPrioClasses[] = {"IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE"};
 
+// 4294967295 is (uid_t)-1, which setresuid/setgroups read as "leave this id
+// unchanged": the process would keep running as root.
+uint32_t read_id(const Node &n) {
+    uint32_t id = n.integer<uint32_t>();
+    if (id == UINT32_MAX)
+        n.fail("4294967295 is not a valid id (the kernel reads it as \"unchanged\")");
+    return id;
+}
+
 User read_user(const Node &n) {
     n.expect(json::Type::Object);
     User u;
-    u.uid = n.opt_num<uint32_t>("uid").value_or(0);
-    u.gid = n.opt_num<uint32_t>("gid").value_or(0);
+    if (Node uid = n.member("uid"); uid.present())
+        u.uid = read_id(uid);
+    if (Node gid = n.member("gid"); gid.present())
+        u.gid = read_id(gid);
     u.umask = n.opt_num<uint32_t>("umask");
-    u.additionalGids = n.nums<uint32_t>("additionalGids");
+    n.each("additionalGids", [&](const Node &item) { u.additionalGids.push_back(read_id(item)); });
     u.username = n.opt_str("username");
     return u;
 }
