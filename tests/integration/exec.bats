@@ -21,15 +21,6 @@ teardown() {
     crunpp_teardown
 }
 
-# ctr ARGS...: crunpp as root, or as the test user when WHO=rootless.
-ctr() {
-    if [ "$WHO" = rootless ]; then
-        crunpp_rootless "$@"
-    else
-        crunpp "$@"
-    fi
-}
-
 # The bundle for WHO, sleeping; the rootless one has crunpp's automatic
 # mappings (the caller's id and its subordinate ids), so uid 1 exists.
 exec_bundle() {

@@ -22,14 +22,6 @@ teardown() {
     crunpp_teardown
 }
 
-ctr() {
-    if [ "$WHO" = rootless ]; then
-        crunpp_rootless "$@"
-    else
-        crunpp "$@"
-    fi
-}
-
 # start_agent OUT RULES...: an agent on $SOCK (as the test user when
 # WHO=rootless) that writes the state it gets to OUT; waits for the socket.
 start_agent() {

@@ -24,17 +24,8 @@ teardown() {
     crunpp_teardown
 }
 
-# ctr ARGS...: crunpp as root, or as the test user when WHO=rootless; ROOT
-# is the state root; EXEC_CMD the exec command line for strace.
-ctr() {
-    if [ "$WHO" = rootless ]; then
-        crunpp_rootless "$@"
-    else
-        crunpp "$@"
-    fi
-}
-
-# start_c1 [WHO]: c1 running `sleep 1000`; INIT is its host pid; BEFORE is
+# start_c1 [WHO]: c1 running `sleep 1000`; INIT is its host pid; ROOT the
+# state root; EXEC_CMD the exec command line for strace; BEFORE is
 # the snapshot to compare with.
 start_c1() {
     WHO="${1:-root}"

@@ -89,3 +89,13 @@ cap_mask() {
         printf "%08x%08x\n", hi, low
     }'
 }
+
+# ctr ARGS...: crunpp as root, or as the test user when WHO=rootless (tests
+# that run the same body both ways set WHO).
+ctr() {
+    if [ "$WHO" = rootless ]; then
+        crunpp_rootless "$@"
+    else
+        crunpp "$@"
+    fi
+}
