@@ -109,6 +109,11 @@ void apply(const Paths &p, const spec::Resources &res, const std::vector<spec::D
 // directories, retrying EBUSY with a bounded backoff. Missing ones are fine.
 void destroy(const Paths &p);
 
+// The cgroup2 directory process `pid` is in (its "0::" line of
+// /proc/PID/cgroup below the unified mount); empty without a cgroup2 mount
+// or when the process is outside this cgroup namespace's view.
+std::string unified_dir_of(pid_t pid);
+
 // Every pid in the cgroup (the unified dir, else the first v1 dir), sorted.
 std::vector<pid_t> pids(const Paths &p);
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <fstream>
 
 #include "crunpp/container.hpp"
 #include "crunpp/error.hpp"
@@ -216,6 +217,23 @@ TEST_CASE("exec --cgroup: targets per hierarchy", "[exec]") {
     // A v2 host: the lone path.
     const cgroup::Paths v2 = {{"unified", "/sys/fs/cgroup/c1"}};
     CHECK(exec_cgroup_paths(v2, parse_sub_cgroups({"x/y"})).at("unified") == "/sys/fs/cgroup/c1/x/y");
+    // A controller prefix there: the controllers share the directory.
+    CHECK_THROWS_WITH(exec_cgroup_paths(v2, parse_sub_cgroups({"memory:m"})),
+                      Catch::Contains("--cgroup \"memory:m\": the container's cgroup is a cgroup v2 one"));
+}
+
+TEST_CASE("cgroup::unified_dir_of: the cgroup2 directory listing the process", "[exec]") {
+    std::string dir = cgroup::unified_dir_of(getpid());
+    if (dir.empty()) {
+        WARN("no cgroup2 mount: unified_dir_of not tested");
+        return;
+    }
+    std::ifstream procs(dir + "/cgroup.procs");
+    REQUIRE(procs);
+    bool found = false;
+    for (pid_t p; procs >> p;)
+        found = found || p == getpid();
+    CHECK(found);
 }
 
 TEST_CASE("exec: namespaces_to_join sees only the namespaces that differ", "[exec]") {

@@ -36,6 +36,8 @@ struct Hierarchy {
 std::vector<Hierarchy> hierarchies();
 // This process's cgroup path in the hierarchy (from /proc/self/cgroup).
 std::string own_path(const Hierarchy &h);
+// The same for a process: `pid` is a number or "self".
+std::string process_path(const Hierarchy &h, const std::string &pid);
 
 // The directory holding a controller's files and whether it is a v2 one;
 // nullopt when the controller is neither a v1 hierarchy nor enabled in the

@@ -96,10 +96,12 @@ std::vector<Hierarchy> hierarchies() {
     return out;
 }
 
-std::string own_path(const Hierarchy &h) {
-    std::optional<std::string> text = read_file("/proc/self", "cgroup");
+std::string own_path(const Hierarchy &h) { return process_path(h, "self"); }
+
+std::string process_path(const Hierarchy &h, const std::string &pid) {
+    std::optional<std::string> text = read_file("/proc/" + pid, "cgroup");
     if (!text)
-        throw_errno("cgroup: read /proc/self/cgroup");
+        throw_errno("cgroup: read /proc/" + pid + "/cgroup");
     for (const std::string &line : split(*text, '\n')) {
         size_t c1 = line.find(':');
         size_t c2 = c1 == std::string::npos ? c1 : line.find(':', c1 + 1);
@@ -144,4 +146,18 @@ std::optional<Target> find_controller(const Paths &p, const std::string &v1_name
 }
 
 } // namespace detail
+
+std::string unified_dir_of(pid_t pid) {
+    for (const detail::Hierarchy &h : detail::hierarchies())
+        if (h.v2) {
+            std::string path = detail::process_path(h, std::to_string(pid));
+            // Outside the mount's subtree (another cgroup namespace): no
+            // directory here shows it.
+            if (path.rfind("/..", 0) == 0)
+                return "";
+            return path == "/" ? h.mountpoint : h.mountpoint + path;
+        }
+    return "";
+}
+
 } // namespace crunpp::cgroup

@@ -10,7 +10,6 @@
 #include <string>
 
 #include "../linux/seccomp.hpp"
-#include "clone3.hpp"
 #include "crunpp/container.hpp"
 #include "crunpp/error.hpp"
 #include "crunpp/state.hpp"
@@ -117,10 +116,12 @@ int exec(const Context &ctx, const ExecOptions &o) {
     const spec::Process &process = *cfg.process;
     check_options(process, o);
 
+    if (!o.cgroups.empty() && st.cgroup_paths.empty())
+        throw Error("exec: --cgroup: the container has no cgroup (rootless without a delegated cgroup, or "
+                    "--cgroup-manager disabled)");
     const cgroup::Paths cgroups = exec_cgroup_paths(st.cgroup_paths, parse_sub_cgroups(o.cgroups));
     if (!o.cgroups.empty())
         check_cgroup_dirs(cgroups);
-    UniqueFd unified = open_unified_cgroup(cgroups);
     std::optional<linux::SeccompFilter> seccomp;
     if (cfg.linux && cfg.linux->seccomp)
         seccomp = linux::prepare_seccomp(*cfg.linux->seccomp, ctx.state_root);
@@ -152,12 +153,11 @@ int exec(const Context &ctx, const ExecOptions &o) {
     // v2: the helper starts in the target cgroup (CLONE_INTO_CGROUP), the
     // process inherits it; v1: the helper moves itself.
     int helper_fd = -1;
-    pid_t helper_pid = clone3_fork(0, &helper_fd, unified.get());
+    pid_t helper_pid = fork_into_cgroup(&helper_fd, cgroups, o.cgroups.empty() ? st.pid : 0);
     if (helper_pid == 0)
         exec_helper(cp);
     UniqueFd helper(helper_fd);
     child_sync.close();
-    unified.reset();
 
     Spawned s;
     try {

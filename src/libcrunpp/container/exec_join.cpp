@@ -10,7 +10,9 @@
 #include <set>
 #include <string>
 
+#include "../linux/mountinfo.hpp"
 #include "../linux/userns.hpp"
+#include "clone3.hpp"
 #include "crunpp/error.hpp"
 
 namespace crunpp::container {
@@ -52,7 +54,77 @@ void write_self_to(const std::string &dir) {
         throw_errno("exec: join the cgroup " + dir);
 }
 
+// The first line of a small file, empty when it cannot be read.
+std::string first_line(const std::string &path) {
+    UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd)
+        return "";
+    char buf[256];
+    ssize_t n = read(fd.get(), buf, sizeof buf);
+    if (n <= 0)
+        return "";
+    std::string s(buf, static_cast<size_t>(n));
+    return s.substr(0, s.find('\n'));
+}
+
+// clone3's refusals of a cgroup2 directory as such: EBUSY, the "no internal
+// processes" rule; EOPNOTSUPP, a "domain invalid" cgroup below a threaded one.
+bool refuses_processes(int err) { return err == EBUSY || err == EOPNOTSUPP; }
+
+Error cannot_hold_processes(const std::string &dir, int err) {
+    std::string why;
+    if (err == EBUSY) {
+        why = "cgroup v2 allows no process in a cgroup whose cgroup.subtree_control enables controllers "
+              "(pick a leaf cgroup with --cgroup)";
+    } else {
+        std::string type = first_line(dir + "/cgroup.type");
+        why = "its cgroup.type is \"" + (type.empty() ? std::string("unknown") : type) + "\"";
+    }
+    return Error("exec: the cgroup " + dir + " cannot hold processes: " + why);
+}
+
+pid_t clone_into(int *pidfd, int dirfd, const std::string &dir) {
+    try {
+        return clone3_fork(0, pidfd, dirfd);
+    } catch (Error &e) {
+        if (dirfd < 0 || refuses_processes(e.errnum()))
+            throw;
+        throw Error("exec: start a process in the cgroup " + dir, e.errnum());
+    }
+}
+
 } // namespace
+
+pid_t fork_into_cgroup(int *pidfd, const cgroup::Paths &paths, pid_t fallback_init) {
+    auto it = paths.find("unified");
+    if (it == paths.end())
+        return clone_into(pidfd, -1, "");
+    const std::string &dir = it->second;
+    UniqueFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd)
+        throw_errno("exec: open the cgroup " + dir);
+    try {
+        return clone_into(pidfd, fd.get(), dir);
+    } catch (Error &e) {
+        if (!refuses_processes(e.errnum()))
+            throw;
+        // As runc: the init's own cgroup below the container's, where the
+        // container moved its init to make its cgroup an inner node.
+        std::string init_dir = fallback_init > 0 ? cgroup::unified_dir_of(fallback_init) : "";
+        if (init_dir.empty() || init_dir == dir || !linux::path_is_under(init_dir, dir))
+            throw cannot_hold_processes(dir, e.errnum());
+        UniqueFd init_fd(open(init_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!init_fd)
+            throw cannot_hold_processes(dir, e.errnum());
+        try {
+            return clone_into(pidfd, init_fd.get(), init_dir);
+        } catch (Error &e2) {
+            if (!refuses_processes(e2.errnum()))
+                throw;
+            throw cannot_hold_processes(dir, e.errnum());
+        }
+    }
+}
 
 uint64_t namespaces_to_join(pid_t pid) {
     uint64_t flags = 0;
@@ -88,16 +160,6 @@ void join_container_namespaces(int pidfd, pid_t pid, uint64_t flags) {
     if (errno != EINVAL)
         throw_errno("exec: join the container's namespaces (setns)");
     join_namespaces_by_files(pid, flags);
-}
-
-UniqueFd open_unified_cgroup(const cgroup::Paths &paths) {
-    auto it = paths.find("unified");
-    if (it == paths.end())
-        return UniqueFd();
-    UniqueFd fd(open(it->second.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!fd)
-        throw_errno("exec: open the cgroup " + it->second);
-    return fd;
 }
 
 void check_cgroup_dirs(const cgroup::Paths &paths) {

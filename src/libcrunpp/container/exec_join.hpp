@@ -26,10 +26,14 @@ void join_container_namespaces(int pidfd, pid_t pid, uint64_t flags);
 // The /proc/PID/ns fallback alone (for the tests).
 void join_namespaces_by_files(pid_t pid, uint64_t flags);
 
-// The cgroup2 directory of `paths` ("unified"), opened for clone3's
-// CLONE_INTO_CGROUP; an empty fd when there is none. Errors name the dir
-// (a --cgroup sub-cgroup that does not exist).
-UniqueFd open_unified_cgroup(const cgroup::Paths &paths);
+// clone3 (fork-like, CLONE_PIDFD) of exec's helper, which starts in the
+// cgroup2 directory of `paths` ("unified", CLONE_INTO_CGROUP) when there is
+// one: 0 in the child, its pid in the parent. A directory that cannot hold
+// processes (v2's "no internal processes" rule: the container made its
+// cgroup an inner node) falls back, as runc, to the cgroup of
+// `fallback_init` when that lies below it (0: no fallback, for --cgroup);
+// else an error saying why. Errors name the directory.
+pid_t fork_into_cgroup(int *pidfd, const cgroup::Paths &paths, pid_t fallback_init);
 // Checks that every directory of `paths` exists (a --cgroup target).
 void check_cgroup_dirs(const cgroup::Paths &paths);
 // Moves the calling process into every v1 directory of `paths` (all but

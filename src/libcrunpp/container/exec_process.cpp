@@ -171,9 +171,19 @@ SubCgroups parse_sub_cgroups(const std::vector<std::string> &values) {
 }
 
 cgroup::Paths exec_cgroup_paths(const cgroup::Paths &container, const SubCgroups &sub) {
-    for (const auto &[controller, path] : sub)
-        if (!controller.empty() && !container.count(controller))
+    // Pure v2: one directory for every controller, so no per-controller
+    // sub-cgroup (runc refuses a controller there too).
+    const bool v2_only = container.size() == 1 && container.count("unified");
+    for (const auto &[controller, path] : sub) {
+        if (controller.empty())
+            continue;
+        if (v2_only)
+            throw Error("exec: --cgroup \"" + controller + ":" + path +
+                        "\": the container's cgroup is a cgroup v2 one, whose controllers share one directory: give "
+                        "the sub-cgroup without a CONTROLLER: prefix");
+        if (!container.count(controller))
             throw Error("exec: --cgroup: the container has no \"" + controller + "\" cgroup");
+    }
     auto all = sub.find("");
     // One sub-path per directory: co-mounted controllers share it.
     std::map<std::string, std::string> per_dir;
