@@ -2,13 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # cgroups (issue 5): limits written and visible inside the container,
 # enforced (pids, memory, cpu, devices), changed by update, pause/resume,
-# ps, events, kill --all, and no cgroup left after delete or a failed create.
+# ps, events, kill --all, and no cgroup left after delete or a failed create;
+# exec's process in the container's cgroup (--cgroup, v2's inner nodes, a
+# paused container), root and rootless.
 # Runs on v1, hybrid and pure v2 hosts; checks that only apply to one kind of
 # hierarchy skip elsewhere.
 
 load helpers
 load lifecycle_helpers
 load cgroups_helpers
+load io_helpers
 bats_require_minimum_version 1.5.0
 
 setup() {
@@ -532,4 +535,217 @@ fuse-ok" ]
     [ "$status" -eq 0 ]
     [ "$output" = 21 ]
     [ ! -d "$deleg/crunpp/$ID" ]
+}
+
+# exec and the container's cgroup, as root and as the test user (WHO). In the
+# v2 lane's rootless pass the test user has a delegated subtree, so its
+# container has a cgroup; without one (rootless on a v1 or hybrid host, or the
+# v2 lane's rootful pass) the rootless cases check the errors instead.
+
+# exec_start WHO: $ID running `sleep 1000`; INIT is its host pid; CG_DIRS its
+# cgroup directories (none without a cgroup), V2_DIR its cgroup2 directory
+# (empty when none).
+exec_start() {
+    WHO="$1"
+    if [ "$WHO" = rootless ]; then
+        make_rootless_bundle "$B" /bin/sleep 1000
+        EXEC_STATE="$ROOTLESS_STATE_ROOT/$ID/state.json"
+    else
+        require_root
+        make_bundle "$B" /bin/sleep 1000
+        EXEC_STATE="$STATE_ROOT/$ID/state.json"
+    fi
+    ctr run -d -b "$B" "$ID"
+    INIT="$(ctr state "$ID" | jq -r .pid)"
+    record_pid "$INIT"
+    CG_DIRS=($(jq -r '.cgroupPaths // {} | to_entries[] | .value' "$EXEC_STATE" | sort -u))
+    V2_DIR="$(jq -r '.cgroupPaths.unified // empty' "$EXEC_STATE")"
+    if [ "${V2LANE_PASS:-}" = rootless ] || [ "$WHO" = root ]; then
+        # Root always gets a cgroup; the lane's rootless pass delegates one.
+        [ "${#CG_DIRS[@]}" -gt 0 ] || { echo "no cgroup for the container" >&2; return 1; }
+    fi
+}
+
+# A command as WHO (the owner of the container's cgroup).
+as_who() {
+    if [ "$WHO" = rootless ]; then as_rootless "$@"; else "$@"; fi
+}
+
+# exec -d ARGS...: the exec'd process's host pid.
+exec_detached() {
+    local pf
+    pf="$(shared_dir)/exec.$RANDOM.pid"
+    ctr exec -d --pid-file "$pf" "$@" >&2
+    cat "$pf"
+    record_pid "$(cat "$pf")"
+}
+
+# Makes the sub-cgroup REL in every cgroup directory of the container, as
+# its owner (a v1 cpuset gets its parent's cpus and mems).
+make_sub_cgroup() {
+    local d
+    for d in "${CG_DIRS[@]}"; do
+        as_who mkdir -p "$d/$1"
+        if [ -f "$d/$1/cpuset.cpus" ] && [ ! -f "$d/cgroup.controllers" ]; then
+            cat "$d/cpuset.cpus" >"$d/$1/cpuset.cpus"
+            cat "$d/cpuset.mems" >"$d/$1/cpuset.mems"
+        fi
+    done
+}
+
+exec_joins_case() {
+    exec_start "$1"
+    local pid d
+    # Seen from inside: the init's cgroup.
+    run ctr exec "$ID" cat /proc/self/cgroup
+    [ "$status" -eq 0 ]
+    [ "$output" = "$(ctr exec "$ID" cat /proc/1/cgroup)" ]
+    # From the host: the same cgroup, listed in each cgroup.procs, and by ps.
+    pid="$(exec_detached "$ID" sleep 201)"
+    [ "$(cat /proc/"$pid"/cgroup)" = "$(cat /proc/"$INIT"/cgroup)" ]
+    if [ "${#CG_DIRS[@]}" -eq 0 ]; then
+        run ctr ps "$ID"
+        [ "$status" -eq 1 ]
+        [ "$output" = "crunpp: ps container $ID: it has no cgroup" ]
+        return
+    fi
+    for d in "${CG_DIRS[@]}"; do
+        grep -qx "$pid" "$d/cgroup.procs" || { echo "$pid not in $d/cgroup.procs" >&2; return 1; }
+    done
+    run ctr ps --format json "$ID"
+    [ "$status" -eq 0 ]
+    jq -e --argjson p "$pid" --argjson i "$INIT" 'index($p) != null and index($i) != null' <<<"$output"
+    run ctr ps "$ID" -- -o pid,args
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"$pid sleep 201"* ]]
+}
+
+@test "cgroups: exec joins the init's cgroup; cgroup.procs and ps list it" {
+    exec_joins_case root
+}
+
+@test "cgroups rootless: exec joins the init's cgroup; cgroup.procs and ps list it" {
+    exec_joins_case rootless
+}
+
+exec_sub_cgroup_case() {
+    exec_start "$1"
+    local pid d line ctrl
+    if [ "${#CG_DIRS[@]}" -eq 0 ]; then
+        run ctr exec --cgroup sub "$ID" true
+        [ "$status" -eq 1 ]
+        [ "$output" = "crunpp: exec: --cgroup: the container has no cgroup (rootless without a delegated cgroup, or --cgroup-manager disabled)" ]
+        return
+    fi
+    make_sub_cgroup sub
+    run ctr exec --cgroup sub "$ID" cat /proc/self/cgroup
+    [ "$status" -eq 0 ]
+    while read -r line; do
+        [[ "$line" == */sub ]] || { echo "not in sub: $line" >&2; return 1; }
+    done <<<"$output"
+    pid="$(exec_detached --cgroup /sub "$ID" sleep 202)"
+    for d in "${CG_DIRS[@]}"; do
+        grep -qx "$pid" "$d/sub/cgroup.procs" || { echo "$pid not in $d/sub/cgroup.procs" >&2; return 1; }
+    done
+    # ps counts the sub-cgroups too.
+    ctr ps --format json "$ID" | jq -e --argjson p "$pid" 'index($p) != null'
+    kill -KILL "$pid"
+    # "/": the container's own cgroup.
+    run ctr exec --cgroup / "$ID" cat /proc/self/cgroup
+    [ "$output" = "$(cat /proc/"$INIT"/cgroup)" ]
+    run ctr exec --cgroup nothere "$ID" true
+    [ "$status" -eq 1 ]
+    [[ "$output" == "crunpp: exec: cgroup "*"/nothere: No such file or directory" ]]
+    if [ "$(cgroup_mode)" = v2 ]; then
+        # One directory for every controller: no CONTROLLER: prefix.
+        run ctr exec --cgroup pids:sub "$ID" true
+        [ "$status" -eq 1 ]
+        [[ "$output" == *'exec: --cgroup "pids:sub": the container'"'"'s cgroup is a cgroup v2 one'* ]]
+    else
+        # v1: one controller's hierarchy only.
+        ctrl="$(jq -r '.cgroupPaths | keys[] | select(. != "unified")' "$EXEC_STATE" | head -n1)"
+        run ctr exec --cgroup "$ctrl:sub" "$ID" cat /proc/self/cgroup
+        [ "$status" -eq 0 ]
+        grep -qE "^[0-9]+:([^:]*,)?$ctrl(,[^:]*)?:.*/sub\$" <<<"$output"
+        [ "$(grep -c '/sub$' <<<"$output")" -lt "$(wc -l <<<"$output")" ]
+    fi
+    # The rest needs controllers in the v2 tree (a hybrid host's unified tree
+    # has at most the few v1 leaves unbound).
+    [ "$(cgroup_mode)" = v2 ] || return 0
+    # cgroup v2 allows no process in an inner node with controllers enabled
+    # below it: --cgroup there is refused, its leaf takes the process.
+    local c
+    c="$(tr ' ' '\n' <"$V2_DIR/cgroup.controllers" | grep -m1 -xE 'pids|memory|cpu|io' || true)"
+    [ -n "$c" ] || { echo "no controller in $V2_DIR/cgroup.controllers" >&2; return 1; }
+    as_who mkdir -p "$V2_DIR/inner/leaf"
+    as_who sh -c "echo +$c >$V2_DIR/inner/cgroup.subtree_control"
+    run ctr exec --cgroup inner "$ID" true
+    [ "$status" -eq 1 ]
+    [ "$output" = "crunpp: exec: the cgroup $V2_DIR/inner cannot hold processes: cgroup v2 allows no process in a cgroup whose cgroup.subtree_control enables controllers (pick a leaf cgroup with --cgroup)" ]
+    run ctr exec --cgroup inner/leaf "$ID" cat /proc/self/cgroup
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"0::"*/inner/leaf* ]]
+    # The container made its own cgroup an inner node (its init in a
+    # leaf): exec falls back to the init's cgroup, as runc; "--cgroup /"
+    # asks for the container's own and is refused.
+    as_who mkdir "$V2_DIR/init"
+    as_who sh -c "echo $INIT >$V2_DIR/init/cgroup.procs"
+    as_who sh -c "echo +$c >$V2_DIR/cgroup.subtree_control"
+    run ctr exec "$ID" cat /proc/self/cgroup
+    [ "$status" -eq 0 ]
+    [ "$output" = "$(cat /proc/"$INIT"/cgroup)" ]
+    [[ "$output" == *"0::"*/init* ]]
+    run ctr exec --cgroup / "$ID" true
+    [ "$status" -eq 1 ]
+    [[ "$output" == "crunpp: exec: the cgroup $V2_DIR cannot hold processes: "* ]]
+    # delete removes the sub-cgroups with the container's.
+    ctr delete -f "$ID"
+    [ ! -d "$V2_DIR" ]
+}
+
+@test "cgroups: exec --cgroup picks a sub-cgroup; a v2 inner node is refused, the init's cgroup is the fallback" {
+    exec_sub_cgroup_case root
+}
+
+@test "cgroups rootless: exec --cgroup picks a sub-cgroup; a v2 inner node is refused, the init's cgroup is the fallback" {
+    exec_sub_cgroup_case rootless
+}
+
+exec_paused_case() {
+    exec_start "$1"
+    if [ "${#CG_DIRS[@]}" -eq 0 ]; then
+        run ctr pause "$ID"
+        [ "$status" -eq 1 ]
+        [ "$output" = "crunpp: cgroup: pause: the container has no freezer cgroup" ]
+        return
+    fi
+    ctr pause "$ID"
+    [ -z "$V2_DIR" ] || [ "$(cat "$V2_DIR/cgroup.freeze")" = 1 ] || [ "$(cgroup_mode)" != v2 ]
+    run ctr exec "$ID" true
+    [ "$status" -eq 1 ]
+    [ "$output" = "crunpp: cannot exec in a paused container \"$ID\" (use --ignore-paused to override)" ]
+    local out
+    out="$(shared_dir)/out"
+    local cmd=(timeout 20 "$CRUNPP" --root "$STATE_ROOT")
+    if [ "$WHO" = rootless ]; then
+        _rootless_prefix
+        cmd=("${ROOTLESS_PREFIX[@]}" timeout 20 "$CRUNPP" --root "$ROOTLESS_STATE_ROOT")
+    fi
+    "${cmd[@]}" exec --ignore-paused "$ID" echo thawed >"$out" 2>&1 &
+    local bg=$!
+    sleep 1
+    # Frozen with the container: nothing ran yet.
+    [ ! -s "$out" ]
+    kill -0 "$bg"
+    ctr resume "$ID"
+    wait "$bg"
+    [ "$(cat "$out")" = thawed ]
+}
+
+@test "cgroups: exec into a paused container is refused; --ignore-paused runs it at resume" {
+    exec_paused_case root
+}
+
+@test "cgroups rootless: exec into a paused container is refused; --ignore-paused runs it at resume" {
+    exec_paused_case rootless
 }

@@ -1,9 +1,11 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-or-later
 # `exec`: a new process in a running container, seen from inside it: its
-# namespaces, cgroup, identity, capabilities, seccomp filter, terminal and
-# fds; foreground statuses and signals, -d with --pid-file, paused and
-# stopped containers. The main cases run as root and as the test user.
+# namespaces, identity, capabilities, seccomp filter, terminal and fds;
+# foreground statuses and signals, -d with --pid-file, stopped containers.
+# The main cases run as root and as the test user. exec and the container's
+# cgroup (--cgroup, paused containers, ps) are in cgroups.bats, which the
+# pure cgroup v2 lane (contrib/v2-lane.sh) runs too.
 
 load helpers
 load lifecycle_helpers
@@ -174,64 +176,6 @@ detach_case() {
 
 @test "exec -d --pid-file: rootless" {
     detach_case rootless
-}
-
-@test "exec: /proc/self/cgroup equals the init's, and --cgroup picks a sub-cgroup" {
-    start_c1 root
-    run crunpp exec c1 cat /proc/self/cgroup
-    [ "$status" -eq 0 ]
-    [ "$output" = "$(crunpp exec c1 cat /proc/1/cgroup)" ]
-    # From the host too (no cgroup namespace view).
-    local pf="$(shared_dir)/exec.pid"
-    crunpp exec -d --pid-file "$pf" c1 sleep 200 >/dev/null 2>&1
-    record_pid "$(cat "$pf")"
-    [ "$(cat /proc/"$(cat "$pf")"/cgroup)" = "$(cat /proc/"$INIT"/cgroup)" ]
-    kill -KILL "$(cat "$pf")"
-    # A sub-cgroup in every hierarchy, then in one controller only.
-    local k dirs=() d
-    for k in $(jq -r '.cgroupPaths | keys[]' "$STATE_ROOT/c1/state.json"); do
-        d="$(jq -r --arg k "$k" '.cgroupPaths[$k]' "$STATE_ROOT/c1/state.json")/sub"
-        [ -d "$d" ] && continue
-        mkdir "$d"
-        dirs+=("$d")
-        # A v1 cpuset takes no process before it has cpus and mems.
-        if [ -f "$d/cpuset.cpus" ]; then
-            cat "$d/../cpuset.cpus" >"$d/cpuset.cpus"
-            cat "$d/../cpuset.mems" >"$d/cpuset.mems"
-        fi
-    done
-    [ "${#dirs[@]}" -gt 0 ]
-    run crunpp exec --cgroup sub c1 sh -c 'cat /proc/self/cgroup'
-    local line
-    while read -r line; do
-        [[ "$line" == */sub ]] || { echo "not in sub: $line"; false; }
-    done <<<"$output"
-    run crunpp exec --cgroup memory:sub c1 cat /proc/self/cgroup
-    [ "$status" -eq 0 ]
-    grep -q ':memory:.*/sub$' <<<"$output"
-    ! grep -q ':pids:.*/sub$' <<<"$output"
-    run crunpp exec --cgroup nothere c1 true
-    [ "$status" -eq 1 ]
-    [[ "$output" == *"exec: cgroup "*"/nothere: No such file or directory"* ]]
-    run crunpp exec --cgroup 'a:x' --cgroup y c1 true
-    [[ "$output" == *"missing CONTROLLER: prefix"* ]]
-    for d in "${dirs[@]}"; do rmdir "$d"; done
-}
-
-@test "exec: a paused container is refused, --ignore-paused waits for resume" {
-    start_c1 root
-    crunpp pause c1
-    run crunpp exec c1 true
-    [ "$status" -eq 1 ]
-    [[ "$output" == *'cannot exec in a paused container "c1" (use --ignore-paused to override)'* ]]
-    timeout 20 "$CRUNPP" --root "$STATE_ROOT" exec --ignore-paused c1 echo thawed >"$OUT" 2>&1 &
-    local bg=$!
-    sleep 1
-    # Frozen with the container: nothing ran yet.
-    [ ! -s "$OUT" ]
-    crunpp resume c1
-    wait "$bg"
-    [ "$(cat "$OUT")" = thawed ]
 }
 
 stopped_case() {

@@ -187,7 +187,10 @@ TEST_CASE("exec --cgroup: runc's syntax", "[exec]") {
     CHECK_THROWS_WITH(parse_sub_cgroups({"cpu,:a"}), Catch::Contains("empty controller"));
     CHECK_THROWS_WITH(parse_sub_cgroups({"memory:a", "memory:b"}), Catch::Contains("\"memory\" given more than once"));
     CHECK_THROWS_WITH(parse_sub_cgroups({"memory:"}), Catch::Contains("empty sub-cgroup path"));
-    CHECK_THROWS_WITH(parse_sub_cgroups({"/"}), Catch::Contains("empty sub-cgroup path"));
+    CHECK_THROWS_WITH(parse_sub_cgroups({""}), Catch::Contains("empty sub-cgroup path"));
+    // "/": the container's own cgroup.
+    CHECK(parse_sub_cgroups({"/"}).at("") == "");
+    CHECK(parse_sub_cgroups({"memory:/"}).at("memory") == "");
     CHECK_THROWS_WITH(parse_sub_cgroups({"../x"}), Catch::Contains("\"..\""));
     CHECK_THROWS_WITH(parse_sub_cgroups({"memory:a/../../b"}), Catch::Contains("\"..\""));
 }
@@ -200,6 +203,7 @@ TEST_CASE("exec --cgroup: targets per hierarchy", "[exec]") {
         {"unified", "/sys/fs/cgroup/unified/c1"},
     };
     CHECK(exec_cgroup_paths(container, {}) == container);
+    CHECK(exec_cgroup_paths(container, parse_sub_cgroups({"/"})) == container);
     cgroup::Paths all = exec_cgroup_paths(container, parse_sub_cgroups({"s"}));
     CHECK(all.at("cpu") == "/sys/fs/cgroup/cpu,cpuacct/c1/s");
     CHECK(all.at("memory") == "/sys/fs/cgroup/memory/c1/s");

@@ -45,10 +45,12 @@ void set_env(std::vector<std::string> &env, const std::string &entry) {
 
 void check_sub_path(const std::string &value, std::string_view path) {
     auto bad = [&](const char *why) { return Error("exec: --cgroup \"" + value + "\": " + why); };
+    // "/" alone is the container's own cgroup (runc: no fallback to the
+    // init's cgroup then).
+    if (path.empty())
+        throw bad("empty sub-cgroup path (\"/\" is the container's own cgroup)");
     while (path.starts_with('/'))
         path.remove_prefix(1);
-    if (path.empty())
-        throw bad("empty sub-cgroup path");
     for (size_t pos = 0; pos <= path.size();) {
         size_t slash = path.find('/', pos);
         if (slash == std::string_view::npos)
@@ -200,10 +202,13 @@ cgroup::Paths exec_cgroup_paths(const cgroup::Paths &container, const SubCgroups
     cgroup::Paths out;
     for (const auto &[controller, dir] : container) {
         std::string target = dir;
+        const std::string *rel = nullptr;
         if (explicit_dir.count(dir))
-            target += "/" + per_dir[dir];
+            rel = &per_dir[dir];
         else if (all != sub.end())
-            target += "/" + all->second;
+            rel = &all->second;
+        if (rel && !rel->empty())
+            target += "/" + *rel;
         out[controller] = target;
     }
     return out;

@@ -36,8 +36,8 @@ spec::Process build_exec_process(const spec::Process &base, bool from_process_fi
 // --cgroup values: controller -> sub-path; the key "" (a lone SUBPATH, which
 // must then be the only value) applies to every hierarchy. runc's errors:
 // empty controller, a controller given twice, a lone path among others.
-// Sub-paths are relative to the container's cgroup ("/" prefix allowed),
-// never empty and without "..".
+// Sub-paths are relative to the container's cgroup ("/" prefix allowed; "/"
+// alone is the container's cgroup itself), never empty and without "..".
 using SubCgroups = std::map<std::string, std::string>;
 SubCgroups parse_sub_cgroups(const std::vector<std::string> &values);
 
