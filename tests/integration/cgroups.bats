@@ -650,9 +650,11 @@ exec_sub_cgroup_case() {
     # ps counts the sub-cgroups too.
     ctr ps --format json "$ID" | jq -e --argjson p "$pid" 'index($p) != null'
     kill -KILL "$pid"
-    # "/": the container's own cgroup.
+    # "/": the container's own cgroup (as the container sees it: it may
+    # have a cgroup namespace).
     run ctr exec --cgroup / "$ID" cat /proc/self/cgroup
-    [ "$output" = "$(cat /proc/"$INIT"/cgroup)" ]
+    [ "$status" -eq 0 ]
+    [ "$output" = "$(ctr exec "$ID" cat /proc/1/cgroup)" ]
     run ctr exec --cgroup nothere "$ID" true
     [ "$status" -eq 1 ]
     [[ "$output" == "crunpp: exec: cgroup "*"/nothere: No such file or directory" ]]
@@ -672,11 +674,26 @@ exec_sub_cgroup_case() {
     # The rest needs controllers in the v2 tree (a hybrid host's unified tree
     # has at most the few v1 leaves unbound).
     [ "$(cgroup_mode)" = v2 ] || return 0
-    # cgroup v2 allows no process in an inner node with controllers enabled
-    # below it: --cgroup there is refused, its leaf takes the process.
     local c
-    c="$(tr ' ' '\n' <"$V2_DIR/cgroup.controllers" | grep -m1 -xE 'pids|memory|cpu|io' || true)"
+    for c in memory pids io cpu ''; do
+        grep -qw "$c" "$V2_DIR/cgroup.controllers" && break
+    done
     [ -n "$c" ] || { echo "no controller in $V2_DIR/cgroup.controllers" >&2; return 1; }
+    # cgroup v2 allows no process in a cgroup with controllers enabled below
+    # it. The container makes its own cgroup such an inner node (its init in
+    # a leaf, as systemd in a container does): exec falls back to the init's
+    # cgroup, as runc; "--cgroup /" asks for the container's own: refused.
+    as_who mkdir "$V2_DIR/init"
+    as_who sh -c "echo $INIT >$V2_DIR/init/cgroup.procs"
+    as_who sh -c "echo +$c >$V2_DIR/cgroup.subtree_control"
+    pid="$(exec_detached "$ID" sleep 203)"
+    [ "$(cat /proc/"$pid"/cgroup)" = "$(cat /proc/"$INIT"/cgroup)" ]
+    [[ "$(cat /proc/"$pid"/cgroup)" == "0::"*/init ]]
+    kill -KILL "$pid"
+    run ctr exec --cgroup / "$ID" true
+    [ "$status" -eq 1 ]
+    [ "$output" = "crunpp: exec: the cgroup $V2_DIR cannot hold processes: cgroup v2 allows no process in a cgroup whose cgroup.subtree_control enables controllers (pick a leaf cgroup with --cgroup)" ]
+    # A sub-cgroup that is an inner node: refused; its leaf takes the process.
     as_who mkdir -p "$V2_DIR/inner/leaf"
     as_who sh -c "echo +$c >$V2_DIR/inner/cgroup.subtree_control"
     run ctr exec --cgroup inner "$ID" true
@@ -684,20 +701,7 @@ exec_sub_cgroup_case() {
     [ "$output" = "crunpp: exec: the cgroup $V2_DIR/inner cannot hold processes: cgroup v2 allows no process in a cgroup whose cgroup.subtree_control enables controllers (pick a leaf cgroup with --cgroup)" ]
     run ctr exec --cgroup inner/leaf "$ID" cat /proc/self/cgroup
     [ "$status" -eq 0 ]
-    [[ "$output" == *"0::"*/inner/leaf* ]]
-    # The container made its own cgroup an inner node (its init in a
-    # leaf): exec falls back to the init's cgroup, as runc; "--cgroup /"
-    # asks for the container's own and is refused.
-    as_who mkdir "$V2_DIR/init"
-    as_who sh -c "echo $INIT >$V2_DIR/init/cgroup.procs"
-    as_who sh -c "echo +$c >$V2_DIR/cgroup.subtree_control"
-    run ctr exec "$ID" cat /proc/self/cgroup
-    [ "$status" -eq 0 ]
-    [ "$output" = "$(cat /proc/"$INIT"/cgroup)" ]
-    [[ "$output" == *"0::"*/init* ]]
-    run ctr exec --cgroup / "$ID" true
-    [ "$status" -eq 1 ]
-    [[ "$output" == "crunpp: exec: the cgroup $V2_DIR cannot hold processes: "* ]]
+    [[ "$output" == "0::"*/inner/leaf ]]
     # delete removes the sub-cgroups with the container's.
     ctr delete -f "$ID"
     [ ! -d "$V2_DIR" ]
