@@ -87,7 +87,9 @@ pid_t clone_into(int *pidfd, int dirfd, const std::string &dir) {
     try {
         return clone3_fork(0, pidfd, dirfd);
     } catch (Error &e) {
-        if (dirfd < 0 || refuses_processes(e.errnum()))
+        if (dirfd < 0)
+            throw Error("exec: start the setup process (clone3)", e.errnum());
+        if (refuses_processes(e.errnum()))
             throw;
         throw Error("exec: start a process in the cgroup " + dir, e.errnum());
     }
