@@ -327,7 +327,9 @@ fuse-ok" ]
 
 @test "cgroups: pause stops a counter, resume continues it; state shows paused" {
     require_root
-    make_bundle "$B" /bin/sh -c 'i=0; while :; do i=$((i+1)); echo $i >/out/count; sleep 0.05; done'
+    # Written by rename: a freeze between truncate and write would otherwise
+    # leave the file empty (seen under qemu's TCG).
+    make_bundle "$B" /bin/sh -c 'i=0; while :; do i=$((i+1)); echo $i >/out/count.new; mv /out/count.new /out/count; sleep 0.05; done'
     mount_out
     crunpp run -d -b "$B" "$ID"
     wait_file "$OUT/count"

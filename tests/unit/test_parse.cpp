@@ -29,6 +29,12 @@ using Strings = std::vector<std::string>;
 
 } // namespace
 
+TEST_CASE("a relative mount destination is relative to / (runtime-spec 1.1)", "[parse]") {
+    Config c = parse_config(config_with(R"("mounts": [{"destination": "data/x", "type": "tmpfs"}])"));
+    REQUIRE(c.mounts.size() == 1);
+    CHECK(c.mounts[0].destination == "/data/x");
+}
+
 TEST_CASE("full config: top level, root, mounts, hooks, annotations", "[parse]") {
     Config c = load_config(kFullConfig);
     CHECK(c.ociVersion == "1.3.0");

@@ -249,8 +249,8 @@ TEST_CASE("relative paths where the spec wants absolute ones", "[parse][errors]"
     check_cases({
         {R"("process": {"cwd": "home", "args": ["sh"]})", "config.json: .process.cwd: must be an absolute path"},
         {R"("process": {"cwd": "", "args": ["sh"]})", "config.json: .process.cwd: must be an absolute path"},
-        {R"("mounts": [{"destination": "/a"}, {"destination": "proc"}])",
-         "config.json: .mounts[1].destination: must be an absolute path"},
+        {R"("mounts": [{"destination": "/a"}, {"destination": ""}])",
+         "config.json: .mounts[1].destination: must not be empty"},
         {R"("hooks": {"prestart": [{"path": "bin/hook"}]})", "config.json: .hooks.prestart[0].path: must be an absolute path"},
         {linux_with(R"("devices": [{"type": "c", "path": "dev/null", "major": 1, "minor": 3}])"),
          "config.json: .linux.devices[0].path: must be an absolute path"},

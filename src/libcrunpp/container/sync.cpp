@@ -70,14 +70,14 @@ bool SyncSocket::try_send(SyncType type, int32_t value, std::string_view text) n
 
 void SyncSocket::send(SyncType type, int32_t value, std::string_view text) {
     if (!try_send(type, value, text))
-        throw_errno("sync with the container init");
+        throw_errno("container sync socket");
 }
 
 void SyncSocket::send_fds(SyncType type, const std::vector<int> &fds, std::string_view text) {
     if (fds.size() > kMaxSyncFds)
-        throw Error("sync with the container init: too many fds in one message");
+        throw Error("container sync socket: too many fds in one message");
     if (!send_message(fd_.get(), type, 0, text, &fds))
-        throw_errno("sync with the container init");
+        throw_errno("container sync socket");
 }
 
 std::optional<SyncMessage> SyncSocket::receive() {
@@ -96,7 +96,7 @@ std::optional<SyncMessage> SyncSocket::receive() {
     if (r == 0 || (r < 0 && errno == ECONNRESET))
         return std::nullopt;
     if (r < 0)
-        throw_errno("sync with the container init");
+        throw_errno("container sync socket");
     SyncMessage m;
     // Owned right away, so that they are closed whatever happens next.
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
@@ -110,9 +110,9 @@ std::optional<SyncMessage> SyncSocket::receive() {
         }
     }
     if (msg.msg_flags & MSG_CTRUNC)
-        throw Error("sync with the container init: file descriptors lost (truncated)");
+        throw Error("container sync socket: file descriptors lost (truncated)");
     if (static_cast<size_t>(r) < sizeof(Header))
-        throw Error("sync with the container init: short message");
+        throw Error("container sync socket: short message");
     Header h;
     memcpy(&h, buf, sizeof h);
     m.type = static_cast<SyncType>(h.type);

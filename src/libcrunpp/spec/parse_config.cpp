@@ -63,7 +63,16 @@ Root read_root(const Node &n) {
 Mount read_mount(const Node &n) {
     n.expect(json::Type::Object);
     Mount m;
-    m.destination = n.required("destination").take_absolute_path();
+    {
+        Node dest = n.required("destination");
+        m.destination = dest.take_string();
+        if (m.destination.empty())
+            dest.fail("must not be empty");
+        // runtime-spec 1.1: a relative destination is deprecated but valid,
+        // relative to "/" (runc and crun accept it too).
+        if (m.destination[0] != '/')
+            m.destination.insert(0, "/");
+    }
     m.type = n.opt_str("type");
     m.source = n.opt_str("source");
     m.options = n.strings("options");
