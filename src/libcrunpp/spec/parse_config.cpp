@@ -71,7 +71,7 @@ Mount read_mount(const Node &n) {
         // runtime-spec 1.1: a relative destination is deprecated but valid,
         // relative to "/" (runc and crun accept it too).
         if (m.destination[0] != '/')
-            m.destination.insert(0, "/");
+            m.destination = "/" + m.destination;
     }
     m.type = n.opt_str("type");
     m.source = n.opt_str("source");
