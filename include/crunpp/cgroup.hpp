@@ -48,6 +48,12 @@ struct SystemdPath {
 };
 SystemdPath parse_systemd_path(const std::string &path);
 
+// Where a relative cgroupsPath goes, given crunpp's own cgroup `own`: below
+// it, except that on v2 a systemd scope (".scope", e.g. a login session)
+// holds processes and so can have no child with controllers; its parent is
+// used instead (runc does the same).
+std::string relative_cgroup_parent(const std::string &own, bool v2);
+
 struct Request {
     std::string id;
     std::string cgroups_path;      // from the config, may be empty

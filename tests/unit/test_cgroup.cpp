@@ -81,6 +81,18 @@ TEST_CASE("cgroup: systemd cgroupsPath slice:prefix:name", "[cgroup]") {
                       "cgroupsPath \"a.slice:p:x/y\": systemd unit names contain no '/'");
 }
 
+TEST_CASE("cgroup: a relative cgroupsPath goes below crunpp's cgroup, or a v2 scope's parent", "[cgroup]") {
+    CHECK(cgroup::relative_cgroup_parent("/user.slice/user-0.slice/session-3.scope", true) ==
+          "/user.slice/user-0.slice");
+    CHECK(cgroup::relative_cgroup_parent("/session-3.scope", true) == "/");
+    // v1 keeps runc's rule: below its own cgroup, whatever its name.
+    CHECK(cgroup::relative_cgroup_parent("/user.slice/session-3.scope", false) == "/user.slice/session-3.scope");
+    CHECK(cgroup::relative_cgroup_parent("/system.slice/containerd.service", true) ==
+          "/system.slice/containerd.service");
+    CHECK(cgroup::relative_cgroup_parent("/", true) == "/");
+    CHECK(cgroup::relative_cgroup_parent("/a/b.scopes", true) == "/a/b.scopes");
+}
+
 TEST_CASE("cgroup: hierarchy detection agrees with statfs", "[cgroup]") {
     struct statfs sf {};
     REQUIRE(statfs("/sys/fs/cgroup", &sf) == 0);

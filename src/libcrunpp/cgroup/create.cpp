@@ -50,9 +50,22 @@ std::string path_in(const Hierarchy &h, const Request &r, const std::string &roo
     const std::string &cp = r.cgroups_path;
     if (!cp.empty() && cp[0] == '/')
         return cp;
-    std::string parent = r.rootless ? rootless_base : (cp.empty() ? "/" : detail::own_path(h));
+    std::string parent =
+        r.rootless ? rootless_base : (cp.empty() ? "/" : relative_cgroup_parent(detail::own_path(h), h.v2));
     return join(parent, cp.empty() ? "crunpp/" + r.id : cp);
 }
+
+} // namespace
+
+std::string relative_cgroup_parent(const std::string &own, bool v2) {
+    constexpr std::string_view kScope = ".scope";
+    if (!v2 || own.size() <= kScope.size() || own.compare(own.size() - kScope.size(), kScope.size(), kScope) != 0)
+        return own;
+    size_t slash = own.rfind('/');
+    return slash == 0 || slash == std::string::npos ? "/" : own.substr(0, slash);
+}
+
+namespace {
 
 void check_path(const std::string &p) {
     for (const std::string &part : detail::split(p, '/'))
