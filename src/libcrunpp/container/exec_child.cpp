@@ -19,17 +19,6 @@
 namespace crunpp::container {
 namespace {
 
-[[noreturn]] void report_and_exit(const ExecChildParams &p, std::string_view context, int err, int status) noexcept {
-    if (!p.sync->try_send(SyncType::Failed, err, context)) {
-        std::string line = "crunpp: ";
-        line += Error(std::string(context), err).what();
-        line += '\n';
-        ssize_t ignored = write(STDERR_FILENO, line.data(), line.size());
-        (void)ignored;
-    }
-    _exit(status);
-}
-
 // The helper's child, parented to crunpp: in the helper's namespaces, with
 // the container's pid namespace as its own.
 pid_t clone_parent() {
@@ -93,14 +82,8 @@ void die_with_runtime() {
         eo.preserve_fds = p.preserved_fds;
         eo.parent_death_signal = SIGKILL;
         linux::exec_process(process, exe, eo);
-    } catch (const Error &e) {
-        report_and_exit(p, e.context(), e.errnum(), failure_status);
-    } catch (const std::bad_alloc &) {
-        report_and_exit(p, "exec: out of memory", 0, failure_status);
-    } catch (const std::exception &e) {
-        report_and_exit(p, std::string("exec: ") + e.what(), 0, failure_status);
     } catch (...) {
-        report_and_exit(p, "exec: unknown error", 0, failure_status);
+        report_exception_and_exit(*p.sync, "exec", failure_status);
     }
     _exit(failure_status);
 }
@@ -124,12 +107,8 @@ void exec_helper(const ExecChildParams &p) noexcept {
             exec_process_child(p);
         p.sync->send(SyncType::InitPid, pid);
         _exit(0);
-    } catch (const Error &e) {
-        report_and_exit(p, e.context(), e.errnum(), 1);
-    } catch (const std::exception &e) {
-        report_and_exit(p, std::string("exec: ") + e.what(), 0, 1);
     } catch (...) {
-        report_and_exit(p, "exec: unknown error", 0, 1);
+        report_exception_and_exit(*p.sync, "exec", 1);
     }
 }
 

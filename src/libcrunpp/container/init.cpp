@@ -159,18 +159,6 @@ void keep_preserved_fds(const InitParams &p) {
     }
 }
 
-[[noreturn]] void report_and_exit(const InitParams &p, std::string_view context, int err, int status) noexcept {
-    if (!*p.sync || !p.sync->try_send(SyncType::Failed, err, context)) {
-        // No parent to tell (create has returned): the container's stderr.
-        std::string line = "crunpp: ";
-        line += Error(std::string(context), err).what();
-        line += '\n';
-        ssize_t ignored = write(STDERR_FILENO, line.data(), line.size());
-        (void)ignored;
-    }
-    _exit(status);
-}
-
 } // namespace
 
 void container_init(const InitParams &p) noexcept {
@@ -238,14 +226,8 @@ void container_init(const InitParams &p) noexcept {
         keep_preserved_fds(p);
         eo.preserve_fds = p.preserved_fds;
         linux::exec_process(process, exe, eo);
-    } catch (const Error &e) {
-        report_and_exit(p, e.context(), e.errnum(), failure_status);
-    } catch (const std::bad_alloc &) {
-        report_and_exit(p, "container init: out of memory", 0, failure_status);
-    } catch (const std::exception &e) {
-        report_and_exit(p, std::string("container init: ") + e.what(), 0, failure_status);
     } catch (...) {
-        report_and_exit(p, "container init: unknown error", 0, failure_status);
+        report_exception_and_exit(*p.sync, "container init", failure_status);
     }
     _exit(failure_status);
 }

@@ -3,9 +3,12 @@
 
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <new>
+#include <stdexcept>
 
 #include "crunpp/error.hpp"
 
@@ -131,6 +134,31 @@ SyncMessage SyncSocket::expect(SyncType type, std::string_view waiting_for) {
         throw Error(std::string(waiting_for) + ": unexpected sync message " +
                     std::to_string(static_cast<uint32_t>(m->type)));
     return std::move(*m);
+}
+
+void report_failure_and_exit(SyncSocket &sync, std::string_view context, int err, int status) noexcept {
+    if (!sync || !sync.try_send(SyncType::Failed, err, context)) {
+        std::string line = "crunpp: ";
+        line += Error(std::string(context), err).what();
+        line += '\n';
+        ssize_t ignored = write(STDERR_FILENO, line.data(), line.size());
+        (void)ignored;
+    }
+    _exit(status);
+}
+
+void report_exception_and_exit(SyncSocket &sync, std::string_view who, int status) noexcept {
+    try {
+        throw;
+    } catch (const Error &e) {
+        report_failure_and_exit(sync, e.context(), e.errnum(), status);
+    } catch (const std::bad_alloc &) {
+        report_failure_and_exit(sync, std::string(who) + ": out of memory", 0, status);
+    } catch (const std::exception &e) {
+        report_failure_and_exit(sync, std::string(who) + ": " + e.what(), 0, status);
+    } catch (...) {
+        report_failure_and_exit(sync, std::string(who) + ": unknown error", 0, status);
+    }
 }
 
 } // namespace crunpp::container

@@ -68,4 +68,14 @@ private:
     UniqueFd fd_;
 };
 
+// For a forked child (the init, exec's helper and process): sends the
+// failure to the parent, or, with no parent listening any more, writes
+// `crunpp: <context>: <errno text>` to stderr (the container's); then
+// _exit(status).
+[[noreturn]] void report_failure_and_exit(SyncSocket &sync, std::string_view context, int err, int status) noexcept;
+// The same for the exception being handled; call it only inside a catch
+// block. An Error keeps its errno and context; anything else is prefixed
+// with `who` ("container init", "exec").
+[[noreturn]] void report_exception_and_exit(SyncSocket &sync, std::string_view who, int status) noexcept;
+
 } // namespace crunpp::container
