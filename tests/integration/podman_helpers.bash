@@ -62,7 +62,9 @@ _pmr_cmd() {
     dir="$(_podman_base)/u"
     _podman_args "$dir"
     _rootless_prefix
-    PM_CMD=("${ROOTLESS_PREFIX[@]}" env CONTAINERS_CONF="$dir/containers.conf"
+    # XDG_DATA_HOME: podman keeps a blob-info cache outside --root, in the
+    # user's $XDG_DATA_HOME/containers/cache; this keeps it in the test dir.
+    PM_CMD=("${ROOTLESS_PREFIX[@]}" env CONTAINERS_CONF="$dir/containers.conf" XDG_DATA_HOME="$dir/data"
         timeout "$PODMAN_TIMEOUT" podman "${PODMAN_ARGS[@]}" --runtime "$1")
 }
 
@@ -128,7 +130,11 @@ podman_setup_file() {
     mkdir -p "$base/r"
     _write_containers_conf "$base/r"
     _record_created /run/crunpp /run/crunpp/.seccomp-cache
-    pm import "$base/busybox.tar" "$IMG" >/dev/null
+    # Root's podman writes its blob-info cache to /var/lib/containers/cache
+    # whatever --root says: the import runs where a tmpfs hides /var/lib.
+    _pm_cmd "$CRUNPP"
+    unshare -m --propagation private sh -c 'mount -t tmpfs tmpfs /var/lib && exec "$@"' sh \
+        "${PM_CMD[@]}" import "$base/busybox.tar" "$IMG" >/dev/null
 
     if id "$ROOTLESS_USER" >/dev/null 2>&1; then
         uid="$(rootless_uid)"
