@@ -76,10 +76,10 @@ struct Explorer {
     std::set<uint32_t> run(uint32_t arch, uint32_t nr) {
         std::set<uint32_t> rets;
         std::set<std::pair<size_t, Acc>> seen;
-        std::vector<std::pair<size_t, Acc>> todo{{0, Acc{}}};
-        while (!todo.empty()) {
-            auto [pc, acc] = todo.back();
-            todo.pop_back();
+        std::vector<std::pair<size_t, Acc>> pending{{0, Acc{}}};
+        while (!pending.empty()) {
+            auto [pc, acc] = pending.back();
+            pending.pop_back();
             if (pc >= prog.size())
                 throw Unsupported{};
             if (!seen.insert({pc, acc}).second)
@@ -97,7 +97,7 @@ struct Explorer {
                     acc = {Src::Nr, nr};
                 else
                     acc = {Src::Unknown, 0};
-                todo.push_back({pc + 1, acc});
+                pending.push_back({pc + 1, acc});
                 break;
             case BPF_ALU:
                 if (BPF_SRC(in.code) != BPF_K)
@@ -108,12 +108,12 @@ struct Explorer {
                 if (acc.src == Src::Arch || acc.src == Src::Nr)
                     throw Unsupported{};
                 alu(BPF_OP(in.code), 0, 0); // an unsupported op still throws
-                todo.push_back({pc + 1, acc});
+                pending.push_back({pc + 1, acc});
                 break;
             case BPF_JMP: {
                 uint16_t op = BPF_OP(in.code);
                 if (op == BPF_JA) {
-                    todo.push_back({pc + 1 + in.k, acc});
+                    pending.push_back({pc + 1 + in.k, acc});
                     break;
                 }
                 if (BPF_SRC(in.code) != BPF_K)
@@ -134,9 +134,9 @@ struct Explorer {
                 if (edges)
                     (*edges)[pc] |= static_cast<uint8_t>((t ? 1 : 0) | (f ? 2 : 0));
                 if (t)
-                    todo.push_back({pc + 1 + in.jt, acc});
+                    pending.push_back({pc + 1 + in.jt, acc});
                 if (f)
-                    todo.push_back({pc + 1 + in.jf, acc});
+                    pending.push_back({pc + 1 + in.jf, acc});
                 break;
             }
             case BPF_RET:
@@ -196,16 +196,16 @@ std::vector<uint32_t> architectures(const std::vector<sock_filter> &prog, const 
     Explorer x{prog};
     x.arch_values = &archs;
     for (;;) {
-        std::vector<uint32_t> todo;
+        std::vector<uint32_t> pending;
         for (uint32_t a : archs)
             if (!done.count(a))
-                todo.push_back(a);
+                pending.push_back(a);
         uint32_t other = other_arch(archs);
         if (!done.count(other))
-            todo.push_back(other);
-        if (todo.empty())
+            pending.push_back(other);
+        if (pending.empty())
             return {archs.begin(), archs.end()};
-        for (uint32_t a : todo) {
+        for (uint32_t a : pending) {
             for (uint32_t point : points)
                 x.run(a, point);
             done.insert(a);
