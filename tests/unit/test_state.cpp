@@ -137,6 +137,31 @@ pid_t spawn_sleeper() {
     return p;
 }
 
+// Runs `body` in a forked child (so it may change ids, namespaces and the
+// environment) and returns the text it produced; a body that cannot set
+// itself up returns nullopt and the child exits with status 2.
+std::string output_of_child(const std::function<std::optional<std::string>()> &body) {
+    Pipe p;
+    Child c;
+    c.pid = fork();
+    REQUIRE(c.pid >= 0);
+    if (c.pid == 0) {
+        std::optional<std::string> result = body();
+        if (!result)
+            _exit(2);
+        (void)!write(p.w, result->data(), result->size());
+        _exit(0);
+    }
+    close(p.w);
+    p.w = -1;
+    std::string got;
+    char buf[512];
+    for (ssize_t n; (n = read(p.r, buf, sizeof buf)) > 0;)
+        got.append(buf, static_cast<size_t>(n));
+    CHECK(c.wait_exit() == 0);
+    return got;
+}
+
 } // namespace
 
 TEST_CASE("container ids", "[state]") {
@@ -174,14 +199,10 @@ TEST_CASE("default root", "[state]") {
     // Rootless: in a child, as an unprivileged uid (never in this process).
     if (geteuid() != 0)
         return;
-    Pipe p;
-    Child c;
-    c.pid = fork();
-    REQUIRE(c.pid >= 0);
-    if (c.pid == 0) {
+    std::string got = output_of_child([]() -> std::optional<std::string> {
         std::string result;
         if (setresuid(65534, 65534, 65534) != 0)
-            _exit(2);
+            return std::nullopt;
         setenv("XDG_RUNTIME_DIR", "/run/user/65534", 1);
         result += default_root() + "|";
         unsetenv("XDG_RUNTIME_DIR");
@@ -197,16 +218,8 @@ TEST_CASE("default root", "[state]") {
         } catch (const Error &e) {
             result += e.what();
         }
-        (void)!write(p.w, result.data(), result.size());
-        _exit(0);
-    }
-    close(p.w);
-    p.w = -1;
-    std::string got;
-    char buf[512];
-    for (ssize_t n; (n = read(p.r, buf, sizeof buf)) > 0;)
-        got.append(buf, static_cast<size_t>(n));
-    CHECK(c.wait_exit() == 0);
+        return result;
+    });
     CHECK(got == "/run/user/65534/crunpp|"
                  "XDG_RUNTIME_DIR is not set: set it (usually to /run/user/65534) or pass --root DIR|"
                  "XDG_RUNTIME_DIR \"relative\" is not an absolute path: fix it or pass --root DIR");
@@ -216,18 +229,14 @@ TEST_CASE("root in another user namespace: in_user_namespace and runc's XDG rule
     if (geteuid() != 0 || in_user_namespace())
         return;
     CHECK_FALSE(in_user_namespace());
-    Pipe p;
-    Child c;
-    c.pid = fork();
-    REQUIRE(c.pid >= 0);
-    if (c.pid == 0) {
+    std::string got = output_of_child([]() -> std::optional<std::string> {
         std::string result;
         if (unshare(CLONE_NEWUSER) != 0)
-            _exit(2);
+            return std::nullopt;
         result += in_user_namespace() ? "unmapped-in|" : "unmapped-out|";
         int fd = open("/proc/self/uid_map", O_WRONLY | O_CLOEXEC);
         if (fd < 0 || write(fd, "0 0 1\n", 6) != 6)
-            _exit(3);
+            return std::nullopt;
         close(fd);
         result += in_user_namespace() ? "in|" : "out|";
         setenv("XDG_RUNTIME_DIR", "/run/user/1001", 1);
@@ -240,16 +249,8 @@ TEST_CASE("root in another user namespace: in_user_namespace and runc's XDG rule
         unsetenv("XDG_RUNTIME_DIR");
         unsetenv("USER");
         result += default_root();
-        (void)!write(p.w, result.data(), result.size());
-        _exit(0);
-    }
-    close(p.w);
-    p.w = -1;
-    std::string got;
-    char buf[512];
-    for (ssize_t n; (n = read(p.r, buf, sizeof buf)) > 0;)
-        got.append(buf, static_cast<size_t>(n));
-    CHECK(c.wait_exit() == 0);
+        return result;
+    });
     CHECK(got == "unmapped-in|in|/run/user/1001/crunpp|/run/user/1001/crunpp|/run/crunpp|/run/crunpp");
 }
 
