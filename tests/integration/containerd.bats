@@ -134,7 +134,9 @@ in_pty() {
     printf -v cmd '%q ' timeout "$CTR_TIMEOUT" nsenter -t "$CTD_PID" -m -- \
         "$CTR_BIN" --address "$CTD_DIR/containerd.sock" --namespace "$CTD_NS" "$@"
     local rc=0
-    script -qec "stty rows $rows cols $cols; $cmd" /dev/null </dev/null >"$BATS_TEST_TMPDIR/pty.out" 2>&1 || rc=$?
+    # `exec`: see _in_pty in podman_helpers.bash (timeout must stay in the
+    # terminal's foreground process group).
+    SHELL=/bin/sh script -qec "stty rows $rows cols $cols; exec $cmd" /dev/null </dev/null >"$BATS_TEST_TMPDIR/pty.out" 2>&1 || rc=$?
     tr -d '\r' <"$BATS_TEST_TMPDIR/pty.out"
     return "$rc"
 }

@@ -100,10 +100,14 @@ pmr_tty() {
     _in_pty "${PM_CMD[@]}" "$@"
 }
 
+# `exec` keeps podman's `timeout` the pty session's leader, so it stays in the
+# terminal's foreground process group: otherwise (e.g. when script's $SHELL is
+# dash, which forks the command) timeout moves to a group of its own and
+# podman, setting the terminal raw from the background, stops on SIGTTOU.
 _in_pty() {
     local cmd
     printf -v cmd '%q ' "$@"
-    timeout "$PODMAN_TIMEOUT" script -qec "$cmd" /dev/null </dev/null
+    SHELL=/bin/sh timeout "$PODMAN_TIMEOUT" script -qec "exec $cmd" /dev/null </dev/null
 }
 
 # The directories podman and crunpp may create in the shared run dirs, so
