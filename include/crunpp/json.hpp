@@ -48,6 +48,9 @@ struct ParseLimits {
 // `what` (e.g. "config.json") and the byte offset of a syntax error.
 Value parse(std::string_view text, std::string_view what, ParseLimits limits = {});
 
+// The bytes of a regular file, bounded by limits.max_bytes; errors name `what`.
+std::string read_file(const std::string &path, std::string_view what, ParseLimits limits = {});
+
 // Reads a file (bounded by limits.max_bytes) and parses it.
 Value parse_file(const std::string &path, std::string_view what, ParseLimits limits = {});
 

@@ -6,7 +6,7 @@
 //         <root>/<id>/lock         flock()ed by every command that changes
 //                                  the container
 //         <root>/<id>/...          other files owned by the lifecycle code
-//                                  (exec fifo, ...)
+//                                  (exec fifo, the kept config.json, ...)
 //
 // A container directory appears and disappears atomically: create() builds
 // it (with its lock file, already locked) under a hidden name and renames it

@@ -258,6 +258,32 @@ from-json
     process_json_case rootless
 }
 
+# The config as created is what exec uses: a bundle whose config.json is
+# then changed, or removed, changes nothing for the container.
+kept_config_case() {
+    start_c1 "$1" '.process.env += ["MARK=created"]'
+    set_config "$B" '.process.env |= map(if . == "MARK=created" then "MARK=changed" else . end) | .process.args = ["/bin/false"]'
+    run ctr exec c1 sh -c 'echo "mark=$MARK"'
+    [ "$status" -eq 0 ]
+    [ "$output" = mark=created ]
+    rm "$B/config.json"
+    run ctr exec c1 sh -c 'echo "mark=$MARK"'
+    [ "$status" -eq 0 ]
+    [ "$output" = mark=created ]
+    # The copy is the state directory's own: only its owner reads it.
+    local root="$STATE_ROOT"
+    [ "$1" = root ] || root="$ROOTLESS_STATE_ROOT"
+    [ "$(stat -c %a "$root/c1/config.json")" = 600 ]
+}
+
+@test "exec: the config as created, whatever happens to the bundle's config.json later" {
+    kept_config_case root
+}
+
+@test "exec: rootless: the config as created, whatever happens to the bundle's config.json later" {
+    kept_config_case rootless
+}
+
 preserve_case() {
     start_c1 "$1"
     local f="$(shared_dir)/f"

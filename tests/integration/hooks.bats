@@ -159,6 +159,21 @@ EOF2
     assert_no_containers
 }
 
+@test "hooks: poststart and poststop are those of the config as created, even when the bundle's config changes or goes" {
+    make_bundle "$B" /bin/sleep 1000
+    set_config "$B" ".hooks = {poststart: [$(host_hook poststart "$LOG")], poststop: [$(host_hook poststop "$LOG")]}"
+    crunpp create -b "$B" c1
+    record_pid "$(pid_of c1)"
+    set_config "$B" '.hooks = {poststart: [{path: "/bin/false"}]}'
+    run -0 crunpp start c1
+    rm "$B/config.json"
+    run -0 crunpp delete --force c1
+    [[ "$output" != *warning* ]]
+    [ "$(cat "$LOG")" = "poststart running c1 pid bar arg1
+poststop stopped c1 nopid bar arg1" ]
+    assert_no_containers
+}
+
 @test "hooks: a missing hook binary is a clear error" {
     make_bundle "$B" /bin/true
     set_config "$B" '.hooks = {prestart: [{path: "/nonexistent/hook"}]}'

@@ -17,6 +17,7 @@
 #include "exec_join.hpp"
 #include "exec_process.hpp"
 #include "foreground.hpp"
+#include "kept_config.hpp"
 #include "launch.hpp"
 #include "pid_file.hpp"
 #include "pidfd.hpp"
@@ -39,11 +40,9 @@ state::ContainerState running_state(const Context &ctx, const ExecOptions &o) {
     return *st;
 }
 
-spec::Config load_container_config(const state::ContainerState &st) {
-    auto it = st.extra.find(kStateConfigPath);
-    std::string path = it != st.extra.end() ? it->second : st.bundle + "/config.json";
+spec::Config load_container_config(const Context &ctx, const state::ContainerState &st) {
     try {
-        return spec::load_config(path);
+        return kept_config(state::Store(ctx.state_root).root() + "/" + st.id, st);
     } catch (Error &e) {
         throw e.wrap("exec: the container's config");
     }
@@ -111,7 +110,7 @@ int exec(const Context &ctx, const ExecOptions &o) {
     UniqueFd init = open_process(st.pid, st.pid_start_time);
     if (!init)
         throw Error("cannot exec in container \"" + o.id + "\": it is stopped, not running");
-    spec::Config cfg = load_container_config(st);
+    spec::Config cfg = load_container_config(ctx, st);
     cfg.process = exec_process_spec(cfg, o);
     const spec::Process &process = *cfg.process;
     check_options(process, o);

@@ -4,11 +4,13 @@
 #include "../hooks/hooks.hpp"
 #include "crunpp/error.hpp"
 #include "crunpp/log.hpp"
+#include "kept_config.hpp"
 
 namespace crunpp::container {
 namespace {
 
-// The state's extra key holding the config path.
+// The state's extra key marking a config with poststart or poststop hooks;
+// its value, the config's path, is what crunpp before the kept config read.
 constexpr const char *kHooksConfig = "hooksConfig";
 
 } // namespace
@@ -24,17 +26,16 @@ void record_hooks_config(state::ContainerState &st, const spec::Config &cfg, con
         st.extra[kHooksConfig] = config_path;
 }
 
-std::optional<spec::Hooks> recorded_hooks(const state::ContainerState &st) {
-    auto it = st.extra.find(kHooksConfig);
-    if (it == st.extra.end())
+std::optional<spec::Hooks> recorded_hooks(const std::string &dir, const state::ContainerState &st) {
+    if (st.extra.find(kHooksConfig) == st.extra.end())
         return std::nullopt;
-    spec::Config cfg = spec::load_config(it->second);
-    return cfg.hooks;
+    return kept_config(dir, st).hooks;
 }
 
-void run_poststop(const state::ContainerState &st) noexcept {
+void run_poststop(const state::Container &c) noexcept {
     try {
-        std::optional<spec::Hooks> h = recorded_hooks(st);
+        const state::ContainerState &st = c.state();
+        std::optional<spec::Hooks> h = recorded_hooks(c.dir(), st);
         if (h && !h->poststop.empty())
             hooks::run_warn_only("poststop", h->poststop, hook_state_json(st, state::Status::Stopped, 0));
     } catch (const std::exception &e) {

@@ -15,14 +15,14 @@ namespace crunpp::container {
 // The OCI state a hook reads on stdin.
 std::string hook_state_json(state::ContainerState st, state::Status status, pid_t pid);
 
-// The config (absolute path) is recorded in the state when it has hooks,
-// so that start and delete find the poststart and poststop hooks.
+// The state records whether the config has poststart or poststop hooks, so
+// that start and delete read the kept config (kept_config.hpp) only then.
 void record_hooks_config(state::ContainerState &st, const spec::Config &cfg, const std::string &config_path);
-// Those hooks, or nullopt when the container has none. Throws on a config
-// that cannot be read any more.
-std::optional<spec::Hooks> recorded_hooks(const state::ContainerState &st);
+// Those hooks of the container whose state directory is `dir`, or nullopt
+// when it has none. Throws on a kept config that cannot be read.
+std::optional<spec::Hooks> recorded_hooks(const std::string &dir, const state::ContainerState &st);
 
 // poststop: failures (and an unreadable config) are warnings.
-void run_poststop(const state::ContainerState &st) noexcept;
+void run_poststop(const state::Container &c) noexcept;
 
 } // namespace crunpp::container

@@ -21,10 +21,12 @@
 #include "../hooks/hooks.hpp"
 #include "clone3.hpp"
 #include "hooks_flow.hpp"
+#include "kept_config.hpp"
 #include "passthrough.hpp"
 #include "terminal.hpp"
 #include "crunpp/cgroup.hpp"
 #include "crunpp/error.hpp"
+#include "crunpp/json.hpp"
 #include "crunpp/spec.hpp"
 #include "idmapped_mounts.hpp"
 #include "init.hpp"
@@ -67,6 +69,7 @@ void close_other_fds(std::vector<int> keep) {
 
 struct Loaded {
     std::string bundle, rootfs, config_path;
+    std::string config_text; // kept in the state directory
     spec::Config config;
 };
 
@@ -74,7 +77,8 @@ Loaded load(const CreateOptions &o) {
     Loaded l;
     l.bundle = real_path(o.bundle.empty() ? "." : o.bundle, "bundle");
     std::string config_path = o.config_path.empty() ? l.bundle + "/config.json" : o.config_path;
-    l.config = spec::load_config(config_path);
+    l.config_text = json::read_file(config_path, "config.json");
+    l.config = spec::parse_config(l.config_text);
     l.config_path = real_path(config_path, "config");
     if (!l.config.process)
         throw Error("config.json: .process: required to create a container");
@@ -199,6 +203,7 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
     try {
         fill_state(l.container.state(), ctx, loaded);
         l.container.state().extra[kStateConfigPath] = loaded.config_path;
+        keep_config(l.container, loaded.config_text);
         if (o.no_new_keyring)
             l.container.state().extra[kStateNoNewKeyring] = "true";
         cg = make_cgroup(ctx, o, loaded.config);
@@ -356,7 +361,7 @@ void abort_launch(Launched &l) noexcept {
     // A failed create is deleted: its poststop hooks run (runtime-spec
     // lifecycle, steps 12 and 13).
     if (l.pid != 0)
-        run_poststop(l.container.state());
+        run_poststop(l.container);
     try {
         cgroup::destroy(l.container.state().cgroup_paths);
     } catch (...) {

@@ -48,7 +48,7 @@ void remove(const Context &ctx, std::string_view id, bool force) {
         }
     }
     cgroup::destroy(st.cgroup_paths);
-    run_poststop(st);
+    run_poststop(c);
     c.remove();
 }
 

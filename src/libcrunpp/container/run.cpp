@@ -32,7 +32,7 @@ void finish(const Context &ctx, const std::string &id, pid_t pid, uint64_t start
             c.save();
         } else {
             cgroup::destroy(c.state().cgroup_paths);
-            run_poststop(c.state());
+            run_poststop(c);
             c.remove();
         }
     } catch (const Error &) {

@@ -55,13 +55,14 @@ void start(const Context &ctx, std::string_view id) {
     st.status = state::Status::Running;
     c.save();
     const state::ContainerState running = st;
+    const std::string dir = c.dir();
     {
         // Released first: a poststart hook may run `crunpp state`.
         state::Container released = std::move(c);
     }
     std::optional<spec::Hooks> h;
     try {
-        h = recorded_hooks(running);
+        h = recorded_hooks(dir, running);
         if (h && !h->poststart.empty())
             hooks::run("poststart", h->poststart, hook_state_json(running, state::Status::Running, running.pid));
     } catch (...) {

@@ -175,7 +175,7 @@ Value parse(std::string_view text, std::string_view what, ParseLimits limits) {
     return std::move(b.root);
 }
 
-Value parse_file(const std::string &path, std::string_view what, ParseLimits limits) {
+std::string read_file(const std::string &path, std::string_view what, ParseLimits limits) {
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd)
         throw_errno(std::string(what) + ": open " + path);
@@ -201,7 +201,11 @@ Value parse_file(const std::string &path, std::string_view what, ParseLimits lim
         got += static_cast<size_t>(r);
     }
     buf.resize(got);
-    return parse(buf, what, limits);
+    return buf;
+}
+
+Value parse_file(const std::string &path, std::string_view what, ParseLimits limits) {
+    return parse(read_file(path, what, limits), what, limits);
 }
 
 struct Writer::Impl {
