@@ -142,6 +142,14 @@ expect_error() {
     assert_no_containers
 }
 
+@test "linux.intelRdt is refused, never ignored (features: intelRdt enabled false)" {
+    make_bundle "$B" /bin/true
+    set_config "$B" '.linux.intelRdt = {closID: "g1", l3CacheSchema: "L3:0=ff"}'
+    expect_error "config.json: .linux.intelRdt: Intel RDT (resctrl) is not implemented by crunpp" run -b "$B" c1
+    expect_error "config.json: .linux.intelRdt: Intel RDT (resctrl) is not implemented by crunpp" create -b "$B" c1
+    assert_no_containers
+}
+
 @test "a namespace path of the wrong type is refused before anything runs" {
     make_bundle "$B" /bin/true
     set_config "$B" '.linux.namespaces |= map(if .type == "network" then .path = "/proc/self/ns/uts" else . end)'

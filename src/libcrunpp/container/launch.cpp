@@ -84,6 +84,10 @@ Loaded load(const CreateOptions &o) {
         throw Error("config.json: .process: required to create a container");
     if (!l.config.root || l.config.root->path.empty())
         throw Error("config.json: .root.path: required to create a container");
+    // Parsed and validated, but never silently dropped: `features` says
+    // intelRdt enabled:false, and a container must not start without it.
+    if (l.config.linux && l.config.linux->intelRdt)
+        throw Error("config.json: .linux.intelRdt: Intel RDT (resctrl) is not implemented by crunpp");
     const std::string &root = l.config.root->path;
     std::string rootfs = root[0] == '/' ? root : l.bundle + "/" + root;
     struct stat st;
