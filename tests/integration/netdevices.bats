@@ -82,7 +82,7 @@ wait_gone_from_test_netns() {
 
     run nd exec nd1 ip -o link show ctr0
     [ "$status" -eq 0 ]
-    [[ "$output" == *"ctr0: <"*"UP"*">"* ]]
+    [[ "$output" == *" ctr0@"*"<"*",UP"*">"* ]]
     run nd exec nd1 ip -o link show v0
     [ "$status" -ne 0 ]
 
@@ -121,7 +121,7 @@ wait_gone_from_test_netns() {
     [ "$status" -eq 0 ]
     [[ "$output" == *"inet 192.0.2.1/24 "* ]]
     run nd exec nd3 ip -o link show eth0
-    [[ "$output" == *"UP"* ]]
+    [[ "$output" == *",UP"* ]]
 }
 
 @test "netDevices: two devices" {
@@ -228,7 +228,7 @@ wait_gone_from_test_netns() {
     _rootless_prefix
     run nsenter --net="/run/netns/$NS" "${ROOTLESS_PREFIX[@]}" "$CRUNPP" --root "$ROOTLESS_STATE_ROOT" create --bundle "$B" nd12
     [ "$status" -eq 1 ]
-    [[ "$output" == *"crunpp: .linux.netDevices"*": Operation not permitted"* ]]
+    [[ "$output" == *"crunpp: .linux.netDevices.v0: move into the container's network namespace: Operation not permitted"* ]]
     in_test_netns v0
     run ip -n "$NS" -o addr show dev v0
     [[ "$output" == *"inet 192.0.2.1/24 "* ]]

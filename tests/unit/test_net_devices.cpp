@@ -249,6 +249,15 @@ TEST_CASE("netlink: the link and address requests", "[netdev]") {
         CHECK(attrs[0].type == IFLA_NET_NS_FD);
         CHECK(u32_of(attrs[0]) == 17);
     }
+    SECTION("no change: the link's index, no flag, no attribute") {
+        netlink::Reply m = only_message(netlink::no_change_request(5));
+        CHECK(m.type == RTM_NEWLINK);
+        ifinfomsg ifi = ifinfo_of(m);
+        CHECK(ifi.ifi_index == 5);
+        CHECK(ifi.ifi_flags == 0);
+        CHECK(ifi.ifi_change == 0);
+        CHECK(attributes_of(m, sizeof ifi).empty());
+    }
     SECTION("rename: IFLA_IFNAME, templates passed as they are") {
         netlink::Reply m = only_message(netlink::rename_request(5, "eth%d"));
         auto attrs = attributes_of(m, sizeof(ifinfomsg));

@@ -148,6 +148,10 @@ void move_net_devices(const spec::Linux &linux_cfg, pid_t init_pid) {
         if (!link)
             config_error(p.path, "no such network device");
         p.host_index = link->index;
+        // The move's permission, checked first: an unprivileged runtime
+        // learns that it cannot move the device, not a later symptom.
+        netlink::Request probe = netlink::no_change_request(link->index);
+        host.transact(probe, p.path + ": move into the container's network namespace");
         for (netlink::Address &a : netlink::link_addresses(host, link->index, p.path + ": read its addresses"))
             if (is_preserved_address(a))
                 p.addresses.push_back(std::move(a));

@@ -321,6 +321,8 @@ Request move_request(int index, int netns_fd) {
     return r;
 }
 
+Request no_change_request(int index) { return link_change(index); }
+
 Request rename_request(int index, std::string_view name) {
     Request r = link_change(index);
     r.add_string(IFLA_IFNAME, name);

@@ -108,6 +108,9 @@ std::vector<Address> link_addresses(Socket &s, int index, std::string_view what)
 
 // RTM_NEWLINK requests on link `index`, built apart for the tests.
 Request move_request(int index, int netns_fd);
+// Changes nothing, but needs what a move needs from the caller:
+// CAP_NET_ADMIN over the link's network namespace.
+Request no_change_request(int index);
 Request rename_request(int index, std::string_view name);
 Request set_up_request(int index);
 // RTM_NEWADDR: `a` added again to link `index`.
