@@ -212,6 +212,21 @@ wait_gone_from_test_netns() {
     ! in_test_netns v0
 }
 
+@test "netDevices: a container with its own user namespace gets the device" {
+    # Checked by the container's own process (run): exec into a container
+    # with a user namespace is not what this test is about.
+    netdev_bundle nd13 '{"v0": {"name": "ctr0"}}' \
+        sh -c 'ip -o addr show dev ctr0 && ip -o link show ctr0 && ping -c 1 -W 5 192.0.2.2'
+    set_config "$B" '.linux.namespaces += [{"type": "user"}]
+        | .linux.uidMappings = [{"containerID": 0, "hostID": 200000, "size": 65536}]
+        | .linux.gidMappings = [{"containerID": 0, "hostID": 200000, "size": 65536}]'
+    run nd run --bundle "$B" nd13
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"inet 192.0.2.1/24 "* ]]
+    [[ "$output" == *" ctr0@"*"<"*",UP"*">"* ]]
+    [[ "$output" == *"1 packets received"* ]]
+}
+
 @test "netDevices: run (create and start in one) moves the device too" {
     netdev_bundle nd11 '{"v0": {"name": "ctr0"}}' ip -o addr show dev ctr0
     run nd run --bundle "$B" nd11
