@@ -35,7 +35,9 @@ teardown() {
     fi
     local d
     for d in /sys/fs/cgroup/*/"$CGROUP_PARENT" /sys/fs/cgroup/"$CGROUP_PARENT"; do
-        [ -d "$d" ] && rmdir "$d" 2>/dev/null || true
+        if [ -d "$d" ]; then
+            rmdir "$d" 2>/dev/null || true
+        fi
     done
 }
 
@@ -61,11 +63,16 @@ in_test_netns() {
     ip -n "$NS" link show "$1" >/dev/null 2>&1
 }
 
+# The opposite, usable as a test step (bats ignores a leading `!`).
+not_in_test_netns() {
+    ! in_test_netns "$1"
+}
+
 # Waits (bounded) until device NAME is gone from the test's namespace: the
 # kernel destroys a dead namespace's devices from a workqueue.
 wait_gone_from_test_netns() {
-    local i
-    for i in $(seq 50); do
+    local _
+    for _ in $(seq 50); do
         in_test_netns "$1" || return 0
         sleep 0.1
     done
@@ -77,8 +84,8 @@ wait_gone_from_test_netns() {
     nd create --bundle "$B" nd1 >"$BATS_TEST_TMPDIR/out" 2>&1
 
     # Gone from the test's namespace while the container runs.
-    ! in_test_netns v0
-    ! in_test_netns ctr0
+    not_in_test_netns v0
+    not_in_test_netns ctr0
 
     run nd exec nd1 ip -o link show ctr0
     [ "$status" -eq 0 ]
@@ -99,7 +106,7 @@ wait_gone_from_test_netns() {
     nd delete -f nd1
     # Not moved back: the veth pair dies with the container's namespace.
     wait_gone_from_test_netns v1
-    ! in_test_netns v0
+    not_in_test_netns v0
 }
 
 @test "netDevices: the host name is kept when name is absent" {
@@ -111,7 +118,7 @@ wait_gone_from_test_netns() {
     run nd exec nd2 cat /sys/class/net/v0/operstate
     [ "$status" -eq 0 ]
     [ "$output" = up ]
-    ! in_test_netns v0
+    not_in_test_netns v0
 }
 
 @test "netDevices: an eth%d template gets the kernel's free name" {
@@ -133,13 +140,14 @@ wait_gone_from_test_netns() {
     [[ "$output" == *"inet 192.0.2.1/24 "* ]]
     run nd exec nd4 ip -o addr show dev net1
     [[ "$output" == *"inet 192.0.2.65/26 "* ]]
-    ! in_test_netns v0
-    ! in_test_netns w0
+    not_in_test_netns v0
+    not_in_test_netns w0
 }
 
 @test "netDevices: the devices are there for the createRuntime hooks" {
     netdev_bundle nd5 '{"v0": {"name": "ctr0"}}'
     # The hook (in the runtime's namespaces) looks into the init's.
+    # shellcheck disable=SC2016 # expanded by the hook's shell
     set_config "$B" '.hooks.createRuntime = [{"path": "/bin/sh", "env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"],
         "args": ["sh", "-c",
         "pid=$(jq -r .pid); nsenter --net=/proc/$pid/ns/net ip -o addr show dev ctr0 >'"$BATS_TEST_TMPDIR"'/hook.out"]}]'
@@ -209,7 +217,7 @@ wait_gone_from_test_netns() {
     nd delete -f nd10
     ip netns del "$target"
     [[ "$output" == *"inet 192.0.2.1/24 "* ]]
-    ! in_test_netns v0
+    not_in_test_netns v0
 }
 
 @test "netDevices: a container with its own user namespace gets the device" {
