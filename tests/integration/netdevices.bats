@@ -228,6 +228,8 @@ wait_gone_from_test_netns() {
     set_config "$B" '.linux.namespaces += [{"type": "user"}]
         | .linux.uidMappings = [{"containerID": 0, "hostID": 200000, "size": 65536}]
         | .linux.gidMappings = [{"containerID": 0, "hostID": 200000, "size": 65536}]'
+    # The container's root (host uid 200000) must reach its rootfs.
+    _open_path "$B"
     run nd run --bundle "$B" nd13
     [ "$status" -eq 0 ]
     [[ "$output" == *"inet 192.0.2.1/24 "* ]]
