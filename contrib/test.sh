@@ -23,6 +23,8 @@ PACKAGES+=(containerd podman)
 PACKAGES+=(conmon catatonit runc)
 # lifecycle.bats, exec_robust.bats: strace delays or fails a syscall to pin a race down.
 PACKAGES+=(strace)
+# netdevices.bats: ip makes the veth pair, its addresses and the test's netns.
+PACKAGES+=(iproute2)
 UNIT_TIMEOUT=600
 BATS_TIMEOUT=900
 

@@ -65,6 +65,11 @@ features_file() {
     [ "$(jq -c .linux.intelRdt "$f")" = '{"enabled":false}' ]
 }
 
+@test "features enables netDevices" {
+    f="$(features_file)"
+    [ "$(jq -c .linux.netDevices "$f")" = '{"enabled":true}' ]
+}
+
 @test "features lists the six hook phases" {
     f="$(features_file)"
     [ "$(jq -c .hooks "$f")" = '["prestart","createRuntime","createContainer","startContainer","poststart","poststop"]' ]

@@ -87,7 +87,7 @@ TEST_CASE("features: mount options are sorted, unique, and exclude filesystem da
         CHECK(std::find(opts.begin(), opts.end(), o) == opts.end());
 }
 
-TEST_CASE("features: cgroups (no systemd driver) on; intelRdt, netDevices off until their issues land", "[features]") {
+TEST_CASE("features: cgroups (no systemd driver) and netDevices on; intelRdt off", "[features]") {
     const json::Value f = features();
     const json::Value &linux = member(f, "linux");
     CHECK(json::to_string(member(linux, "cgroup")) ==
@@ -96,7 +96,7 @@ TEST_CASE("features: cgroups (no systemd driver) on; intelRdt, netDevices off un
     CHECK(json::to_string(member(linux, "selinux")) == R"({"enabled":true})");
     CHECK(json::to_string(member(linux, "intelRdt")) == R"({"enabled":false})");
     CHECK(json::to_string(member(linux, "mountExtensions")) == R"({"idmap":{"enabled":true}})");
-    CHECK(json::to_string(member(linux, "netDevices")) == R"({"enabled":false})");
+    CHECK(json::to_string(member(linux, "netDevices")) == R"({"enabled":true})");
 }
 
 TEST_CASE("features: pretty output is the same document", "[features]") {

@@ -91,6 +91,15 @@ void fork_init_if_needed(const InitParams &p) {
     p.sync->expect(SyncType::Go, "wait for the init's pid to be recorded");
 }
 
+// The parent moves linux.netDevices into the namespace this process has
+// now, before the mounts and the hooks (CNI plugins may expect them).
+void wait_for_net_devices(const InitParams &p) {
+    if (!p.config->linux || p.config->linux->netDevices.empty())
+        return;
+    p.sync->send(SyncType::NetDevices);
+    p.sync->expect(SyncType::Go, "wait for the network devices");
+}
+
 std::string exec_fifo_path(const InitParams &p) { return "/proc/self/fd/" + std::to_string(p.exec_fifo_fd); }
 
 // Checked before "ready", so that a container that could never be started
@@ -181,6 +190,7 @@ void container_init(const InitParams &p) noexcept {
             linux::enter_time_namespace(cfg.linux->timeOffsets.value_or(spec::TimeOffsets{}));
         become_root_in_userns(p);
         fork_init_if_needed(p);
+        wait_for_net_devices(p);
         if (p.new_keyring)
             join_session_keyring(*p.id, p.plan->user);
 

@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "../linux/net_devices.hpp"
 #include "../linux/seccomp.hpp"
 #include "../linux/userns.hpp"
 #include "../hooks/hooks.hpp"
@@ -199,6 +200,8 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
     // namespace itself: no user namespace is added for it, as in runc.
     const bool add_user_namespace = ctx.rootless && !(geteuid() == 0 && state::in_user_namespace());
     NamespacePlan plan = plan_namespaces(loaded.config, add_user_namespace);
+    if (loaded.config.linux)
+        linux::check_net_devices(*loaded.config.linux);
 
     state::Store store(ctx.state_root);
     Launched l{store.create(o.id), UniqueFd(), 0, SyncSocket(), UniqueFd(), false, loaded.config.hooks};
@@ -318,6 +321,12 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
                 seccomp_listener_sent = true;
                 break;
             }
+            case SyncType::NetDevices:
+                if (!loaded.config.linux)
+                    throw Error("sync with the container init: unexpected network devices request");
+                linux::move_net_devices(*loaded.config.linux, l.pid);
+                l.sync.send(SyncType::Go);
+                break;
             case SyncType::Hooks: run_runtime_hooks(l.sync, loaded.config, l.container.state(), l.pid); break;
             case SyncType::Console:
                 if (m->fds.size() != 1)

@@ -29,6 +29,8 @@ enum class SyncType : uint32_t {
     HooksDone,   // parent -> init: done; fds = the state for createContainer
                  // and for startContainer (memfds)
     Console,     // init -> parent: fds = the pty master, text = its peer's name
+    NetDevices,  // init -> parent: in its network namespace, move the
+                 // linux.netDevices in; Go answers
 };
 
 struct SyncMessage {

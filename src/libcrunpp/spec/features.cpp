@@ -36,7 +36,7 @@ struct Implemented {
     bool intel_rdt;
     // Mounts with uidMappings/gidMappings or "idmap" (issue 3).
     bool idmap_mounts;
-    // linux.netDevices: moving host interfaces in; not planned yet.
+    // linux.netDevices: host interfaces moved in during create.
     bool net_devices;
     // Every namespace type of the spec, created or joined (issue 3).
     bool namespaces;
@@ -56,7 +56,7 @@ constexpr Implemented kImplemented = {
     .selinux = true,
     .intel_rdt = false,
     .idmap_mounts = true,
-    .net_devices = false,
+    .net_devices = true,
     .namespaces = true,
     .capabilities = true,
 };

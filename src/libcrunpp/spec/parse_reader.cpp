@@ -98,23 +98,27 @@ bool plain_key(std::string_view k) {
 }
 } // namespace
 
+std::string member_path(std::string_view key) {
+    // Map keys such as "com.example.key" or "io.max" are bracketed so that
+    // the path stays unambiguous.
+    std::string out;
+    if (plain_key(key)) {
+        out += '.';
+        out += key;
+    } else {
+        out += '[';
+        out += quote(key);
+        out += ']';
+    }
+    return out;
+}
+
 void Node::append_path(std::string &out) const {
     if (parent_)
         parent_->append_path(out);
     switch (kind_) {
     case Kind::Root: break;
-    case Kind::Member:
-        // Map keys such as "com.example.key" or "io.max" are bracketed so
-        // that the path stays unambiguous.
-        if (plain_key(key_)) {
-            out += '.';
-            out += key_;
-        } else {
-            out += '[';
-            out += quote(key_);
-            out += ']';
-        }
-        break;
+    case Kind::Member: out += member_path(key_); break;
     case Kind::Index:
         out += '[';
         out += std::to_string(index_);

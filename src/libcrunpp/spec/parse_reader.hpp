@@ -35,6 +35,9 @@ std::optional<IntegerText> scan_integer(std::string_view literal);
 std::string quote(std::string_view s);
 // The same without the quotes (for numbers).
 std::string bounded(std::string_view s);
+// The JSON path step of a member: ".key", or "[\"key\"]" when the key is
+// not a plain identifier.
+std::string member_path(std::string_view key);
 
 class Node {
 public:
