@@ -376,6 +376,31 @@ tty_case() {
     [ "$(tail -1 "$OUT")" = exited ]
 }
 
+@test "exec: into a container with a user namespace of its own (root, mapped to 100000)" {
+    make_bundle "$B" /bin/sleep 1000
+    set_config "$B" '.linux.namespaces += [{"type": "user"}] |
+        .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}] |
+        .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
+    _open_path "$B/rootfs"
+    crunpp run -d -b "$B" c1
+    local init
+    init="$(pid_of c1)"
+    record_pid "$init"
+    # Run from the init's session keyring, which its owner (host uid
+    # 100000) opened up: exec joins it without changing it.
+    run -0 crunpp exec c1 sh -c 'id -u; cat /proc/self/uid_map; readlink /proc/self/ns/user'
+    [ "${lines[0]}" = 0 ]
+    [ "$(echo "${lines[1]}" | xargs)" = "0 100000 65536" ]
+    [ "${lines[2]}" = "$(readlink /proc/"$init"/ns/user)" ]
+    run -0 crunpp exec -u 1000:1000 c1 sh -c 'id -u; id -g'
+    [ "${lines[*]}" = "1000 1000" ]
+    crunpp exec -d --pid-file "$BATS_TEST_TMPDIR/p.pid" c1 sleep 100
+    record_pid "$(cat "$BATS_TEST_TMPDIR/p.pid")"
+    [ "$(awk '/^Uid:/ {print $2}' /proc/"$(cat "$BATS_TEST_TMPDIR/p.pid")"/status)" = 100000 ]
+    crunpp delete -f c1
+    assert_no_containers
+}
+
 @test "exec: joins the container's time namespace (offsets seen)" {
     start_c1 root '.linux.namespaces += [{"type": "time"}] | .linux.timeOffsets = {"boottime": {"secs": 864000, "nanosecs": 0}}'
     run crunpp exec c1 sh -c 'readlink /proc/self/ns/time; cut -d. -f1 /proc/uptime'

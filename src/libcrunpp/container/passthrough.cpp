@@ -113,8 +113,10 @@ void join_session_keyring(const std::string &id, bool user_namespace) {
     auto [end, ec] = std::from_chars(d.data() + p + 1, d.data() + d.size(), perm, 16);
     if (ec != std::errc())
         throw Error("describe the session keyring: unexpected \"" + std::string(d) + "\"");
-    perm |= user_namespace ? kKeyOtherSearch : kKeyUserSearch;
-    if (syscall(SYS_keyctl, KEYCTL_SETPERM, key, perm) < 0)
+    // exec joins the keyring the init made (and opened up): only its owner
+    // may change it, and it needs no change.
+    const uint32_t wanted = perm | (user_namespace ? kKeyOtherSearch : kKeyUserSearch);
+    if (wanted != perm && syscall(SYS_keyctl, KEYCTL_SETPERM, key, wanted) < 0)
         throw_errno("set the session keyring's permissions");
 }
 
