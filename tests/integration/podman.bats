@@ -249,6 +249,16 @@ EOF
     [[ "${lines[2]}" == c ]]
 }
 
+@test "podman run --uidmap (a user namespace as root): exec joins it" {
+    run -0 pm run -d --name u1 --uidmap 0:100000:65536 --gidmap 0:100000:65536 "$IMG" sleep 100
+    run -0 pm exec u1 sh -c 'id -u; cat /proc/self/uid_map'
+    [ "${lines[0]}" = 0 ]
+    [ "$(echo "${lines[1]}" | xargs)" = "0 100000 65536" ]
+    run -0 pm exec -u 1000:1000 u1 sh -c 'echo "$(id -u):$(id -g)"'
+    [ "$output" = 1000:1000 ]
+    [ "$(awk '/^Uid:/ {print $2}' /proc/"$(pm_pid u1)"/status)" = 100000 ]
+}
+
 # ---- rootful: compared with runc ----
 
 @test "what a container sees matches runc: default" {
@@ -259,6 +269,10 @@ EOF
     probe_diff pm_with --memory 64m --pids-limit 77 --cpus 1.5 --user 65534:65534 \
         --cap-add SYS_ADMIN --cap-drop CHOWN --read-only --tmpfs /scratch:size=1m \
         --security-opt no-new-privileges
+}
+
+@test "what a container sees matches runc: --uidmap" {
+    probe_diff pm_with --uidmap 0:100000:65536 --gidmap 0:100000:65536
 }
 
 @test "what a container sees matches runc: --privileged, seccomp=unconfined" {
