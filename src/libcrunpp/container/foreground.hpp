@@ -9,6 +9,8 @@
 
 namespace crunpp::container {
 
+class NotifyProxy;
+
 // Blocks SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH for
 // the lifetime of the object (they are read from a signalfd instead); the
 // child restores original() before it execs.
@@ -27,8 +29,14 @@ private:
     UniqueFd fd_;
 };
 
-// Until the child (pidfd) exits: every signal read from `sigfd` goes to it.
-// Returns its shell-style status, reaped.
-int wait_forwarding(int pidfd, int sigfd);
+// Until the child (pidfd) exits: every signal read from `sigfd` goes to it,
+// and with `notify` every sd_notify message of the container goes on to the
+// host. Returns its shell-style status, reaped.
+int wait_forwarding(int pidfd, int sigfd, NotifyProxy *notify = nullptr);
+
+// `run` in the foreground: forwards the container's queued sd_notify
+// messages; a host socket that cannot be reached is only warned about (the
+// container runs on regardless).
+void forward_notify(NotifyProxy &notify) noexcept;
 
 } // namespace crunpp::container
