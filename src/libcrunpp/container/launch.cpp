@@ -240,6 +240,14 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
         std::vector<UniqueFd> inherited_trees;
         if (idmapped_mounts && !plan.new_user)
             inherited_trees = prepare_for_joined_userns(loaded.config, loaded.bundle, plan);
+        // The notify proxy's bind, when the init's root may not reach the
+        // state dir (notify_proxy.hpp).
+        if (l.notify && plan.user) {
+            if (UniqueFd tree = l.notify->mount_tree()) {
+                inherited_trees.resize(std::max(inherited_trees.size(), l.notify->mount_index() + 1));
+                inherited_trees[l.notify->mount_index()] = std::move(tree);
+            }
+        }
 
         int pidfd = -1;
         // v2: the init starts in its cgroup (CLONE_INTO_CGROUP); v1: it moves

@@ -16,6 +16,7 @@
 
 #include "crunpp/error.hpp"
 #include "crunpp/log.hpp"
+#include "../linux/mount_api.hpp"
 
 namespace crunpp::container {
 namespace {
@@ -126,6 +127,7 @@ NotifyProxy NotifyProxy::create(state::Container &c, const std::string &host, sp
         throw_errno("notify socket: chmod the directory");
     UniqueFd dir = open_notify_dir(c.dir_fd());
     NotifyProxy p(bind_proxy_socket(dir.get()), host);
+    p.dir_ = std::move(dir);
     c.state().extra[kStateNotifySocket] = host;
 
     spec::Mount m;
@@ -134,8 +136,24 @@ NotifyProxy NotifyProxy::create(state::Container &c, const std::string &host, sp
     m.source = absolute(c.dir()) + "/" + kNotifyDir;
     m.options = {"bind", "ro", "nosuid", "nodev", "noexec"};
     cfg.mounts.push_back(std::move(m));
+    p.mount_index_ = cfg.mounts.size() - 1;
     set_env(cfg.process->env, "NOTIFY_SOCKET", kContainerNotifySocket);
     return p;
+}
+
+UniqueFd NotifyProxy::mount_tree() const {
+    int err = 0;
+    UniqueFd tree = linux::clone_tree(dir_.get(), "", false, err);
+    if (!tree) {
+        if (err == EPERM)
+            return tree;
+        throw_errno("notify socket: clone the directory's mount", err);
+    }
+    err = linux::set_mount_attr(tree.get(), false,
+                                MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0);
+    if (err != 0)
+        throw_errno("notify socket: set the bind's flags", err);
+    return tree;
 }
 
 NotifyProxy NotifyProxy::rebind(int state_dir_fd, const std::string &host) {

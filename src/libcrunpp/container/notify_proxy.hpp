@@ -10,6 +10,7 @@
 
 #include <sys/types.h>
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -51,6 +52,14 @@ public:
     // read-only bind of the directory at kContainerNotifyDir and
     // NOTIFY_SOCKET=kContainerNotifySocket to the config.
     static NotifyProxy create(state::Container &c, const std::string &host, spec::Config &cfg);
+    // For an init that may not reach the state dir (its root is another host
+    // id than ours): the bind as a detached tree with its flags set, to be
+    // inherited and attached at mount_index() instead of the path. Empty
+    // when this process may not make it (unprivileged: then the init runs
+    // as our own id and reaches the path).
+    UniqueFd mount_tree() const;
+    size_t mount_index() const { return mount_index_; }
+
     // start: binds the socket again (create's socket died with create),
     // before the container process may send.
     static NotifyProxy rebind(int state_dir_fd, const std::string &host);
@@ -72,8 +81,9 @@ private:
     NotifyProxy(UniqueFd sock, std::string host) : sock_(std::move(sock)), host_(std::move(host)) {}
     void send_host(const std::string &message);
 
-    UniqueFd sock_, host_sock_;
+    UniqueFd sock_, host_sock_, dir_;
     std::string host_;
+    size_t mount_index_ = 0;
     pid_t main_pid_ = 0;
     bool ready_sent_ = false;
 };
