@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Terminals (--console-socket, the foreground proxy of `run`), fd passing
-# (--preserve-fds, LISTEN_FDS, --pidfd-socket), NOTIFY_SOCKET and the
+# (--preserve-fds, LISTEN_FDS, --pidfd-socket), the NOTIFY_SOCKET proxy and the
 # session keyring, as root and as an unprivileged user.
 
 load helpers
@@ -277,6 +277,21 @@ NOTIFY_READY_SCRIPT='sd-notify send STATUS=starting && sleep 1 && sd-notify send
     # As runc: in the foreground crunpp stays the main process.
     [ "$output" = "$(printf 'STATUS=starting\n--\nREADY=1\nMAINPID=%s\n--\nSTATUS=running\n--\nWATCHDOG=1\n--\nSTOPPING=1\n--' "$crunpp_pid")" ]
     assert_no_containers
+}
+
+@test "NOTIFY_SOCKET: a foreground run with a terminal forwards too" {
+    make_bundle "$B" /bin/sh -c 'sd-notify send READY=1; sd-notify send STATUS=after; echo done'
+    notify_bundle_helper
+    set_config "$B" '.process.terminal = true'
+    local sock
+    sock="$(shared_dir)/notify.sock"
+    start_notify_listener "$sock" root STATUS=after
+    NOTIFY_SOCKET="$sock" run -0 timeout 20 "$CRUNPP" --root "$STATE_ROOT" run -b "$B" k2n-tty </dev/null
+    [[ "$output" == *done* ]]
+    run -0 notify_received
+    [ "${lines[0]}" = READY=1 ]
+    [[ "${lines[1]}" =~ ^MAINPID=[0-9]+$ ]]
+    [ "${lines[3]}" = STATUS=after ]
 }
 
 @test "NOTIFY_SOCKET: rootless foreground run" {
