@@ -164,7 +164,7 @@ NotifyProxy NotifyProxy::rebind(int state_dir_fd, const std::string &host) {
     return NotifyProxy(bind_proxy_socket(dir.get()), host);
 }
 
-void NotifyProxy::send_host(const std::string &message) {
+void NotifyProxy::send_host(const std::string &message, bool may_block) {
     if (!host_sock_) {
         host_sock_.reset(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
         if (!host_sock_)
@@ -174,14 +174,14 @@ void NotifyProxy::send_host(const std::string &message) {
     socklen_t len = host_address(host_, addr);
     ssize_t r;
     do
-        r = sendto(host_sock_.get(), message.data(), message.size(), MSG_NOSIGNAL | MSG_DONTWAIT,
+        r = sendto(host_sock_.get(), message.data(), message.size(), MSG_NOSIGNAL | (may_block ? 0 : MSG_DONTWAIT),
                    reinterpret_cast<struct sockaddr *>(&addr), len);
     while (r < 0 && errno == EINTR);
     if (r < 0)
         throw_errno("notify socket \"" + host_ + "\": send");
 }
 
-void NotifyProxy::forward_pending() {
+void NotifyProxy::forward_pending(bool may_block) {
     char buf[kMaxDatagram];
     for (;;) {
         ssize_t n = recv(sock_.get(), buf, sizeof buf, MSG_DONTWAIT | MSG_TRUNC);
@@ -199,7 +199,7 @@ void NotifyProxy::forward_pending() {
         NotifyForward f = translate_notify(std::string_view(buf, static_cast<size_t>(n)), main_pid_);
         if (f.message.empty())
             continue;
-        send_host(f.message);
+        send_host(f.message, may_block);
         ready_sent_ = ready_sent_ || f.ready;
     }
 }
@@ -213,7 +213,7 @@ void NotifyProxy::wait_ready(int pidfd) {
             throw_errno("notify socket: wait for READY=1");
         }
         // What the process sent before it exited goes out first.
-        forward_pending();
+        forward_pending(true);
         if (!ready_sent_ && (fds[1].revents & (POLLIN | POLLHUP))) {
             log::debug("notify socket: the container's init exited before READY=1");
             return;

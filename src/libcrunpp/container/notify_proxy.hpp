@@ -69,9 +69,10 @@ public:
     void set_main_pid(pid_t pid) { main_pid_ = pid; }
     bool ready_sent() const { return ready_sent_; }
 
-    // Reads every queued datagram (never blocks) and forwards each to the
-    // host. Throws when the host socket cannot be reached.
-    void forward_pending();
+    // Reads every queued datagram and forwards each to the host; waits for
+    // room at the host socket only with may_block (the foreground loop never
+    // does). Throws when the host socket cannot be reached.
+    void forward_pending(bool may_block = false);
 
     // start and `run -d`: forwards messages until one with READY=1 went out
     // or the process (pidfd) exited; no timeout (systemd has its own).
@@ -79,7 +80,7 @@ public:
 
 private:
     NotifyProxy(UniqueFd sock, std::string host) : sock_(std::move(sock)), host_(std::move(host)) {}
-    void send_host(const std::string &message);
+    void send_host(const std::string &message, bool may_block);
 
     UniqueFd sock_, host_sock_, dir_;
     std::string host_;
