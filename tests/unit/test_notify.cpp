@@ -272,3 +272,26 @@ TEST_CASE("notify: a host socket nobody listens on is a clear error", "[notify]"
           "notify socket \"" + host + "\": send: No such file or directory");
     c.remove();
 }
+
+TEST_CASE("notify: the foreground variant does not throw, and forwards once the host listens", "[notify]") {
+    test_util::TempDir t;
+    state::Store store(t.path);
+    state::Container c = store.create("n4");
+    spec::Config cfg;
+    cfg.process.emplace();
+    const std::string host = t.path + "/late.sock";
+    NotifyProxy p = NotifyProxy::create(c, host, cfg);
+    p.set_main_pid(8);
+    const std::string sock = t.path + "/n4/notify/notify.sock";
+    send_to(sock, "READY=1");
+    send_to(sock, "STATUS=queued");
+    p.forward_pending_or_warn(); // warns; the failed message is dropped, the next one waits
+    CHECK_FALSE(p.ready_sent());
+    UniqueFd h = listener(host);
+    send_to(sock, "STATUS=later");
+    p.forward_pending_or_warn(); // a failure again would only be a debug line
+    CHECK(receive(h.get()) == "STATUS=queued\n");
+    CHECK(receive(h.get()) == "STATUS=later\n");
+    CHECK(receive(h.get(), 100) == "<none>");
+    c.remove();
+}

@@ -8,7 +8,6 @@
 #include <cerrno>
 
 #include "crunpp/error.hpp"
-#include "crunpp/log.hpp"
 #include "notify_proxy.hpp"
 #include "pidfd.hpp"
 
@@ -35,14 +34,6 @@ ForwardedSignals::ForwardedSignals() {
 
 ForwardedSignals::~ForwardedSignals() { sigprocmask(SIG_SETMASK, &original_, nullptr); }
 
-void forward_notify(NotifyProxy &notify) noexcept {
-    try {
-        notify.forward_pending();
-    } catch (const Error &e) {
-        log::warn(e.what());
-    }
-}
-
 int wait_forwarding(int pidfd, int sigfd, NotifyProxy *notify) {
     struct pollfd fds[3] = {{pidfd, POLLIN, 0}, {sigfd, POLLIN, 0}, {notify ? notify->fd() : -1, POLLIN, 0}};
     for (;;) {
@@ -58,7 +49,7 @@ int wait_forwarding(int pidfd, int sigfd, NotifyProxy *notify) {
         }
         // Also what the process sent just before it exited.
         if (notify && ((fds[2].revents & POLLIN) || (fds[0].revents & (POLLIN | POLLHUP))))
-            forward_notify(*notify);
+            notify->forward_pending_or_warn();
         if (fds[0].revents & (POLLIN | POLLHUP))
             return reap(pidfd);
     }

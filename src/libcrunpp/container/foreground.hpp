@@ -34,9 +34,4 @@ private:
 // host. Returns its shell-style status, reaped.
 int wait_forwarding(int pidfd, int sigfd, NotifyProxy *notify = nullptr);
 
-// `run` in the foreground: forwards the container's queued sd_notify
-// messages; a host socket that cannot be reached is only warned about (the
-// container runs on regardless).
-void forward_notify(NotifyProxy &notify) noexcept;
-
 } // namespace crunpp::container

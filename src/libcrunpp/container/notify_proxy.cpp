@@ -204,6 +204,19 @@ void NotifyProxy::forward_pending(bool may_block) {
     }
 }
 
+void NotifyProxy::forward_pending_or_warn() noexcept {
+    try {
+        forward_pending(false);
+    } catch (const Error &e) {
+        if (warned_) {
+            log::debug(e.what());
+        } else {
+            log::warn(e.what());
+            warned_ = true;
+        }
+    }
+}
+
 void NotifyProxy::wait_ready(int pidfd) {
     while (!ready_sent_) {
         struct pollfd fds[2] = {{sock_.get(), POLLIN, 0}, {pidfd, POLLIN, 0}};

@@ -73,6 +73,10 @@ public:
     // room at the host socket only with may_block (the foreground loop never
     // does). Throws when the host socket cannot be reached.
     void forward_pending(bool may_block = false);
+    // The foreground loop's variant: never blocks nor throws; the first
+    // failure is a warning (the container runs on regardless), later ones
+    // only debug lines (a watchdog would repeat it every few seconds).
+    void forward_pending_or_warn() noexcept;
 
     // start and `run -d`: forwards messages until one with READY=1 went out
     // or the process (pidfd) exited; no timeout (systemd has its own).
@@ -87,6 +91,7 @@ private:
     size_t mount_index_ = 0;
     pid_t main_pid_ = 0;
     bool ready_sent_ = false;
+    bool warned_ = false;
 };
 
 } // namespace crunpp::container

@@ -18,7 +18,6 @@
 
 #include "../linux/rootfs.hpp"
 #include "crunpp/error.hpp"
-#include "foreground.hpp"
 #include "notify_proxy.hpp"
 #include "pidfd.hpp"
 
@@ -201,7 +200,7 @@ int proxy_terminal(int master, int pidfd, int sigfd, bool keep_size, NotifyProxy
         if (stdin_open && (fds[3].revents & (POLLIN | POLLHUP | POLLERR)))
             stdin_open = pump(STDIN_FILENO, master);
         if (notify && ((fds[4].revents & POLLIN) || (fds[0].revents & POLLIN)))
-            forward_notify(*notify);
+            notify->forward_pending_or_warn();
         if (fds[0].revents & POLLIN) {
             // What the process wrote before it exited.
             for (int i = 0; master_open && i < 1024; i++) {
