@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstddef>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -23,7 +24,8 @@ namespace {
 
 constexpr const char *kNotifyDir = "notify";
 constexpr const char *kNotifySocketName = "notify.sock";
-// Larger than any sd_notify message systemd accepts; longer ones are dropped.
+// Room for any sd_notify message (systemd takes a few KiB); longer ones are
+// dropped.
 constexpr size_t kMaxDatagram = 16384;
 
 // The socket address of a host NOTIFY_SOCKET ("@name": abstract).
