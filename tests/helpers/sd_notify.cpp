@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // sd_notify both ways for the integration tests (static: it also runs in
 // the busybox containers):
-//   sd-notify listen SOCKET  binds a unix datagram socket at SOCKET (mode
-//                            0777, so that any container user may send),
-//                            prints each message, and exits after the first
-//                            one containing READY=1 (0) or after 20 s (1)
+//   sd-notify listen SOCKET [LINE]
+//                            binds a unix datagram socket at SOCKET ("@" =
+//                            abstract; a path gets mode 0777, so that any
+//                            container user may send), prints each message's
+//                            lines followed by a line "--", and exits after
+//                            the first message with the line LINE (default
+//                            READY=1) (0) or after 20 s without one (1)
 //   sd-notify send MESSAGE   sends MESSAGE to $NOTIFY_SOCKET ("@" = abstract)
 #include <poll.h>
 #include <sys/socket.h>
@@ -16,6 +19,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 namespace {
 
@@ -31,7 +35,7 @@ socklen_t address(const char *path, struct sockaddr_un &addr) {
     return len;
 }
 
-int listen_for_ready(const char *path) {
+int listen_until(const char *path, const char *until) {
     int s = socket(AF_UNIX, SOCK_DGRAM, 0);
     struct sockaddr_un addr;
     socklen_t len = address(path, addr);
@@ -39,22 +43,26 @@ int listen_for_ready(const char *path) {
         perror("sd-notify: bind");
         return 1;
     }
-    chmod(path, 0777);
+    if (path[0] != '@')
+        chmod(path, 0777);
+    const std::string wanted = std::string(until) + "\n";
     for (int i = 0; i < 100; i++) {
         struct pollfd p = {s, POLLIN, 0};
         if (poll(&p, 1, 20000) <= 0)
             break;
         char buf[4096];
-        ssize_t n = recv(s, buf, sizeof buf - 1, 0);
+        ssize_t n = recv(s, buf, sizeof buf, 0);
         if (n < 0)
             break;
-        buf[n] = '\0';
-        printf("%s\n", buf);
+        std::string message(buf, static_cast<size_t>(n));
+        if (message.empty() || message.back() != '\n')
+            message += '\n';
+        printf("%s--\n", message.c_str());
         fflush(stdout);
-        if (strstr(buf, "READY=1"))
+        if (("\n" + message).find("\n" + wanted) != std::string::npos)
             return 0;
     }
-    fprintf(stderr, "sd-notify: no READY=1\n");
+    fprintf(stderr, "sd-notify: no %s\n", until);
     return 1;
 }
 
@@ -77,10 +85,10 @@ int send_message(const char *message) {
 } // namespace
 
 int main(int argc, char **argv) {
-    if (argc == 3 && strcmp(argv[1], "listen") == 0)
-        return listen_for_ready(argv[2]);
+    if ((argc == 3 || argc == 4) && strcmp(argv[1], "listen") == 0)
+        return listen_until(argv[2], argc == 4 ? argv[3] : "READY=1");
     if (argc == 3 && strcmp(argv[1], "send") == 0)
         return send_message(argv[2]);
-    fprintf(stderr, "usage: sd-notify listen SOCKET | sd-notify send MESSAGE\n");
+    fprintf(stderr, "usage: sd-notify listen SOCKET [LINE] | sd-notify send MESSAGE\n");
     return 2;
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Terminals (--console-socket, the foreground proxy of `run`), fd passing
-# (--preserve-fds, LISTEN_FDS, --pidfd-socket), NOTIFY_SOCKET and the
+# (--preserve-fds, LISTEN_FDS, --pidfd-socket), the NOTIFY_SOCKET proxy and the
 # session keyring, as root and as an unprivileged user.
 
 load helpers
@@ -219,40 +219,220 @@ pidfd_case() {
     pidfd_case rootless
 }
 
-notify_case() {
-    local who="$1" sock prog
-    sock="$(shared_dir)/notify.sock"
+# --- NOTIFY_SOCKET: crunpp proxies it (runc's and crun's behaviour) -------
+
+# Copies sd-notify into the bundle's rootfs; skips without the helper.
+notify_bundle_helper() {
     [ -x "$REPO_ROOT/build/tests/helpers/sd-notify" ] || skip "no sd-notify helper (not built in sanitized trees)"
+    cp "$(helper_bin sd-notify)" "$B/rootfs/bin/sd-notify"
+}
+
+# Starts `sd-notify listen SOCKET [LINE]` in the background (as the test user
+# with "rootless"), its output in $OUT; its pid in $LISTENER.
+start_notify_listener() {
+    local sock="$1" who="${2:-}" until="${3:-READY=1}" prog i
     prog="$(helper_bin sd-notify)"
-    cp "$prog" "$B/rootfs/bin/sd-notify"
     if [ "$who" = rootless ]; then
-        as_rootless timeout 30 "$prog" listen "$sock" >"$OUT" 2>&1 &
+        as_rootless timeout 30 "$prog" listen "$sock" "$until" >"$OUT" 2>&1 &
     else
-        timeout 30 "$prog" listen "$sock" >"$OUT" 2>&1 &
+        timeout 30 "$prog" listen "$sock" "$until" >"$OUT" 2>&1 &
     fi
-    local listener=$!
-    record_pid "$listener"
+    LISTENER=$!
+    record_pid "$LISTENER"
+    if [ "${sock:0:1}" = @ ]; then
+        for i in $(seq 100); do
+            grep -q " ${sock}\$" /proc/net/unix && return 0
+            sleep 0.1
+        done
+        echo "abstract socket $sock did not appear" >&2
+        return 1
+    fi
     wait_socket "$sock"
-    if [ "$who" = rootless ]; then
-        _ensure_rootless_state_root
-        run as_rootless env NOTIFY_SOCKET="$sock" "$CRUNPP" --root "$ROOTLESS_STATE_ROOT" run -b "$B" c1
-    else
-        NOTIFY_SOCKET="$sock" run crunpp run -b "$B" c1
-    fi
-    [ "$status" -eq 0 ]
-    [ "$output" = /run/notify/notify.sock ]
-    wait "$listener"
-    grep -qx 'READY=1' "$OUT"
 }
 
-@test "NOTIFY_SOCKET: READY=1 from the container reaches the listener" {
-    make_bundle "$B" /bin/sh -c 'echo $NOTIFY_SOCKET; sd-notify send READY=1'
-    notify_case root
+# The listener's output after it exited (READY=1 or LINE seen).
+notify_received() {
+    wait "$LISTENER" || { cat "$OUT" >&2; return 1; }
+    cat "$OUT"
 }
 
-@test "NOTIFY_SOCKET: rootless" {
+# The container's messages: a status, readiness, then a long sleep.
+NOTIFY_READY_SCRIPT='sd-notify send STATUS=starting && sleep 1 && sd-notify send "$(printf "MAINPID=1\nREADY=1\nSTATUS=up")" && exec sleep 100'
+
+@test "NOTIFY_SOCKET: a foreground run forwards READY=1 with its own pid, and the messages after it" {
+    make_bundle "$B" /bin/sh -c 'echo $NOTIFY_SOCKET; sd-notify send STATUS=starting; sd-notify send READY=1
+        sd-notify send STATUS=running; sd-notify send WATCHDOG=1; sd-notify send STOPPING=1'
+    notify_bundle_helper
+    local sock
+    sock="$(shared_dir)/notify.sock"
+    start_notify_listener "$sock" root STOPPING=1
+    # Not under timeout(1): $! must be crunpp's pid. A bounded wait instead.
+    NOTIFY_SOCKET="$sock" "$CRUNPP" --root "$STATE_ROOT" run -b "$B" k2n-fg >"$BATS_TEST_TMPDIR/run.out" 2>&1 &
+    local crunpp_pid=$!
+    record_pid "$crunpp_pid"
+    timeout 20 tail --pid="$crunpp_pid" -f /dev/null
+    wait "$crunpp_pid"
+    [ "$(cat "$BATS_TEST_TMPDIR/run.out")" = /run/notify/notify.sock ]
+    run -0 notify_received
+    # As runc: in the foreground crunpp stays the main process.
+    [ "$output" = "$(printf 'STATUS=starting\n--\nREADY=1\nMAINPID=%s\n--\nSTATUS=running\n--\nWATCHDOG=1\n--\nSTOPPING=1\n--' "$crunpp_pid")" ]
+    assert_no_containers
+}
+
+@test "NOTIFY_SOCKET: a foreground run with a terminal forwards too" {
+    make_bundle "$B" /bin/sh -c 'sd-notify send READY=1; sd-notify send STATUS=after; echo done'
+    notify_bundle_helper
+    set_config "$B" '.process.terminal = true'
+    local sock
+    sock="$(shared_dir)/notify.sock"
+    start_notify_listener "$sock" root STATUS=after
+    NOTIFY_SOCKET="$sock" run -0 timeout 20 "$CRUNPP" --root "$STATE_ROOT" run -b "$B" k2n-tty </dev/null
+    [[ "$output" == *done* ]]
+    run -0 notify_received
+    [ "${lines[0]}" = READY=1 ]
+    [[ "${lines[1]}" =~ ^MAINPID=[0-9]+$ ]]
+    [ "${lines[3]}" = STATUS=after ]
+}
+
+@test "NOTIFY_SOCKET: rootless foreground run" {
     make_rootless_bundle "$B" /bin/sh -c 'echo $NOTIFY_SOCKET; sd-notify send READY=1'
-    notify_case rootless
+    notify_bundle_helper
+    local sock
+    sock="$(shared_dir)/notify.sock"
+    start_notify_listener "$sock" rootless
+    _ensure_rootless_state_root
+    run -0 as_rootless env NOTIFY_SOCKET="$sock" timeout 20 "$CRUNPP" --root "$ROOTLESS_STATE_ROOT" run -b "$B" k2n-rl
+    [ "$output" = /run/notify/notify.sock ]
+    run -0 notify_received
+    [ "${lines[0]}" = READY=1 ]
+    [[ "${lines[1]}" =~ ^MAINPID=[0-9]+$ ]]
+    assert_no_containers "$ROOTLESS_STATE_ROOT"
+}
+
+@test "NOTIFY_SOCKET: run -d returns after READY=1, sent with the init's pid; STATUS= before it is forwarded" {
+    make_bundle "$B" /bin/sh -c "$NOTIFY_READY_SCRIPT"
+    notify_bundle_helper
+    local sock pf="$BATS_TEST_TMPDIR/pid" t0 t1
+    sock="$(shared_dir)/notify.sock"
+    start_notify_listener "$sock"
+    t0="$(date +%s%N)"
+    NOTIFY_SOCKET="$sock" timeout 20 "$CRUNPP" --root "$STATE_ROOT" run -d --pid-file "$pf" -b "$B" k2n-d \
+        >"$BATS_TEST_TMPDIR/run.out" 2>&1
+    t1="$(date +%s%N)"
+    # The container waits 1 s before READY=1, and run -d waited for it.
+    [ $(((t1 - t0) / 1000000)) -ge 900 ]
+    [ "$(status_of k2n-d)" = running ]
+    [ "$(pid_of k2n-d)" = "$(cat "$pf")" ]
+    run -0 notify_received
+    [ "$output" = "$(printf 'STATUS=starting\n--\nREADY=1\nMAINPID=%s\nSTATUS=up\n--' "$(cat "$pf")")" ]
+    crunpp delete -f k2n-d
+}
+
+@test "NOTIFY_SOCKET: create + start; start forwards to the socket recorded at create" {
+    make_bundle "$B" /bin/sh -c "$NOTIFY_READY_SCRIPT"
+    notify_bundle_helper
+    local sock
+    sock="$(shared_dir)/notify.sock"
+    start_notify_listener "$sock"
+    NOTIFY_SOCKET="$sock" crunpp create -b "$B" k2n-cs >"$BATS_TEST_TMPDIR/create.out" 2>&1
+    local dir="$STATE_ROOT/k2n-cs/notify"
+    [ "$(stat -c %a "$dir")" = 755 ]
+    [ "$(stat -c %a "$dir/notify.sock")" = 777 ]
+    [ -S "$dir/notify.sock" ]
+    # No NOTIFY_SOCKET in start's environment: the state has it.
+    env -u NOTIFY_SOCKET timeout 20 "$CRUNPP" --root "$STATE_ROOT" start k2n-cs
+    [ "$(status_of k2n-cs)" = running ]
+    run -0 notify_received
+    [ "$output" = "$(printf 'STATUS=starting\n--\nREADY=1\nMAINPID=%s\nSTATUS=up\n--' "$(pid_of k2n-cs)")" ]
+    # The bind lives in the container's mount namespace only.
+    ! grep -q "$dir" /proc/self/mountinfo
+    crunpp delete -f k2n-cs
+    [ ! -e "$STATE_ROOT/k2n-cs" ]
+}
+
+@test "NOTIFY_SOCKET: rootless create + start" {
+    make_rootless_bundle "$B" /bin/sh -c "$NOTIFY_READY_SCRIPT"
+    notify_bundle_helper
+    local sock
+    sock="$(shared_dir)/notify.sock"
+    start_notify_listener "$sock" rootless
+    _ensure_rootless_state_root
+    as_rootless env NOTIFY_SOCKET="$sock" "$CRUNPP" --root "$ROOTLESS_STATE_ROOT" create -b "$B" k2n-rcs \
+        >"$BATS_TEST_TMPDIR/create.out" 2>&1
+    as_rootless timeout 20 "$CRUNPP" --root "$ROOTLESS_STATE_ROOT" start k2n-rcs
+    local pid
+    pid="$(crunpp_rootless state k2n-rcs | jq -r .pid)"
+    run -0 notify_received
+    [ "$output" = "$(printf 'STATUS=starting\n--\nREADY=1\nMAINPID=%s\nSTATUS=up\n--' "$pid")" ]
+    crunpp_rootless delete -f k2n-rcs
+}
+
+@test "NOTIFY_SOCKET: an abstract host socket reaches the host from a network namespace of its own" {
+    make_bundle "$B" /bin/sh -c "$NOTIFY_READY_SCRIPT"
+    notify_bundle_helper
+    jq -e '.linux.namespaces | any(.type == "network")' "$B/config.json"
+    local sock="@crunpp-k2n-$$-$RANDOM" pf="$BATS_TEST_TMPDIR/pid"
+    start_notify_listener "$sock"
+    NOTIFY_SOCKET="$sock" timeout 20 "$CRUNPP" --root "$STATE_ROOT" run -d --pid-file "$pf" -b "$B" k2n-abs \
+        >"$BATS_TEST_TMPDIR/run.out" 2>&1
+    run -0 notify_received
+    [ "${lines[2]}" = READY=1 ]
+    [ "${lines[3]}" = "MAINPID=$(cat "$pf")" ]
+    crunpp delete -f k2n-abs
+}
+
+@test "NOTIFY_SOCKET: a user namespace whose root is another host id than the runtime's" {
+    make_bundle "$B" /bin/sh -c 'id -u; sd-notify send READY=1'
+    notify_bundle_helper
+    chown -R 100000:100000 "$B/rootfs"
+    set_config "$B" '.linux.namespaces += [{"type": "user"}] |
+        .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}] |
+        .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
+    local sock
+    sock="$(shared_dir)/notify.sock"
+    start_notify_listener "$sock"
+    # The init (host uid 100000) cannot reach the state dir: crunpp makes the bind.
+    NOTIFY_SOCKET="$sock" run -0 timeout 20 "$CRUNPP" --root "$STATE_ROOT" run -b "$B" k2n-userns
+    [ "$output" = 0 ]
+    run -0 notify_received
+    [ "${lines[0]}" = READY=1 ]
+}
+
+@test "NOTIFY_SOCKET: a container user other than root can notify" {
+    make_bundle "$B" /bin/sh -c 'id -u; sd-notify send READY=1'
+    notify_bundle_helper
+    set_config "$B" '.process.user = {"uid": 1000, "gid": 1000}'
+    local sock
+    sock="$(shared_dir)/notify.sock"
+    start_notify_listener "$sock"
+    NOTIFY_SOCKET="$sock" run -0 timeout 20 "$CRUNPP" --root "$STATE_ROOT" run -b "$B" k2n-user
+    [ "$output" = 1000 ]
+    run -0 notify_received
+    [ "${lines[0]}" = READY=1 ]
+}
+
+@test "NOTIFY_SOCKET: a container that exits without READY=1 does not hold start or run -d" {
+    make_bundle "$B" /bin/sh -c 'sd-notify send STATUS=giving-up; exit 0'
+    notify_bundle_helper
+    local sock
+    sock="$(shared_dir)/notify.sock"
+    start_notify_listener "$sock" root STATUS=giving-up
+    NOTIFY_SOCKET="$sock" crunpp create -b "$B" k2n-exit >"$BATS_TEST_TMPDIR/create.out" 2>&1
+    run -0 timeout 20 "$CRUNPP" --root "$STATE_ROOT" --debug start k2n-exit
+    [[ "$output" == *"the container's init exited before READY=1"* ]]
+    run -0 notify_received
+    [ "$output" = "$(printf 'STATUS=giving-up\n--')" ]
+    crunpp delete -f k2n-exit
+    set_config "$B" '.process.args = ["/bin/true"]'
+    NOTIFY_SOCKET="$sock" run -0 timeout 20 "$CRUNPP" --root "$STATE_ROOT" run -d -b "$B" k2n-exit2
+    crunpp delete -f k2n-exit2
+}
+
+@test "NOTIFY_SOCKET: a relative path is refused and nothing is left" {
+    make_bundle "$B" /bin/true
+    NOTIFY_SOCKET=run/notify.sock run -1 crunpp create -b "$B" k2n-bad
+    [ "$output" = 'crunpp: NOTIFY_SOCKET: "run/notify.sock" is neither an absolute path nor an abstract socket "@name"' ]
+    assert_no_containers
 }
 
 # Keyrings of earlier containers linger until the kernel collects them, and

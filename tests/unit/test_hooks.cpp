@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// hooks::run, the passthrough of LISTEN_FDS/NOTIFY_SOCKET/--preserve-fds,
+// hooks::run, the passthrough of LISTEN_FDS/--preserve-fds,
 // and the exe guard, without a container.
 #include <catch.hpp>
 
@@ -112,18 +112,16 @@ TEST_CASE("hooks: the state memfd round-trips", "[hooks]") {
     CHECK(hooks::read_state_memfd(fd.get()) == "{\"id\":\"c1\"}");
 }
 
-TEST_CASE("passthrough: NOTIFY_SOCKET is bound in and named for the process", "[hooks]") {
+TEST_CASE("passthrough: NOTIFY_SOCKET is left to the notify proxy", "[hooks]") {
     spec::Config cfg;
     cfg.process.emplace();
-    cfg.process->env = {"PATH=/bin", "NOTIFY_SOCKET=/old"};
+    cfg.process->env = {"PATH=/bin"};
     unsetenv("LISTEN_FDS");
     setenv("NOTIFY_SOCKET", "/run/host/notify", 1);
     CHECK(container::prepare_passthrough(cfg, 0) == 0);
     unsetenv("NOTIFY_SOCKET");
-    REQUIRE(cfg.mounts.size() == 1);
-    CHECK(cfg.mounts[0].destination == "/run/notify/notify.sock");
-    CHECK(cfg.mounts[0].source == "/run/host/notify");
-    CHECK(cfg.process->env == std::vector<std::string>{"PATH=/bin", "NOTIFY_SOCKET=/run/notify/notify.sock"});
+    CHECK(cfg.mounts.empty());
+    CHECK(cfg.process->env == std::vector<std::string>{"PATH=/bin"});
 }
 
 TEST_CASE("passthrough: LISTEN_FDS for us adds fds and LISTEN_PID=1; bad counts refused", "[hooks]") {

@@ -8,6 +8,7 @@
 #include <cerrno>
 
 #include "crunpp/error.hpp"
+#include "notify_proxy.hpp"
 #include "pidfd.hpp"
 
 namespace crunpp::container {
@@ -33,10 +34,10 @@ ForwardedSignals::ForwardedSignals() {
 
 ForwardedSignals::~ForwardedSignals() { sigprocmask(SIG_SETMASK, &original_, nullptr); }
 
-int wait_forwarding(int pidfd, int sigfd) {
-    struct pollfd fds[2] = {{pidfd, POLLIN, 0}, {sigfd, POLLIN, 0}};
+int wait_forwarding(int pidfd, int sigfd, NotifyProxy *notify) {
+    struct pollfd fds[3] = {{pidfd, POLLIN, 0}, {sigfd, POLLIN, 0}, {notify ? notify->fd() : -1, POLLIN, 0}};
     for (;;) {
-        if (poll(fds, 2, -1) < 0) {
+        if (poll(fds, 3, -1) < 0) {
             if (errno == EINTR)
                 continue;
             throw_errno("wait for the container process");
@@ -46,6 +47,9 @@ int wait_forwarding(int pidfd, int sigfd) {
             if (read(sigfd, &si, sizeof si) == static_cast<ssize_t>(sizeof si))
                 send_signal(pidfd, static_cast<int>(si.ssi_signo));
         }
+        // Also what the process sent just before it exited.
+        if (notify && ((fds[2].revents & POLLIN) || (fds[0].revents & (POLLIN | POLLHUP))))
+            notify->forward_pending_or_warn();
         if (fds[0].revents & (POLLIN | POLLHUP))
             return reap(pidfd);
     }

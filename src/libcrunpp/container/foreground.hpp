@@ -9,6 +9,8 @@
 
 namespace crunpp::container {
 
+class NotifyProxy;
+
 // Blocks SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH for
 // the lifetime of the object (they are read from a signalfd instead); the
 // child restores original() before it execs.
@@ -27,8 +29,9 @@ private:
     UniqueFd fd_;
 };
 
-// Until the child (pidfd) exits: every signal read from `sigfd` goes to it.
-// Returns its shell-style status, reaped.
-int wait_forwarding(int pidfd, int sigfd);
+// Until the child (pidfd) exits: every signal read from `sigfd` goes to it,
+// and with `notify` every sd_notify message of the container goes on to the
+// host. Returns its shell-style status, reaped.
+int wait_forwarding(int pidfd, int sigfd, NotifyProxy *notify = nullptr);
 
 } // namespace crunpp::container

@@ -23,6 +23,7 @@
 #include "clone3.hpp"
 #include "hooks_flow.hpp"
 #include "kept_config.hpp"
+#include "notify_proxy.hpp"
 #include "passthrough.hpp"
 #include "terminal.hpp"
 #include "crunpp/cgroup.hpp"
@@ -196,6 +197,7 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
     Loaded loaded = load(o);
     check_terminal(loaded.config, o, mode);
     const int preserved_fds = prepare_passthrough(loaded.config, o.preserve_fds);
+    const std::optional<std::string> notify_host = host_notify_socket();
     // Root in another user namespace (rootless podman) can create every
     // namespace itself: no user namespace is added for it, as in runc.
     const bool add_user_namespace = ctx.rootless && !(geteuid() == 0 && state::in_user_namespace());
@@ -204,13 +206,16 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
         linux::check_net_devices(*loaded.config.linux);
 
     state::Store store(ctx.state_root);
-    Launched l{store.create(o.id), UniqueFd(), 0, SyncSocket(), UniqueFd(), false, loaded.config.hooks};
+    Launched l{store.create(o.id), UniqueFd(), 0, SyncSocket(), UniqueFd(), false, loaded.config.hooks, std::nullopt};
     UniqueFd middle; // the cloned process when the init is its fork
     cgroup::Setup cg; // removed again unless committed
     try {
         fill_state(l.container.state(), ctx, loaded);
         l.container.state().extra[kStateConfigPath] = loaded.config_path;
         keep_config(l.container, loaded.config_text);
+        // sd_notify proxy: the socket and its bind mount (notify_proxy.hpp).
+        if (notify_host)
+            l.notify = NotifyProxy::create(l.container, *notify_host, loaded.config);
         if (o.no_new_keyring)
             l.container.state().extra[kStateNoNewKeyring] = "true";
         cg = make_cgroup(ctx, o, loaded.config);
@@ -238,6 +243,14 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
         std::vector<UniqueFd> inherited_trees;
         if (idmapped_mounts && !plan.new_user)
             inherited_trees = prepare_for_joined_userns(loaded.config, loaded.bundle, plan);
+        // The notify proxy's bind, when the init's root may not reach the
+        // state dir (notify_proxy.hpp).
+        if (l.notify && plan.user) {
+            if (UniqueFd tree = l.notify->mount_tree()) {
+                inherited_trees.resize(std::max(inherited_trees.size(), l.notify->mount_index() + 1));
+                inherited_trees[l.notify->mount_index()] = std::move(tree);
+            }
+        }
 
         int pidfd = -1;
         // v2: the init starts in its cgroup (CLONE_INTO_CGROUP); v1: it moves

@@ -13,6 +13,7 @@
 #include "crunpp/spec.hpp"
 #include "crunpp/state.hpp"
 #include "crunpp/unique_fd.hpp"
+#include "notify_proxy.hpp"
 #include "sync.hpp"
 
 namespace crunpp::container {
@@ -33,6 +34,7 @@ struct Launched {
     UniqueFd console;           // the pty master, when run proxies the terminal
     bool console_size_set = false; // process.consoleSize given
     std::optional<spec::Hooks> hooks; // the config's hooks (run: poststart)
+    std::optional<NotifyProxy> notify; // NOTIFY_SOCKET was set: the proxy socket
 };
 
 struct LaunchMode {

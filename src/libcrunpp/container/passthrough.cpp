@@ -72,19 +72,6 @@ int prepare_passthrough(spec::Config &cfg, int preserve_fds) {
         if (flags < 0 || (flags & FD_CLOEXEC))
             throw Error("preserve-fds: fd " + std::to_string(fd) + " is not open");
     }
-
-    const char *notify = getenv("NOTIFY_SOCKET");
-    if (notify && *notify == '/') {
-        spec::Mount m;
-        m.destination = kContainerNotifySocket;
-        m.type = "bind";
-        m.source = notify;
-        m.options = {"bind", "nosuid", "noexec", "nodev"};
-        cfg.mounts.push_back(std::move(m));
-        set_env(cfg.process->env, "NOTIFY_SOCKET", kContainerNotifySocket);
-    } else if (notify && *notify == '@') {
-        set_env(cfg.process->env, "NOTIFY_SOCKET", notify);
-    }
     return total;
 }
 

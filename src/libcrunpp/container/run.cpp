@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // `run`: create and start in one process; in the foreground crunpp stays
 // the parent of the init, forwards signals to it and returns its status.
+#include <unistd.h>
+
 #include <csignal>
 #include <optional>
 #include <string>
@@ -13,6 +15,7 @@
 #include "foreground.hpp"
 #include "hooks_flow.hpp"
 #include "launch.hpp"
+#include "notify_proxy.hpp"
 #include "pidfd.hpp"
 #include "terminal.hpp"
 
@@ -74,6 +77,7 @@ int run(const Context &ctx, const RunOptions &o) {
     const uint64_t start_time = l.container.state().pid_start_time;
     UniqueFd pidfd = std::move(l.pidfd);
     UniqueFd console = std::move(l.console);
+    std::optional<NotifyProxy> notify = std::move(l.notify);
     state::ContainerState running = l.container.state();
     {
         // Release the lock: kill and delete from elsewhere take it (a
@@ -90,10 +94,20 @@ int run(const Context &ctx, const RunOptions &o) {
             throw;
         }
     }
-    if (o.detach)
+    if (o.detach) {
+        // The caller (systemd) learns the container's init as main pid.
+        if (notify) {
+            notify->set_main_pid(pid);
+            notify->wait_ready(pidfd.get());
+        }
         return 0;
-    int status = console ? proxy_terminal(console.get(), pidfd.get(), signals->fd(), l.console_size_set)
-                         : wait_forwarding(pidfd.get(), signals->fd());
+    }
+    // In the foreground crunpp stays the main process, as with runc.
+    if (notify)
+        notify->set_main_pid(getpid());
+    NotifyProxy *n = notify ? &*notify : nullptr;
+    int status = console ? proxy_terminal(console.get(), pidfd.get(), signals->fd(), l.console_size_set, n)
+                         : wait_forwarding(pidfd.get(), signals->fd(), n);
     finish(ctx, id, pid, start_time, o.keep);
     return status;
 }

@@ -16,6 +16,7 @@
 #include "../hooks/hooks.hpp"
 #include "hooks_flow.hpp"
 #include "launch.hpp"
+#include "notify_proxy.hpp"
 #include "pidfd.hpp"
 #include "signal_all.hpp"
 
@@ -35,6 +36,12 @@ void start(const Context &ctx, std::string_view id) {
     UniqueFd init = open_process(st.pid, st.pid_start_time);
     if (!init)
         throw Error("start container " + name + ": its init has exited");
+    // Listening before the init is released: its process may notify at once.
+    std::optional<NotifyProxy> notify;
+    if (auto host = st.extra.find(kStateNotifySocket); host != st.extra.end()) {
+        notify = NotifyProxy::rebind(c.dir_fd(), host->second);
+        notify->set_main_pid(st.pid);
+    }
     // Non-blocking open: a fifo reader never waits for a writer, and the
     // poll below also watches the init so that its death cannot hang us.
     UniqueFd fifo(openat(c.dir_fd(), kExecFifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC));
@@ -72,6 +79,8 @@ void start(const Context &ctx, std::string_view id) {
         wait_exit(init.get(), 10000);
         throw;
     }
+    if (notify)
+        notify->wait_ready(init.get());
 }
 
 } // namespace crunpp::container

@@ -18,6 +18,7 @@
 
 #include "../linux/rootfs.hpp"
 #include "crunpp/error.hpp"
+#include "notify_proxy.hpp"
 #include "pidfd.hpp"
 
 namespace crunpp::container {
@@ -165,7 +166,7 @@ void send_fd_to_socket(const std::string &path, int fd, std::string_view payload
         throw_errno(ctx + ": send the fd");
 }
 
-int proxy_terminal(int master, int pidfd, int sigfd, bool keep_size) {
+int proxy_terminal(int master, int pidfd, int sigfd, bool keep_size, NotifyProxy *notify) {
     RawStdin raw;
     if (!keep_size)
         copy_window_size(master);
@@ -174,11 +175,12 @@ int proxy_terminal(int master, int pidfd, int sigfd, bool keep_size) {
         fcntl(master, F_SETFL, flags | O_NONBLOCK);
     bool stdin_open = true, master_open = true;
     for (;;) {
-        struct pollfd fds[4] = {{pidfd, POLLIN, 0},
+        struct pollfd fds[5] = {{pidfd, POLLIN, 0},
                                 {sigfd, POLLIN, 0},
                                 {master_open ? master : -1, POLLIN, 0},
-                                {stdin_open ? STDIN_FILENO : -1, POLLIN, 0}};
-        if (poll(fds, 4, -1) < 0) {
+                                {stdin_open ? STDIN_FILENO : -1, POLLIN, 0},
+                                {notify ? notify->fd() : -1, POLLIN, 0}};
+        if (poll(fds, 5, -1) < 0) {
             if (errno == EINTR)
                 continue;
             throw_errno("terminal: poll");
@@ -197,6 +199,8 @@ int proxy_terminal(int master, int pidfd, int sigfd, bool keep_size) {
             master_open = pump(master, STDOUT_FILENO);
         if (stdin_open && (fds[3].revents & (POLLIN | POLLHUP | POLLERR)))
             stdin_open = pump(STDIN_FILENO, master);
+        if (notify && ((fds[4].revents & POLLIN) || (fds[0].revents & POLLIN)))
+            notify->forward_pending_or_warn();
         if (fds[0].revents & POLLIN) {
             // What the process wrote before it exited.
             for (int i = 0; master_open && i < 1024; i++) {

@@ -12,6 +12,8 @@
 
 namespace crunpp::container {
 
+class NotifyProxy;
+
 // In the init, after the root change: opens /dev/pts/ptmx of the
 // container's devpts, gets the peer with TIOCGPTPEER (never by path:
 // CVE-2025-52565), applies consoleSize, binds the peer on /dev/console and
@@ -29,8 +31,9 @@ void send_fd_to_socket(const std::string &path, int fd, std::string_view payload
 // process (pidfd) exits; stdin in raw mode while it is a tty (restored
 // after), its window size follows SIGWINCH; the other signals read from
 // `sigfd` are forwarded. keep_size: process.consoleSize is set, the
-// initial size is not taken from crunpp's terminal. Returns the process's
-// status (reaped).
-int proxy_terminal(int master, int pidfd, int sigfd, bool keep_size);
+// initial size is not taken from crunpp's terminal. With `notify`, the
+// container's sd_notify messages go on to the host meanwhile. Returns the
+// process's status (reaped).
+int proxy_terminal(int master, int pidfd, int sigfd, bool keep_size, NotifyProxy *notify = nullptr);
 
 } // namespace crunpp::container
