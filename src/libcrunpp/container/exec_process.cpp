@@ -7,6 +7,7 @@
 
 #include "../linux/process.hpp"
 #include "crunpp/error.hpp"
+#include "../util/env.hpp"
 
 namespace crunpp::container {
 namespace {
@@ -34,13 +35,7 @@ void set_env(std::vector<std::string> &env, const std::string &entry) {
     size_t eq = entry.find('=');
     if (eq == std::string::npos || eq == 0)
         throw Error("exec: --env \"" + entry + "\": expected KEY=VALUE");
-    std::string_view key(entry.data(), eq + 1);
-    for (std::string &e : env)
-        if (std::string_view(e).starts_with(key)) {
-            e = entry;
-            return;
-        }
-    env.push_back(entry);
+    util::set_env(env, std::string_view(entry).substr(0, eq), std::string_view(entry).substr(eq + 1));
 }
 
 void check_sub_path(const std::string &value, std::string_view path) {

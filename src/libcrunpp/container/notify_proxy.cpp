@@ -18,6 +18,7 @@
 #include "crunpp/error.hpp"
 #include "crunpp/log.hpp"
 #include "../linux/mount_api.hpp"
+#include "../util/env.hpp"
 
 namespace crunpp::container {
 namespace {
@@ -71,17 +72,6 @@ std::string absolute(const std::string &path) {
     if (!getcwd(cwd, sizeof cwd))
         throw_errno("getcwd");
     return std::string(cwd) + "/" + path;
-}
-
-// NAME=value in env, replacing an existing NAME.
-void set_env(std::vector<std::string> &env, std::string_view name, const std::string &value) {
-    std::string entry = std::string(name) + "=" + value;
-    for (std::string &e : env)
-        if (e.size() > name.size() && e.compare(0, name.size(), name) == 0 && e[name.size()] == '=') {
-            e = entry;
-            return;
-        }
-    env.push_back(std::move(entry));
 }
 
 } // namespace
@@ -139,7 +129,7 @@ NotifyProxy NotifyProxy::create(state::Container &c, const std::string &host, sp
     m.options = {"bind", "ro", "nosuid", "nodev", "noexec"};
     cfg.mounts.push_back(std::move(m));
     p.mount_index_ = cfg.mounts.size() - 1;
-    set_env(cfg.process->env, "NOTIFY_SOCKET", kContainerNotifySocket);
+    util::set_env(cfg.process->env, "NOTIFY_SOCKET", kContainerNotifySocket);
     return p;
 }
 

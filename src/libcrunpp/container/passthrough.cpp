@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "crunpp/error.hpp"
+#include "../util/env.hpp"
 
 namespace crunpp::container {
 namespace {
@@ -27,17 +28,6 @@ bool parse_number(const char *s, long &out) {
         return false;
     auto [end, ec] = std::from_chars(s, s + strlen(s), out);
     return ec == std::errc() && *end == '\0';
-}
-
-// Sets NAME=value in env, replacing an existing NAME.
-void set_env(std::vector<std::string> &env, std::string_view name, const std::string &value) {
-    std::string entry = std::string(name) + "=" + value;
-    for (std::string &e : env)
-        if (e.size() > name.size() && e.compare(0, name.size(), name) == 0 && e[name.size()] == '=') {
-            e = entry;
-            return;
-        }
-    env.push_back(std::move(entry));
 }
 
 int socket_activation_fds() {
@@ -61,8 +51,8 @@ int prepare_passthrough(spec::Config &cfg, int preserve_fds) {
         throw Error("preserve-fds: " + std::to_string(preserve_fds) + " fds is too many");
     int listen = socket_activation_fds();
     if (listen > 0) {
-        set_env(cfg.process->env, "LISTEN_FDS", std::to_string(listen));
-        set_env(cfg.process->env, "LISTEN_PID", "1");
+        util::set_env(cfg.process->env, "LISTEN_FDS", std::to_string(listen));
+        util::set_env(cfg.process->env, "LISTEN_PID", "1");
     }
     const int total = listen + preserve_fds;
     // A closed fd of the range is taken by one of crunpp's own, which would
