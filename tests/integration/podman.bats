@@ -8,6 +8,7 @@
 # The podman state is private to this file (podman_helpers.bash).
 
 load helpers
+load io_helpers
 load podman_helpers
 bats_require_minimum_version 1.5.0
 
@@ -257,6 +258,34 @@ EOF
     run -0 pm exec -u 1000:1000 u1 sh -c 'echo "$(id -u):$(id -g)"'
     [ "$output" = 1000:1000 ]
     [ "$(awk '/^Uid:/ {print $2}' /proc/"$(pm_pid u1)"/status)" = 100000 ]
+}
+
+@test "podman run --sdnotify=container: the container's READY=1 reaches the host socket, as with runc" {
+    [ -x "$REPO_ROOT/build/tests/helpers/sd-notify" ] || skip "no sd-notify helper (not built in sanitized trees)"
+    local prog rt bin sock out listener conmon
+    prog="$(helper_bin sd-notify)"
+    for rt in runc crunpp; do
+        bin="$RUNC"
+        [ "$rt" = crunpp ] && bin="$CRUNPP"
+        # Short: a socket path must fit 108 bytes.
+        sock="$(_podman_base)/n-$rt.sock"
+        out="$BATS_TEST_TMPDIR/notify-$rt.out"
+        timeout 30 "$prog" listen "$sock" >"$out" 2>&1 &
+        listener=$!
+        record_pid "$listener"
+        wait_socket "$sock"
+        NOTIFY_SOCKET="$sock" run -0 pm_with "$bin" run -d --name "sn-$rt" --sdnotify=container \
+            -v "$prog:/usr/local/bin/sd-notify:ro" "$IMG" sh -c 'sd-notify send READY=1; exec sleep 100'
+        # The listener exits after READY=1 (status 0), or after 20 s (1).
+        wait "$listener"
+        conmon="$(pm_with "$bin" inspect --format '{{.State.ConmonPid}}' "sn-$rt")"
+        # podman names conmon as the main pid, then passes READY=1 on.
+        [ "$(cat "$out")" = "MAINPID=$conmon
+--
+READY=1
+--" ]
+        rm -f "$sock"
+    done
 }
 
 # ---- rootful: compared with runc ----
