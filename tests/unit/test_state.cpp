@@ -77,6 +77,17 @@ struct Pipe {
         if (w >= 0)
             close(w);
     }
+    // Closes our write end and reads until every writer is gone.
+    std::string read_rest() {
+        if (w >= 0)
+            close(w);
+        w = -1;
+        std::string got;
+        char buf[512];
+        for (ssize_t n; (n = read(r, buf, sizeof buf)) > 0;)
+            got.append(buf, static_cast<size_t>(n));
+        return got;
+    }
     // Whether a byte arrives within ms; stores it in *out.
     bool read_byte(int ms, char *out) const {
         struct pollfd p = {r, POLLIN, 0};
@@ -152,12 +163,7 @@ std::string output_of_child(const std::function<std::optional<std::string>()> &b
         (void)!write(p.w, result->data(), result->size());
         _exit(0);
     }
-    close(p.w);
-    p.w = -1;
-    std::string got;
-    char buf[512];
-    for (ssize_t n; (n = read(p.r, buf, sizeof buf)) > 0;)
-        got.append(buf, static_cast<size_t>(n));
+    std::string got = p.read_rest();
     CHECK(c.wait_exit() == 0);
     return got;
 }
@@ -626,16 +632,6 @@ void fork_opener(Child &c, Pipe &p, const std::string &root, const std::string &
     _exit(0);
 }
 
-std::string read_rest(Pipe &p) {
-    close(p.w);
-    p.w = -1;
-    std::string got;
-    char buf[256];
-    for (ssize_t n; (n = read(p.r, buf, sizeof buf)) > 0;)
-        got.append(buf, static_cast<size_t>(n));
-    return got;
-}
-
 } // namespace
 
 TEST_CASE("store: a second open waits for the lock", "[state]") {
@@ -655,7 +651,7 @@ TEST_CASE("store: a second open waits for the lock", "[state]") {
     held.reset();
     REQUIRE(p.read_byte(5000, &b));
     CHECK(b == 'o');
-    CHECK(read_rest(p) == "created");
+    CHECK(p.read_rest() == "created");
     CHECK(c.wait_exit() == 0);
 }
 
@@ -674,7 +670,7 @@ TEST_CASE("store: create holds the lock until it is done", "[state]") {
     creating.reset();
     REQUIRE(p.read_byte(5000, &b));
     CHECK(b == 'o');
-    CHECK(read_rest(p) == "created");
+    CHECK(p.read_rest() == "created");
     CHECK(c.wait_exit() == 0);
 }
 
@@ -696,7 +692,7 @@ TEST_CASE("store: an open waiting on a container being removed fails cleanly", "
     held.reset();
     REQUIRE(p.read_byte(5000, &b));
     CHECK(b == 'e');
-    CHECK(read_rest(p) == "container \"doomed\" does not exist");
+    CHECK(p.read_rest() == "container \"doomed\" does not exist");
     CHECK(c.wait_exit() == 0);
     reborn.remove();
 }
