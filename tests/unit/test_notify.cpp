@@ -88,6 +88,18 @@ mode_t mode_of(const std::string &path) {
     return st.st_mode;
 }
 
+// A fresh container (state directory in a temp dir) and a config with a
+// process, for the proxy to be added to.
+struct ProxyFixture {
+    test_util::TempDir t;
+    state::Store store{t.path};
+    state::Container c;
+    spec::Config cfg;
+    explicit ProxyFixture(const std::string &id) : c(store.create(id)) { cfg.process.emplace(); }
+    // The proxy socket, as the container sees it at /run/notify/notify.sock.
+    std::string proxy_socket() const { return c.dir() + "/notify/notify.sock"; }
+};
+
 } // namespace
 
 TEST_CASE("notify: READY=1 goes out first with MAINPID", "[notify]") {
@@ -196,24 +208,20 @@ TEST_CASE("notify: create makes the proxy socket, its bind mount and the env", "
 }
 
 TEST_CASE("notify: start rebinds the socket; an abstract host socket is reached", "[notify]") {
-    test_util::TempDir t;
-    state::Store store(t.path);
-    state::Container c = store.create("n1");
-    spec::Config cfg;
-    cfg.process.emplace();
+    ProxyFixture f("n1");
     const std::string host = "@crunpp-unit-notify-" + std::to_string(getpid());
     UniqueFd h = listener(host);
-    { NotifyProxy created = NotifyProxy::create(c, host, cfg); }
+    { NotifyProxy created = NotifyProxy::create(f.c, host, f.cfg); }
     // create's socket is dead: sending to it is refused until start binds.
     UniqueFd s(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
     sockaddr_un addr;
-    socklen_t len = address(t.path + "/n1/notify/notify.sock", addr);
+    socklen_t len = address(f.proxy_socket(), addr);
     CHECK(sendto(s.get(), "x", 1, 0, reinterpret_cast<sockaddr *>(&addr), len) < 0);
 
-    NotifyProxy p = NotifyProxy::rebind(c.dir_fd(), host);
-    CHECK(mode_of(t.path + "/n1/notify/notify.sock") == (S_IFSOCK | 0777));
+    NotifyProxy p = NotifyProxy::rebind(f.c.dir_fd(), host);
+    CHECK(mode_of(f.proxy_socket()) == (S_IFSOCK | 0777));
     p.set_main_pid(77);
-    send_to(t.path + "/n1/notify/notify.sock", "READY=1");
+    send_to(f.proxy_socket(), "READY=1");
     // wait_ready returns once READY=1 went out, the process still running.
     pid_t child = fork();
     REQUIRE(child >= 0);
@@ -225,20 +233,15 @@ TEST_CASE("notify: start rebinds the socket; an abstract host socket is reached"
     p.wait_ready(pidfd.get());
     CHECK(receive(h.get()) == "READY=1\nMAINPID=77\n");
     container::kill_and_reap(pidfd.get());
-    c.remove();
 }
 
 TEST_CASE("notify: wait_ready returns when the process exits without READY=1", "[notify]") {
-    test_util::TempDir t;
-    state::Store store(t.path);
-    state::Container c = store.create("n2");
-    spec::Config cfg;
-    cfg.process.emplace();
-    const std::string host = t.path + "/host.sock";
+    ProxyFixture f("n2");
+    const std::string host = f.t.path + "/host.sock";
     UniqueFd h = listener(host);
-    NotifyProxy p = NotifyProxy::create(c, host, cfg);
+    NotifyProxy p = NotifyProxy::create(f.c, host, f.cfg);
     p.set_main_pid(5);
-    const std::string sock = t.path + "/n2/notify/notify.sock";
+    const std::string sock = f.proxy_socket();
     pid_t child = fork();
     REQUIRE(child >= 0);
     if (child == 0) {
@@ -256,33 +259,23 @@ TEST_CASE("notify: wait_ready returns when the process exits without READY=1", "
     CHECK_FALSE(p.ready_sent());
     CHECK(receive(h.get()) == "STATUS=giving up\n");
     CHECK(container::reap(pidfd.get()) == 3);
-    c.remove();
 }
 
 TEST_CASE("notify: a host socket nobody listens on is a clear error", "[notify]") {
-    test_util::TempDir t;
-    state::Store store(t.path);
-    state::Container c = store.create("n3");
-    spec::Config cfg;
-    cfg.process.emplace();
-    const std::string host = t.path + "/gone.sock";
-    NotifyProxy p = NotifyProxy::create(c, host, cfg);
-    send_to(t.path + "/n3/notify/notify.sock", "READY=1");
+    ProxyFixture f("n3");
+    const std::string host = f.t.path + "/gone.sock";
+    NotifyProxy p = NotifyProxy::create(f.c, host, f.cfg);
+    send_to(f.proxy_socket(), "READY=1");
     CHECK(error_of([&] { p.forward_pending(); }) ==
           "notify socket \"" + host + "\": send: No such file or directory");
-    c.remove();
 }
 
 TEST_CASE("notify: the foreground variant does not throw, and forwards once the host listens", "[notify]") {
-    test_util::TempDir t;
-    state::Store store(t.path);
-    state::Container c = store.create("n4");
-    spec::Config cfg;
-    cfg.process.emplace();
-    const std::string host = t.path + "/late.sock";
-    NotifyProxy p = NotifyProxy::create(c, host, cfg);
+    ProxyFixture f("n4");
+    const std::string host = f.t.path + "/late.sock";
+    NotifyProxy p = NotifyProxy::create(f.c, host, f.cfg);
     p.set_main_pid(8);
-    const std::string sock = t.path + "/n4/notify/notify.sock";
+    const std::string sock = f.proxy_socket();
     send_to(sock, "READY=1");
     send_to(sock, "STATUS=queued");
     p.forward_pending_or_warn(); // warns; the failed message is dropped, the next one waits
@@ -293,5 +286,4 @@ TEST_CASE("notify: the foreground variant does not throw, and forwards once the 
     CHECK(receive(h.get()) == "STATUS=queued\n");
     CHECK(receive(h.get()) == "STATUS=later\n");
     CHECK(receive(h.get(), 100) == "<none>");
-    c.remove();
 }
