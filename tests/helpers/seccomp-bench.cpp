@@ -21,7 +21,7 @@
 
 #include "crunpp/error.hpp"
 #include "crunpp/spec.hpp"
-#include "src/libcrunpp/linux/seccomp.hpp"
+#include "src/libcrunpp/linux/seccomp/seccomp.hpp"
 
 using namespace crunpp;
 

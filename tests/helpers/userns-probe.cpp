@@ -7,7 +7,7 @@
 //   gid_map ...
 //   setgroups allow|deny
 // A map is "C:H:S[,C:H:S...]". Errors go to stderr with exit status 1.
-#include "src/libcrunpp/linux/userns.hpp"
+#include "src/libcrunpp/linux/ns/userns.hpp"
 
 #include <crunpp/error.hpp>
 

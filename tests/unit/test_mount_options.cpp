@@ -3,10 +3,10 @@
 #include <catch.hpp>
 
 #include "crunpp/error.hpp"
-#include "src/libcrunpp/linux/mountinfo.hpp"
-#include "src/libcrunpp/linux/rootfs.hpp"
-#include "src/libcrunpp/linux/rootfs_internal.hpp"
-#include "src/libcrunpp/linux/safe_path.hpp"
+#include "src/libcrunpp/linux/mount/mountinfo.hpp"
+#include "src/libcrunpp/linux/mount/rootfs.hpp"
+#include "src/libcrunpp/linux/mount/rootfs_internal.hpp"
+#include "src/libcrunpp/linux/mount/safe_path.hpp"
 
 #include <linux/magic.h>
 #include <sys/mount.h>

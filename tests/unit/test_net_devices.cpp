@@ -15,8 +15,8 @@
 #include <cstring>
 #include <string>
 
-#include "../../src/libcrunpp/linux/net_devices.hpp"
-#include "../../src/libcrunpp/linux/netlink.hpp"
+#include "../../src/libcrunpp/linux/net/net_devices.hpp"
+#include "../../src/libcrunpp/linux/net/netlink.hpp"
 #include "crunpp/error.hpp"
 #include "crunpp/spec.hpp"
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The parsing and lookup helpers of the process attributes.
-#include "src/libcrunpp/linux/process.hpp"
-#include "src/libcrunpp/linux/process_internal.hpp"
+#include "src/libcrunpp/linux/process/process.hpp"
+#include "src/libcrunpp/linux/process/process_internal.hpp"
 #include "src/libcrunpp/linux/procfs.hpp"
 
 #include "crunpp/error.hpp"

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // exec_process in forked children: what the exec'd program sees (user,
 // groups, capabilities, no_new_privs, umask, rlimits, cwd, env, fds).
-#include "src/libcrunpp/linux/process.hpp"
-#include "src/libcrunpp/linux/process_internal.hpp"
+#include "src/libcrunpp/linux/process/process.hpp"
+#include "src/libcrunpp/linux/process/process_internal.hpp"
 #include "test_process_child.hpp"
 
 #include "crunpp/error.hpp"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // apply_kernel_settings and apply_process_resources in forked children
 // (with private namespaces where the host would be touched).
-#include "src/libcrunpp/linux/process.hpp"
+#include "src/libcrunpp/linux/process/process.hpp"
 #include "src/libcrunpp/linux/procfs.hpp"
 #include "test_process_child.hpp"
 

@@ -5,9 +5,9 @@
 
 #include "crunpp/error.hpp"
 #include "rootfs_test_util.hpp"
-#include "src/libcrunpp/linux/mountinfo.hpp"
+#include "src/libcrunpp/linux/mount/mountinfo.hpp"
 #include "crunpp/unique_fd.hpp"
-#include "src/libcrunpp/linux/rootfs.hpp"
+#include "src/libcrunpp/linux/mount/rootfs.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>

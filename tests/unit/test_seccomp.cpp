@@ -32,7 +32,7 @@
 #include "crunpp/json.hpp"
 #include "crunpp/spec.hpp"
 #include "crunpp/state.hpp"
-#include "src/libcrunpp/linux/seccomp.hpp"
+#include "src/libcrunpp/linux/seccomp/seccomp.hpp"
 
 using namespace crunpp;
 

@@ -3,7 +3,7 @@
 // decision how maps are written, real map writes (as root directly, as the
 // unprivileged user crunpp-test through newuidmap), namespace files, joining
 // and the time namespace.
-#include "src/libcrunpp/linux/userns.hpp"
+#include "src/libcrunpp/linux/ns/userns.hpp"
 
 #include <crunpp/error.hpp>
 

@@ -5,7 +5,7 @@
 
 #include <cerrno>
 
-#include "../linux/mountinfo.hpp"
+#include "../linux/mount/mountinfo.hpp"
 #include "cgroup_internal.hpp"
 #include "crunpp/error.hpp"
 

@@ -9,7 +9,7 @@
 #include <optional>
 #include <string>
 
-#include "../linux/seccomp.hpp"
+#include "../linux/seccomp/seccomp.hpp"
 #include "crunpp/container.hpp"
 #include "crunpp/error.hpp"
 #include "crunpp/state.hpp"

@@ -10,7 +10,7 @@
 #include <cstring>
 #include <new>
 
-#include "../linux/process.hpp"
+#include "../linux/process/process.hpp"
 #include "crunpp/error.hpp"
 #include "exec_join.hpp"
 #include "passthrough.hpp"

@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <string>
 
-#include "../linux/seccomp.hpp"
+#include "../linux/seccomp/seccomp.hpp"
 #include "crunpp/cgroup.hpp"
 #include "crunpp/spec.hpp"
 #include "exe_guard.hpp"

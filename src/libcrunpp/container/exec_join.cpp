@@ -10,8 +10,8 @@
 #include <set>
 #include <string>
 
-#include "../linux/mountinfo.hpp"
-#include "../linux/userns.hpp"
+#include "../linux/mount/mountinfo.hpp"
+#include "../linux/ns/userns.hpp"
 #include "clone3.hpp"
 #include "crunpp/error.hpp"
 

@@ -5,7 +5,7 @@
 #include <charconv>
 #include <set>
 
-#include "../linux/process.hpp"
+#include "../linux/process/process.hpp"
 #include "crunpp/error.hpp"
 #include "../util/env.hpp"
 

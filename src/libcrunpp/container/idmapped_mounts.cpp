@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-#include "../linux/rootfs.hpp"
+#include "../linux/mount/rootfs.hpp"
 #include "crunpp/error.hpp"
 
 namespace crunpp::container {

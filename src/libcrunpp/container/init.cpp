@@ -11,9 +11,9 @@
 #include <new>
 #include <string>
 
-#include "../linux/process.hpp"
-#include "../linux/rootfs.hpp"
-#include "../linux/userns.hpp"
+#include "../linux/process/process.hpp"
+#include "../linux/mount/rootfs.hpp"
+#include "../linux/ns/userns.hpp"
 #include "../hooks/hooks.hpp"
 #include "crunpp/cgroup.hpp"
 #include "crunpp/error.hpp"

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "../linux/seccomp.hpp"
+#include "../linux/seccomp/seccomp.hpp"
 #include "crunpp/spec.hpp"
 #include "plan.hpp"
 #include "sync.hpp"

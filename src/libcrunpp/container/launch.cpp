@@ -16,9 +16,9 @@
 #include <cstdlib>
 #include <vector>
 
-#include "../linux/net_devices.hpp"
-#include "../linux/seccomp.hpp"
-#include "../linux/userns.hpp"
+#include "../linux/net/net_devices.hpp"
+#include "../linux/seccomp/seccomp.hpp"
+#include "../linux/ns/userns.hpp"
 #include "../hooks/hooks.hpp"
 #include "clone3.hpp"
 #include "hooks_flow.hpp"

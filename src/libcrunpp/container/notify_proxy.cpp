@@ -17,7 +17,7 @@
 
 #include "crunpp/error.hpp"
 #include "crunpp/log.hpp"
-#include "../linux/mount_api.hpp"
+#include "../linux/mount/mount_api.hpp"
 #include "../util/env.hpp"
 
 namespace crunpp::container {

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "../linux/userns.hpp"
+#include "../linux/ns/userns.hpp"
 #include "crunpp/spec.hpp"
 
 namespace crunpp::container {

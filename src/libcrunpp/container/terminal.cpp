@@ -16,7 +16,7 @@
 #include <optional>
 #include <string>
 
-#include "../linux/rootfs.hpp"
+#include "../linux/mount/rootfs.hpp"
 #include "crunpp/error.hpp"
 #include "notify_proxy.hpp"
 #include "pidfd.hpp"

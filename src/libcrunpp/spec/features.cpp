@@ -12,7 +12,7 @@
 #include <cctype>
 #include <string_view>
 
-#include "../linux/seccomp.hpp"
+#include "../linux/seccomp/seccomp.hpp"
 #include "crunpp/json.hpp"
 #include "crunpp/spec.hpp"
 #include "crunpp/version.hpp"

@@ -3,7 +3,7 @@
 // kernel applies them at execve. Asking for a label whose LSM is not active
 // is an error, not a silent run without confinement.
 #include "process_internal.hpp"
-#include "procfs.hpp"
+#include "../procfs.hpp"
 
 #include "crunpp/error.hpp"
 #include "crunpp/unique_fd.hpp"

@@ -10,7 +10,7 @@
 #include "file_util.hpp"
 #include "mountinfo.hpp"
 #include "safe_path.hpp"
-#include "../util/strings.hpp"
+#include "../../util/strings.hpp"
 
 #include <fcntl.h>
 #include <linux/magic.h>

@@ -2,7 +2,7 @@
 // hostname, domainname and sysctl: kernel settings a container may change
 // only for the namespaces it has of its own.
 #include "process.hpp"
-#include "procfs.hpp"
+#include "../procfs.hpp"
 
 #include "crunpp/error.hpp"
 

@@ -4,8 +4,8 @@
 // the capabilities the process keeps, then execve with no crunpp fd left.
 #include "process.hpp"
 #include "process_internal.hpp"
-#include "procfs.hpp"
-#include "seccomp.hpp"
+#include "../procfs.hpp"
+#include "../seccomp/seccomp.hpp"
 
 #include "crunpp/error.hpp"
 

@@ -12,7 +12,7 @@
 #include <set>
 #include <vector>
 
-#include "../spec/parse_reader.hpp"
+#include "../../spec/parse_reader.hpp"
 #include "crunpp/error.hpp"
 
 namespace crunpp::linux {

@@ -3,7 +3,7 @@
 // inherits through execve.
 #include "process.hpp"
 #include "process_internal.hpp"
-#include "procfs.hpp"
+#include "../procfs.hpp"
 
 #include "crunpp/error.hpp"
 

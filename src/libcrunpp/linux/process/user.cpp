@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // process.user: supplementary groups, gid and uid.
 #include "process_internal.hpp"
-#include "procfs.hpp"
+#include "../procfs.hpp"
 
 #include "crunpp/error.hpp"
 
