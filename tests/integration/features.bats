@@ -2,14 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # crunpp features: the OCI features document.
 
-if [ -f "$BATS_TEST_DIRNAME/helpers.bash" ]; then
-    load helpers
-else
-    CRUNPP="${CRUNPP:-$BATS_TEST_DIRNAME/../../build/crunpp}"
-fi
-
-SCHEMA_DIR="${CRUNPP_SCHEMA_DIR:-$BATS_TEST_DIRNAME/../../../shared/runtime-spec/schema}"
-VALIDATE=(/usr/bin/python3 "$BATS_TEST_DIRNAME/../helpers/validate-schema.py")
+load helpers
+load schema
 
 features_file() {
     local f="$BATS_TEST_TMPDIR/features.json"
@@ -20,14 +14,15 @@ features_file() {
 @test "features is valid against the features schema" {
     run "$CRUNPP" features
     [ "$status" -eq 0 ]
-    "${VALIDATE[@]}" "$SCHEMA_DIR/features-schema.json" "$(features_file)"
+    validate_schema features-schema.json "$(features_file)"
 }
 
 @test "the schema check catches an invalid features document" {
     # The validator itself must be able to fail.
+    require_schema features-schema.json
     bad="$BATS_TEST_TMPDIR/bad.json"
     jq 'del(.ociVersionMax)' "$(features_file)" >"$bad"
-    run "${VALIDATE[@]}" "$SCHEMA_DIR/features-schema.json" "$bad"
+    run validate_schema features-schema.json "$bad"
     [ "$status" -eq 1 ]
     [[ "$output" == *"'ociVersionMax' is a required property"* ]]
 }

@@ -2,17 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # crunpp spec: the default config.json, rootful and rootless.
 
-if [ -f "$BATS_TEST_DIRNAME/helpers.bash" ]; then
-    load helpers
-else
-    CRUNPP="${CRUNPP:-$BATS_TEST_DIRNAME/../../build/crunpp}"
-fi
-
-SCHEMA_DIR="${CRUNPP_SCHEMA_DIR:-$BATS_TEST_DIRNAME/../../../shared/runtime-spec/schema}"
-VALIDATE=(/usr/bin/python3 "$BATS_TEST_DIRNAME/../helpers/validate-schema.py")
+load helpers
+load schema
 
 validate_config() {
-    "${VALIDATE[@]}" "$SCHEMA_DIR/config-schema.json" "$1"
+    validate_schema config-schema.json "$1"
 }
 
 # A fresh empty directory for one test.
@@ -37,7 +31,6 @@ reachable_by_others() {
     [ "$status" -eq 0 ]
     [ -z "$output" ]
     [ -f config.json ]
-    validate_config config.json
     [ "$(jq -r .ociVersion config.json)" = 1.3.0 ]
     [ "$(jq -c .process.args config.json)" = '["sh"]' ]
     [ "$(jq -r .process.terminal config.json)" = true ]
@@ -50,6 +43,7 @@ reachable_by_others() {
     # Pretty-printed with tabs, ending with a newline, as runc writes it.
     [ "$(sed -n 2p config.json)" = "$(printf '\t"ociVersion": "1.3.0",')" ]
     [ "$(tail -c 1 config.json | od -An -c | tr -d ' ')" = '\n' ]
+    validate_config config.json
 }
 
 @test "spec has the content of runc spec" {
@@ -103,7 +97,6 @@ reachable_by_others() {
     dir="$(new_dir)"
     run "$CRUNPP" spec --rootless --bundle "$dir"
     [ "$status" -eq 0 ]
-    validate_config "$dir/config.json"
     c="$dir/config.json"
     [ "$(jq -c '.linux.uidMappings' "$c")" = "[{\"containerID\":0,\"hostID\":$(id -u),\"size\":1}]" ]
     [ "$(jq -c '.linux.gidMappings' "$c")" = "[{\"containerID\":0,\"hostID\":$(id -g),\"size\":1}]" ]
@@ -112,20 +105,20 @@ reachable_by_others() {
     [ "$(jq -r '.linux.resources' "$c")" = null ]
     [ "$(jq -c '.mounts[] | select(.destination == "/sys") | [.type, .source, .options[0]]' "$c")" = '["none","/sys","rbind"]' ]
     [ "$(jq -r '[.mounts[].options // [] | .[] | select(startswith("gid=") or startswith("uid="))] | length' "$c")" = 0 ]
+    validate_config "$dir/config.json"
 }
 
 @test "spec --rootless as an unprivileged user maps that user's ids" {
-    declare -F as_rootless >/dev/null || skip "needs helpers.bash (as_rootless)"
     require_rootless_user
     dir="$(new_dir)"
     chown "$(rootless_uid):$(rootless_gid)" "$dir"
     reachable_by_others "$dir"
     run as_rootless sh -c 'cd "$1" && "$CRUNPP" spec --rootless' sh "$dir"
     [ "$status" -eq 0 ]
-    validate_config "$dir/config.json"
     [ "$(stat -c %u "$dir/config.json")" = "$(rootless_uid)" ]
     [ "$(jq -r '.linux.uidMappings[0].hostID' "$dir/config.json")" = "$(rootless_uid)" ]
     [ "$(jq -r '.linux.gidMappings[0].hostID' "$dir/config.json")" = "$(rootless_gid)" ]
+    validate_config "$dir/config.json"
 }
 
 @test "spec refuses to overwrite an existing config.json" {
@@ -154,10 +147,10 @@ reachable_by_others() {
     "$CRUNPP" spec --bundle "$dir/a"
     "$CRUNPP" spec -b ../b
     "$CRUNPP" spec --bundle="$dir/c"
+    [ ! -e "$dir/cwd/config.json" ]
     for d in a b c; do
         validate_config "$dir/$d/config.json"
     done
-    [ ! -e "$dir/cwd/config.json" ]
 }
 
 @test "spec creates config.json with mode 0666 minus the umask" {
@@ -182,7 +175,6 @@ reachable_by_others() {
 }
 
 @test "spec in a directory the user cannot write is a clear error" {
-    declare -F as_rootless >/dev/null || skip "needs helpers.bash (as_rootless)"
     require_rootless_user
     dir="$(new_dir)"
     chmod 0755 "$dir"

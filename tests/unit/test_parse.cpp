@@ -13,6 +13,7 @@
 
 #include "crunpp/json.hpp"
 #include "crunpp/spec.hpp"
+#include "schema_dir.hpp"
 #include "test_parse_util.hpp"
 
 using namespace crunpp::spec;
@@ -23,7 +24,6 @@ using parse_test::read_file;
 namespace {
 
 const std::string kFullConfig = std::string(CRUNPP_SOURCE_DIR) + "/tests/fuzz/corpus/full-config.json";
-const std::string kExamples = std::string(CRUNPP_SHARED_DIR) + "/runtime-spec/schema/test/config";
 
 using Strings = std::vector<std::string>;
 
@@ -415,8 +415,9 @@ TEST_CASE("enum names: namespaces and seccomp", "[parse][names]") {
     CHECK(!seccomp_op_from_name("SCMP_CMP_XX"));
 }
 
-TEST_CASE("enum names match the runtime-spec schema", "[parse][names]") {
-    auto defs = crunpp::json::parse_file(std::string(CRUNPP_SHARED_DIR) + "/runtime-spec/schema/defs-linux.json",
+TEST_CASE("enum names match the runtime-spec schema", "[parse][names][schema]") {
+    SKIP_WITHOUT_SCHEMA();
+    auto defs = crunpp::json::parse_file(schema_test::schema_dir() + "/defs-linux.json",
                                          "defs-linux.json");
     const auto *d = defs.find("definitions");
     REQUIRE(d);
@@ -444,25 +445,29 @@ TEST_CASE("enum names match the runtime-spec schema", "[parse][names]") {
         CHECK(namespace_type_from_name(t));
 }
 
-TEST_CASE("schema examples: good ones parse", "[parse][examples]") {
+TEST_CASE("schema examples: good ones parse", "[parse][examples][schema]") {
+    SKIP_WITHOUT_SCHEMA();
+    const std::string examples = schema_test::schema_dir() + "/test/config";
     size_t n = 0;
-    for (const auto &entry : std::filesystem::directory_iterator(kExamples + "/good")) {
+    for (const auto &entry : std::filesystem::directory_iterator(examples + "/good")) {
         INFO(entry.path().string());
         CHECK_NOTHROW(load_config(entry.path().string()));
         n++;
     }
     CHECK(n >= 5);
-    Config c = load_config(kExamples + "/good/spec-example.json");
+    Config c = load_config(examples + "/good/spec-example.json");
     CHECK(c.ociVersion == "0.5.0-dev");
     CHECK(c.linux->resources->hugepageLimits.size() == 2);
     CHECK(c.linux->namespaces.size() == 8);
     CHECK(c.process->capabilities->ambient == Strings{"CAP_NET_BIND_SERVICE"});
 }
 
-TEST_CASE("schema examples: bad ones are rejected with their reason", "[parse][examples]") {
+TEST_CASE("schema examples: bad ones are rejected with their reason", "[parse][examples][schema]") {
+    SKIP_WITHOUT_SCHEMA();
+    const std::string examples = schema_test::schema_dir() + "/test/config";
     auto error_of = [&](const char *name) {
         try {
-            load_config(kExamples + "/bad/" + name);
+            load_config(examples + "/bad/" + name);
         } catch (const crunpp::Error &e) {
             return std::string(e.what());
         }
@@ -478,7 +483,7 @@ TEST_CASE("schema examples: bad ones are rejected with their reason", "[parse][e
           "config.json: .linux.resources.rdma.mlx5_1.hcaHandles: expected integer, got string");
     // Every bad example is covered above.
     size_t n = 0;
-    for (const auto &entry : std::filesystem::directory_iterator(kExamples + "/bad")) {
+    for (const auto &entry : std::filesystem::directory_iterator(examples + "/bad")) {
         INFO(entry.path().string());
         CHECK_THROWS_AS(load_config(entry.path().string()), crunpp::Error);
         n++;
