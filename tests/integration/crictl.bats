@@ -48,11 +48,14 @@ teardown() {
 }
 
 # pod_config NAME [JQ-FILTER]: writes $J/NAME.pod.json, prints its path.
+# Pods and containers get a pid namespace per container (NamespaceMode
+# CONTAINER, 1) as the kubelet asks by default; crictl's default is the pod's.
 pod_config() {
     local name="$1" filter="${2:-.}"
     jq -n --arg name "$name" --arg uid "$name-$$-$RANDOM" --arg logs "$BATS_TEST_TMPDIR/logs/$name" \
         '{metadata: {name: $name, namespace: "crunpp-crictl", uid: $uid, attempt: 0}, hostname: $name,
-          log_directory: $logs, linux: {}}' | jq "$filter" >"$J/$name.pod.json"
+          log_directory: $logs, linux: {security_context: {namespace_options: {pid: 1}}}}' |
+        jq "$filter" >"$J/$name.pod.json"
     echo "$J/$name.pod.json"
 }
 
@@ -63,7 +66,8 @@ ctr_config() {
     # Not jq's --args: it takes a "-c" there for its own option.
     jq -n --arg name "$name" --arg image "$image" \
         --argjson cmd "$(python3 -c 'import json, sys; print(json.dumps(sys.argv[1:]))' "$@")" \
-        '{metadata: {name: $name}, image: {image: $image}, command: $cmd, log_path: ($name + ".log"), linux: {}}' |
+        '{metadata: {name: $name}, image: {image: $image}, command: $cmd, log_path: ($name + ".log"),
+          linux: {security_context: {namespace_options: {pid: 1}}}}' |
         jq "$filter" >"$J/$name.ctr.json"
     echo "$J/$name.ctr.json"
 }
@@ -217,8 +221,8 @@ attach_with_line() {
 # `delete` must find its processes gone.
 @test "a pod sharing its pid namespace: a stopped container's processes are gone, the others run" {
     local pod a b
-    pod="$(crictl runp --runtime crunpp "$(pod_config p5 '.linux.security_context.namespace_options = {pid: 0}')")"
-    local opts='.linux.security_context.namespace_options = {pid: 0}'
+    pod="$(crictl runp --runtime crunpp "$(pod_config p5 '.linux.security_context.namespace_options.pid = 0')")"
+    local opts='.linux.security_context.namespace_options.pid = 0'
     a="$(crictl create "$pod" "$(ctr_config a "$BUSYBOX" "$opts" -- sh -c 'sleep 1001 & exec sleep 1002')" "$J/p5.pod.json")"
     b="$(crictl create "$pod" "$(ctr_config b "$BUSYBOX" "$opts" -- sleep 1003)" "$J/p5.pod.json")"
     crictl start "$a"
