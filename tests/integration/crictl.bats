@@ -117,7 +117,7 @@ pod_pid() { crictl inspectp "$1" | jq -r .info.pid; }
     [ "$(ctr_state "$ctr")" = CONTAINER_EXITED ]
     # SIGTERM is ignored by a pid 1 without a handler: SIGKILL after 2 s.
     [ "$(crictl inspect "$ctr" | jq -r .status.exitCode)" = 137 ]
-    ! _proc_alive "$pid"
+    run ! _proc_alive "$pid"
     run -0 crictl rm "$ctr"
     run -0 crictl ps -aq --pod "$pod"
     [ -z "$output" ]
@@ -145,11 +145,14 @@ attach_with_line() {
     local cmd
     printf -v cmd '%q ' timeout "$CRICTL_TIMEOUT" nsenter -t "$CTD_PID" -n -i -- "$CRICTL_BIN" \
         --config "$CRI_DIR/crictl.yaml" --runtime-endpoint "unix://$CRI_SOCK" exec -it "$ctr" \
-        sh -c 'test -t 0 && test -t 1 && echo "tty $(tty)"; stty size'
+        sh -c 'test -t 0 && test -t 1 && echo "tty $(tty)"
+            i=0; while [ $i -lt 50 ]; do s="$(stty size 2>/dev/null)"; [ -n "$s" ] && [ "$s" != "0 0" ] && break; i=$((i + 1)); sleep 0.1; done
+            echo "size $s"'
     run -0 script -qec "stty rows 33 cols 77; exec $cmd" /dev/null </dev/null
     output="$(printf '%s\n' "$output" | tr -d '\r')"
     [[ "$output" == *"tty /dev/pts/"* ]]
-    [[ "$output" == *"33 77"* ]]
+    # crictl sizes the terminal once the process runs (as ctr does).
+    [[ "$output" == *"size 33 77"* ]]
     # attach: the line reaches the process's stdin, its output comes back.
     run -0 attach_with_line hello "$ctr"
     [[ "$output" == *"got hello"* ]]
