@@ -103,7 +103,7 @@ assert_cri_clean() {
     [ -z "$output" ] || { echo "veths left: $output"; return 1; }
     # grep's status 1: no such line.
     run -1 nsenter -t "$CTD_PID" -m -- grep -E ' /run/containerd/io.containerd.runtime.v2.task/| /run/containerd/(runc|crunpp)/' /proc/self/mountinfo
-    run -0 find /sys/fs/cgroup -path '*/k8s.io/*' -type d
+    run -0 cri_cgroups_left
     [ -z "$output" ] || { echo "cgroups left: $output"; return 1; }
 }
 

@@ -24,7 +24,9 @@
 #   cri_stop                      the pods, the registry, containerd and its
 #                                 namespaces gone (ctd_stop checks the rest)
 
-CRI_TOOLS="${CRI_TOOLS:-$REPO_ROOT/../shared/cri-tools-1.26.1}"
+# The cri-tools binaries: ../shared beside the source tree, as for the
+# schema tests ($CRUNPP_SHARED_DIR or $CRI_TOOLS elsewhere).
+CRI_TOOLS="${CRI_TOOLS:-${CRUNPP_SHARED_DIR:-$REPO_ROOT/../shared}/cri-tools-1.26.1}"
 CRI_SUBNET=10.233.77.0/24
 CRICTL_TIMEOUT=60
 
@@ -254,8 +256,14 @@ cri_start() {
     fi
     CTD_DIR="$CRI_DIR"
     CRI_SOCK="$CRI_DIR/containerd.sock"
-    # The CRI plugin's namespace (fixed); ctd_stop removes its cgroup parents.
-    CTD_NS=k8s.io
+    # The CRI plugin's containerd namespace is always k8s.io, and so is the
+    # cgroup parent of its pods here: CTD_NS is a name nothing uses, so that
+    # ctd_stop leaves k8s.io alone (another run may use it); cri_stop removes
+    # what this containerd made there.
+    CTD_NS="crunpp-cri-$$-$RANDOM"
+    CRI_CGROUP_PARENT_NEW=1
+    [ -d /sys/fs/cgroup/memory/k8s.io ] || [ -d /sys/fs/cgroup/k8s.io ] && CRI_CGROUP_PARENT_NEW=0
+    export CRI_CGROUP_PARENT_NEW
     mkdir -p "$CRI_DIR/bin"
     CRITEST="$CRI_DIR/bin/critest"
     CRICTL_BIN="$CRI_DIR/bin/crictl"
@@ -319,12 +327,41 @@ cri_remove_pods() {
     return 0
 }
 
+# The ids of every pod and container this containerd made.
+cri_ids() {
+    grep -oE 'returns (container|sandbox) id \\"[0-9a-f]{64}' "$CRI_DIR/containerd.log" 2>/dev/null |
+        grep -oE '[0-9a-f]{64}' | sort -u
+}
+
+# The cgroups of those ids (the runtimes remove them with their container).
+cri_cgroups_left() {
+    local id d
+    for id in $(cri_ids); do
+        for d in /sys/fs/cgroup/*/k8s.io/"$id" /sys/fs/cgroup/k8s.io/"$id"; do
+            [ -d "$d" ] && echo "$d"
+        done
+    done
+    return 0
+}
+
 cri_stop() {
     cri_remove_pods
-    local pid
+    local pid left d
     pid="$(cat "${CRI_DIR:-/nonexistent}/registry.pid" 2>/dev/null)"
     if [ -n "$pid" ] && _proc_alive "$pid"; then
         kill -TERM "$pid" 2>/dev/null
     fi
+    [ -n "${CRI_DIR:-}" ] && left="$(cri_cgroups_left)"
     ctd_stop
+    for d in $left; do
+        [ -d "$d" ] || continue
+        echo "cri_helpers.bash: removing cgroup $d left" >&2
+        find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+    done
+    if [ "${CRI_CGROUP_PARENT_NEW:-0}" = 1 ]; then
+        for d in /sys/fs/cgroup/*/k8s.io /sys/fs/cgroup/k8s.io; do
+            [ -d "$d" ] && rmdir "$d" 2>/dev/null
+        done
+    fi
+    return 0
 }
