@@ -80,7 +80,9 @@ _cri_build_images() {
     dir="$(_crunpp_cache_dir)/cri"
     rm -rf "$dir"
     mkdir -p "$dir/deb" "$dir/image" "$dir/registry"
-    (cd "$dir/deb" && apt-get download -q busybox) >"$dir/apt.log" 2>&1 || {
+    # Stale package lists name a version the mirror no longer has: update once.
+    (cd "$dir/deb" && { apt-get download -q busybox || { apt-get update -q && apt-get download -q busybox; }; }) \
+        </dev/null >"$dir/apt.log" 2>&1 || {
         cat "$dir/apt.log" >&2
         return 1
     }
