@@ -25,6 +25,10 @@ PACKAGES+=(conmon catatonit runc)
 PACKAGES+=(strace)
 # netdevices.bats: ip makes the veth pair, its addresses and the test's netns.
 PACKAGES+=(iproute2)
+# cri.bats, crictl.bats: containerd's CRI plugin with CNI's bridge and portmap
+# (iptables), critest/crictl from ../shared (xz); the images are built from
+# Debian's busybox (apt-get download) and small C programs (gcc).
+PACKAGES+=(containernetworking-plugins iptables xz-utils gcc)
 UNIT_TIMEOUT=600
 BATS_TIMEOUT=900
 
@@ -171,6 +175,8 @@ run_bats_file() {
     failed=$((failed + f))
     skipped=$((skipped + s))
     say "$name: $p passed, $f failed, $s skipped ($((SECONDS - start))s)"
+    # A suite's own summary lines (cri.bats: critest's counts per handler).
+    grep '^# report: ' "$log" | sed 's/^# report: /  /'
     count_leaks "$log"
     if [ "$f" -ne 0 ]; then
         [ "$rc" -eq 124 ] && say "timed out after ${BATS_TIMEOUT}s"

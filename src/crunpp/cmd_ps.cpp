@@ -108,8 +108,12 @@ int run_ps(const GlobalOptions &g, const ParsedArgs &a) {
     const std::string &id = a.positional[0];
     std::vector<pid_t> pids;
     {
-        state::Container c = open_container(g, "ps", id,
-                                            {state::Status::Created, state::Status::Running, state::Status::Paused});
+        // A stopped container lists what is left in its cgroup (none with its
+        // own pid namespace), as runc does: containerd asks for the pids of
+        // exited tasks too.
+        state::Container c = open_container(
+            g, "ps", id,
+            {state::Status::Created, state::Status::Running, state::Status::Paused, state::Status::Stopped});
         if (c.state().cgroup_paths.empty())
             throw Error("ps container " + id + ": it has no cgroup");
         pids = cgroup::pids(c.state().cgroup_paths);

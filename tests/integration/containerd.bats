@@ -282,6 +282,22 @@ in_pty() {
     run -0 ctr containers delete c1
 }
 
+# The shim maps crunpp's "container not running" to NotFound ("process
+# already finished"); `task delete --force` sends `kill --all KILL` to the
+# exited task, as the CRI plugin does for every exited container and pod.
+@test "an exited task: task kill answers 'process already finished'; kill --all and delete --force succeed" {
+    ctr_run -d "$CTD_IMAGE" c1 sh -c 'exit 0'
+    wait_task_status c1 STOPPED
+    run ctr task kill --signal SIGKILL c1
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"process already finished: not found"* ]]
+    run -0 ctr task kill --all --signal SIGKILL c1
+    run -0 ctr task delete --force c1
+    [ -z "$(ctr task ls -q)" ]
+    [ -z "$(crunpp_ctd list -q)" ]
+    run -0 ctr containers delete c1
+}
+
 @test "--memory-limit: the limit in the host's cgroup and inside the container" {
     local limit=$((64 * 1024 * 1024))
     ctr_run -d --memory-limit "$limit" \

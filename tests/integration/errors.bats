@@ -115,7 +115,7 @@ expect_error() {
     [ "$(status_of c1)" = running ]
     crunpp kill c1 9
     wait_status c1 stopped
-    expect_error "kill container c1: it is not running" kill c1 KILL
+    expect_error "kill container c1: container not running" kill c1 KILL
     crunpp delete c1
 }
 

@@ -318,7 +318,114 @@ os.execv(sys.argv[1], sys.argv[1:])' "$CRUNPP" --root "$STATE_ROOT" "$@"
     [ "$(cat "$OUT/log" | xargs)" = "usr1 usr1 usr1 term" ]
     run crunpp kill c1 KILL
     [ "$status" -eq 1 ]
-    [[ "$output" == *"not running"* ]]
+    [[ "$output" == *"container not running"* ]]
+}
+
+# containerd's runc shim reads these answers by their wording: "container
+# not running" means the process is gone; its task delete of an exited
+# container runs `kill --all KILL`, which must succeed.
+@test "a stopped container: kill says 'container not running'; kill --all and ps reach what is left in its cgroup" {
+    # No pid namespace of its own: a background process outlives the init.
+    make_bundle "$B" /bin/sh -c 'sleep 100 >/dev/null 2>&1 </dev/null & echo $! >/out/pid'
+    set_config "$B" '.linux.namespaces |= map(select(.type != "pid"))'
+    mount_out
+    crunpp run -d -b "$B" c1 </dev/null >/dev/null 2>&1
+    wait_status c1 stopped
+    wait_file "$OUT/pid"
+    local left i
+    left="$(cat "$OUT/pid")"
+    record_pid "$left"
+    [ "$(state_of_pid "$left")" != gone ]
+    run -0 crunpp ps --format json c1
+    [ "$output" = "[$left]" ]
+    run -0 crunpp ps c1
+    [ "${#lines[@]}" -eq 2 ]
+    [[ "${lines[1]}" == *"sleep 100"* ]]
+    run -1 --separate-stderr crunpp kill c1 KILL
+    [ "$stderr" = "crunpp: kill container c1: container not running" ]
+    run -1 --separate-stderr crunpp kill c1 0
+    [ "$stderr" = "crunpp: kill container c1: container not running" ]
+    [ "$(state_of_pid "$left")" != gone ]
+    crunpp kill --all c1 KILL
+    for i in $(seq 50); do
+        [ "$(state_of_pid "$left")" = gone ] && break
+        sleep 0.1
+    done
+    [ "$(state_of_pid "$left")" = gone ]
+    run -0 crunpp ps --format json c1
+    [ "$output" = "[]" ]
+    # Nothing left: still a success, as in runc.
+    crunpp kill --all c1 TERM
+    [ "$(status_of c1)" = stopped ]
+    crunpp delete c1
+    run -1 --separate-stderr crunpp kill --all c1 KILL
+    [[ "$stderr" == *"does not exist"* ]]
+    run -1 --separate-stderr crunpp delete c1
+    [[ "$stderr" == *"does not exist"* ]]
+    crunpp delete --force c1
+}
+
+# Every command containerd's shim runs, on a container whose process has
+# exited, then on a deleted one: crunpp succeeds and fails where runc 1.1.5
+# does (same bundle, each runtime with its own --root). The shim reads the
+# wording only of kill ("container not running") and of delete and kill on
+# a missing container ("does not exist"); exec's status is runc's 255 or 1.
+@test "a stopped container, then a deleted one: every shim command succeeds or fails as with runc" {
+    command -v runc >/dev/null || skip "runc is not installed"
+    make_bundle "$B" /bin/true
+    local rt root out cmd
+    local -a cmds=("state" "kill c1 KILL" "kill c1 0" "kill --all c1 KILL" "ps c1" "ps --format json c1"
+        "pause c1" "resume c1" "exec c1 true" "update --memory 10000000 c1" "events --stats c1" "start c1"
+        "delete c1" "delete c1" "kill c1 KILL" "kill --all c1 KILL" "state c1" "ps c1" "exec c1 true"
+        "delete --force c1")
+    for rt in runc "$CRUNPP"; do
+        root="$BATS_TEST_TMPDIR/root-$(basename "$rt")"
+        out="$BATS_TEST_TMPDIR/answers-$(basename "$rt")"
+        "$rt" --root "$root" run -d -b "$B" c1 </dev/null >/dev/null 2>&1
+        local i
+        for i in $(seq 50); do
+            [ "$("$rt" --root "$root" state c1 | jq -r .status)" = stopped ] && break
+            sleep 0.1
+        done
+        for cmd in "${cmds[@]}"; do
+            [ "$cmd" = state ] && cmd="state c1"
+            # shellcheck disable=SC2086 # one word per argument
+            if "$rt" --root "$root" $cmd </dev/null >"$BATS_TEST_TMPDIR/o" 2>&1; then
+                echo "$cmd: ok" >>"$out"
+            else
+                echo "$cmd: fails" >>"$out"
+                case "$cmd" in
+                "kill c1 KILL" | "kill c1 0")
+                    grep -qE 'container not running|does not exist' "$BATS_TEST_TMPDIR/o" || {
+                        cat "$BATS_TEST_TMPDIR/o"
+                        return 1
+                    }
+                    ;;
+                esac
+            fi
+        done
+    done
+    paste "$BATS_TEST_TMPDIR/answers-runc" "$BATS_TEST_TMPDIR/answers-crunpp"
+    cmp "$BATS_TEST_TMPDIR/answers-runc" "$BATS_TEST_TMPDIR/answers-crunpp"
+    grep -qx "kill --all c1 KILL: ok" "$BATS_TEST_TMPDIR/answers-crunpp"
+    grep -qx "ps --format json c1: ok" "$BATS_TEST_TMPDIR/answers-crunpp"
+    grep -qx "delete --force c1: ok" "$BATS_TEST_TMPDIR/answers-crunpp"
+}
+
+@test "kill KILL of a paused container kills it (thawed), with or without --all" {
+    make_bundle "$B" /bin/sleep 100
+    local all pid
+    for all in "" --all; do
+        crunpp run -d -b "$B" c1 </dev/null >/dev/null 2>&1
+        pid="$(pid_of c1)"
+        record_pid "$pid"
+        crunpp pause c1
+        [ "$(status_of c1)" = paused ]
+        crunpp kill $all c1 KILL
+        wait_status c1 stopped
+        [ "$(state_of_pid "$pid")" = gone ]
+        crunpp delete c1
+    done
 }
 
 @test "kill --all signals every process of the container's pid namespace" {

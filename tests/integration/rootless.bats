@@ -146,6 +146,21 @@ wait_status_rootless() {
     assert_no_containers "$ROOTLESS_STATE_ROOT"
 }
 
+@test "rootless: a stopped container: kill says 'container not running', kill --all succeeds" {
+    make_rootless_bundle "$B" /bin/true
+    crunpp_rootless run -d -b "$B" c1 </dev/null >/dev/null 2>&1
+    wait_status_rootless c1 stopped
+    run -1 --separate-stderr crunpp_rootless kill c1 KILL
+    [ "$stderr" = "crunpp: kill container c1: container not running" ]
+    crunpp_rootless kill --all c1 KILL
+    crunpp_rootless kill --all c1 TERM
+    [ "$(status_of_rootless c1)" = stopped ]
+    crunpp_rootless delete c1
+    run -1 --separate-stderr crunpp_rootless kill --all c1 KILL
+    [[ "$stderr" == *"does not exist"* ]]
+    assert_no_containers "$ROOTLESS_STATE_ROOT"
+}
+
 @test "rootless: the missing binary error and no leftovers" {
     make_rootless_bundle "$B" nosuchbinary
     run --separate-stderr crunpp_rootless run -b "$B" c1

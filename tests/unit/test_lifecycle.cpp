@@ -295,3 +295,40 @@ TEST_CASE("kill_and_reap: a blocked child is gone afterwards") {
     kill_and_reap(fd.get());
     CHECK(state::process_start_time(pid) == 0);
 }
+
+// containerd's runc shim reads these answers by their wording (go-runc):
+// "container not running" is "process already finished", and its task
+// delete sends `kill --all KILL` to every exited container.
+TEST_CASE("kill of a container whose init has exited: 'container not running'; --all succeeds") {
+    TempDir t;
+    Context ctx;
+    ctx.state_root = t.path + "/state";
+    int pidfd = -1;
+    pid_t pid = clone3_fork(0, &pidfd);
+    if (pid == 0)
+        _exit(0);
+    UniqueFd fd(pidfd);
+    uint64_t start = state::process_start_time(pid);
+    REQUIRE(start > 0);
+    {
+        state::Store store(ctx.state_root);
+        state::Container c = store.create("gone");
+        c.state().status = state::Status::Running;
+        c.state().pid = pid;
+        c.state().pid_start_time = start;
+        c.save();
+    }
+    reap(fd.get());
+    for (bool all : {false, true}) {
+        KillOptions o;
+        o.signal = SIGKILL;
+        o.all = all;
+        if (all)
+            CHECK_NOTHROW(container::kill(ctx, "gone", o));
+        else
+            CHECK(error_of([&] { container::kill(ctx, "gone", o); }) == "kill container gone: container not running");
+    }
+    KillOptions o;
+    o.all = true;
+    CHECK(error_of([&] { container::kill(ctx, "nosuch", o); }) == "container \"nosuch\" does not exist");
+}

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// `kill [--all] ID [SIGNAL]`.
+// `kill [--all] ID [SIGNAL]`, with runc's answers for a stopped container,
+// which containerd's runc shim (go-runc) reads by their wording: "container
+// not running" (and "no such process") mean the process is already gone.
+#include <csignal>
 #include <string>
 
+#include "crunpp/cgroup.hpp"
 #include "crunpp/container.hpp"
 #include "crunpp/error.hpp"
 #include "crunpp/state.hpp"
@@ -18,14 +22,22 @@ void kill(const Context &ctx, std::string_view id, const KillOptions &o) {
     UniqueFd init;
     if (status == state::Status::Created || status == state::Status::Running || status == state::Status::Paused)
         init = open_process(st.pid, st.pid_start_time);
-    if (!init)
-        throw Error("kill container " + std::string(id) + ": it is not running");
-    if (o.all && !st.cgroup_paths.empty())
-        signal_cgroup(st.cgroup_paths, init.get(), o.signal);
-    else if (o.all)
-        signal_all(st.pid, init.get(), o.signal);
-    else if (!send_signal(init.get(), o.signal))
-        throw Error("kill container " + std::string(id) + ": it is not running");
+    if (o.all) {
+        // After the init exited, --all still signals whatever is left in the
+        // cgroup (a container without its own pid namespace leaves
+        // processes) and succeeds as runc does: containerd's task delete
+        // sends `kill --all KILL` to every exited container.
+        if (!st.cgroup_paths.empty())
+            signal_cgroup(st.cgroup_paths, init.get(), o.signal);
+        else if (init)
+            signal_all(st.pid, init.get(), o.signal);
+    } else if (!init || !send_signal(init.get(), o.signal)) {
+        throw Error("kill container " + std::string(id) + ": container not running");
+    }
+    // Frozen processes do not die of SIGKILL before they are thawed (cgroup
+    // v1); runc thaws a paused container it kills.
+    if (o.signal == SIGKILL && status == state::Status::Paused)
+        cgroup::freeze(st.cgroup_paths, false);
 }
 
 } // namespace crunpp::container

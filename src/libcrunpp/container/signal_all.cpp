@@ -113,7 +113,8 @@ void signal_cgroup(const cgroup::Paths &paths, int init_pidfd, int sig) {
         if (p > 0 && std::binary_search(still.begin(), still.end(), p))
             send_signal(fd.get(), sig);
     }
-    send_signal(init_pidfd, sig);
+    if (init_pidfd >= 0)
+        send_signal(init_pidfd, sig);
 }
 
 } // namespace crunpp::container

@@ -15,7 +15,8 @@ namespace crunpp::container {
 void signal_all(pid_t pid, int init_pidfd, int sig);
 
 // `kill --all` of a container with a cgroup: every process in it, each
-// through a pidfd opened while it is still listed there, then the init.
+// through a pidfd opened while it is still listed there, then the init
+// (init_pidfd -1 once the init has exited: what is left in the cgroup).
 void signal_cgroup(const cgroup::Paths &paths, int init_pidfd, int sig);
 
 } // namespace crunpp::container
