@@ -3,6 +3,7 @@
 // the container init with seccomp(2).
 #include "seccomp.hpp"
 
+#include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -120,6 +121,15 @@ UniqueFd load_seccomp(const SeccompFilter &f, bool no_new_privileges) {
         throw_errno("load the seccomp filter", err);
     }
     return UniqueFd(f.notify ? rc : -1);
+}
+
+void check_seccomp_loadable(const SeccompFilter &f) {
+    if (f.program.empty() || f.program.size() > BPF_MAXINSNS)
+        throw Error("load the seccomp filter: " + std::to_string(f.program.size()) +
+                    " instructions (the kernel takes 1 to " + std::to_string(BPF_MAXINSNS) + ")");
+    // A known flag gets as far as reading the (null) program: EFAULT.
+    if (f.flags != 0 && seccomp_syscall(SECCOMP_SET_MODE_FILTER, f.flags, nullptr) < 0 && errno != EFAULT)
+        throw_errno("load the seccomp filter (are linux.seccomp.flags supported by this kernel?)");
 }
 
 std::vector<std::string> seccomp_supported_flags() {

@@ -10,12 +10,14 @@
 //   passes the listener to the runtime (sendmsg on the sync socket: a
 //   NOTIFY rule on sendmsg is refused), which forwards it to the agent at
 //   once, so the init's later syscalls may be notified too;
-// - otherwise with noNewPrivileges: in finish_exec, after the no_new_privs
-//   bit and after every fd is marked CLOEXEC, just before execve;
-// - otherwise (needs CAP_SYS_ADMIN): in prepare_exec after the bounding set
-//   is dropped and before the user switch clears the effective set.
-// The filter thus applies to the runtime's own last syscalls (user switch,
-// capset, chdir, execve...), as in runc: a profile must allow them.
+// - otherwise in finish_exec, after `start`, just before execve: every fd
+//   is marked CLOEXEC, the user, capabilities, cwd and no_new_privs are set
+//   before it (before "ready"). Without noNewPrivileges the load needs
+//   CAP_SYS_ADMIN: prepare_exec keeps it effective and finish_exec drops
+//   it with one capset after the load (a profile must allow capset then,
+//   as Docker's do). So a profile needs to allow execve and nothing else
+//   the runtime does (runc needs more: its user switch, capset, chdir and
+//   the exec fifo run under the filter).
 //
 // Cache: <state root>/.seccomp-cache/<16 hex digits>, one file per compiled
 // program. The name starts with '.' so that it can never be a container id
@@ -66,6 +68,10 @@ SeccompFilter prepare_seccomp(const spec::Seccomp &s, const std::string &state_r
 // is single-threaded). Sets no_new_privs first when `no_new_privileges`.
 // Returns the listener fd when f.notify, else an empty UniqueFd.
 UniqueFd load_seccomp(const SeccompFilter &f, bool no_new_privileges);
+// What load_seccomp could refuse, checked without loading (the program's
+// length, the flags the kernel knows), so that it fails `create` rather
+// than the load just before execve.
+void check_seccomp_loadable(const SeccompFilter &f);
 
 // Sends the listener fd and the container process state (runtime-spec
 // "Seccomp notify": ociVersion, fds ["seccompFd"], pid, metadata, state) in
