@@ -221,7 +221,7 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
         // that the init only loads a ready program.
         std::optional<linux::SeccompFilter> seccomp;
         if (loaded.config.linux && loaded.config.linux->seccomp)
-            seccomp = linux::prepare_seccomp(*loaded.config.linux->seccomp, ctx.state_root);
+            seccomp = linux::prepare_seccomp(*loaded.config.linux->seccomp, linux::seccomp_cache_dir());
         bool seccomp_listener_sent = false;
         UniqueFd fifo;
         if (!mode.run)

@@ -14,6 +14,7 @@
 
 #include "crunpp/error.hpp"
 #include "crunpp/log.hpp"
+#include "crunpp/state.hpp"
 
 #ifndef SECCOMP_FILTER_FLAG_TSYNC_ESRCH
 #define SECCOMP_FILTER_FLAG_TSYNC_ESRCH (1UL << 4)
@@ -78,12 +79,19 @@ bool has_notify(const spec::Seccomp &s) {
 
 } // namespace
 
-SeccompFilter prepare_seccomp(const spec::Seccomp &s, const std::string &state_root) {
+std::string seccomp_cache_dir() {
+    try {
+        return state::default_root() + kSeccompCacheSuffix;
+    } catch (const Error &) {
+        return "";
+    }
+}
+
+SeccompFilter prepare_seccomp(const spec::Seccomp &s, const std::string &dir) {
     SeccompFilter f;
     f.notify = has_notify(s);
     f.flags = flag_bits(s, f.notify);
     std::string key = seccomp_cache_key(s);
-    std::string dir = state_root.empty() ? std::string() : state_root + "/" + kSeccompCacheDir;
     if (!dir.empty()) {
         if (std::optional<std::vector<sock_filter>> cached = seccomp_cache_lookup(dir, key)) {
             f.program = std::move(*cached);

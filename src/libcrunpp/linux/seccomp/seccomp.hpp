@@ -19,9 +19,11 @@
 //   the runtime does (runc needs more: its user switch, capset, chdir and
 //   the exec fifo run under the filter).
 //
-// Cache: <state root>/.seccomp-cache/<16 hex digits>, one file per compiled
-// program. The name starts with '.' so that it can never be a container id
-// (list_ids() skips it). Entries are keyed by a canonical encoding of every
+// Cache: <default state root>-seccomp-cache/<16 hex digits> (for root
+// /run/crunpp-seccomp-cache, rootless $XDG_RUNTIME_DIR/crunpp-seccomp-cache),
+// one file per compiled program: never inside a --root, which engines share
+// with runc (Docker's .../runtime-runc/moby), whose `list` reads every entry
+// of it as a container. Entries are keyed by a canonical encoding of every
 // field that shapes the program plus the native architecture and the
 // libseccomp version and API level; the whole key is stored in the entry and
 // compared byte for byte, so a hash collision is a miss, never a wrong
@@ -58,11 +60,15 @@ struct SeccompFilter {
 };
 
 inline constexpr size_t kSeccompCacheEntries = 64;
-inline constexpr const char *kSeccompCacheDir = ".seccomp-cache";
+inline constexpr const char *kSeccompCacheSuffix = "-seccomp-cache";
 
-// In the runtime, before the clone. `state_root` empty: no cache. Config
+// The cache directory of the calling user; empty (no cache) when it has no
+// default state root (rootless without XDG_RUNTIME_DIR).
+std::string seccomp_cache_dir();
+
+// In the runtime, before the clone. `cache_dir` empty: no cache. Config
 // errors name their JSON path ("config.json: .linux.seccomp.syscalls[2]...").
-SeccompFilter prepare_seccomp(const spec::Seccomp &s, const std::string &state_root);
+SeccompFilter prepare_seccomp(const spec::Seccomp &s, const std::string &cache_dir);
 
 // Loads the filter into the calling process (seccomp(2) directly; the init
 // is single-threaded). Sets no_new_privs first when `no_new_privileges`.
@@ -102,7 +108,7 @@ std::string seccomp_cache_key(const spec::Seccomp &s);
 // The entry's file name for a key (hex of a 64-bit hash).
 std::string seccomp_cache_name(std::string_view key);
 // nullopt when absent, unreadable or failing any check (the bad entry is
-// then removed). `cache_dir` is the .seccomp-cache directory itself.
+// then removed). `cache_dir` is the cache directory itself.
 std::optional<std::vector<sock_filter>> seccomp_cache_lookup(const std::string &cache_dir, std::string_view key);
 // Best effort (false when the entry could not be written); evicts down to
 // `max_entries`.
