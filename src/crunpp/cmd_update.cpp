@@ -207,7 +207,9 @@ int run_update(const GlobalOptions &g, const ParsedArgs &a) {
     spec::Resources recorded;
     if (auto it = st.extra.find(kRecordKey); it != st.extra.end())
         recorded = cgroup::parse_resources(it->second, "state.json: extra.resources");
-    st.extra[kRecordKey] = resources_json(merge(std::move(recorded), req));
+    // Zeros are "not set" (docker update sends them for every field not
+    // given): they keep the recorded value.
+    st.extra[kRecordKey] = resources_json(merge(std::move(recorded), cgroup::without_unset(req)));
     c.save();
     return 0;
 }
@@ -233,7 +235,7 @@ const Command kUpdateCommand = {
         {"cpu-rt-runtime", 0, true, "realtime runtime in microseconds (v1)"},
         {"cpuset-cpus", 0, true, "CPUs allowed (e.g. 0-3,5)"},
         {"cpuset-mems", 0, true, "memory nodes allowed"},
-        {"pids-limit", 0, true, "maximum number of processes (0 or -1: none)"},
+        {"pids-limit", 0, true, "maximum number of processes (-1: none; 0 leaves it, as in runc)"},
         {"blkio-weight", 0, true, "block IO weight 10..1000"},
     },
     run_update};

@@ -191,7 +191,7 @@ in_pty() {
     wait_task_status c1 RUNNING
     run ctr task exec --exec-id e1 c1 /nonexistent
     [ "$status" -ne 0 ]
-    [[ "$output" == *'OCI runtime exec failed: exec "/nonexistent": No such file or directory'* ]]
+    [[ "$output" == *'OCI runtime exec failed: exec: "/nonexistent": stat /nonexistent: no such file or directory'* ]]
     [ "$(task_status c1)" = RUNNING ]
     run -0 ctr task ps c1
     [ "${#lines[@]}" -eq 2 ]
@@ -323,7 +323,7 @@ in_pty() {
     run ctr_run --rm "$CTD_IMAGE" c1 /nonexistent
     [ "$status" -ne 0 ]
     echo "$output"
-    [[ "$output" == *'OCI runtime create failed: exec "/nonexistent": No such file or directory'* ]]
+    [[ "$output" == *'OCI runtime create failed: exec: "/nonexistent": stat /nonexistent: no such file or directory'* ]]
     # Nothing left: the shim deleted what create made.
     [ -z "$(ctr task ls -q)" ]
     [ -z "$(crunpp_ctd list -q)" ]
@@ -335,6 +335,6 @@ in_pty() {
     run crunpp --log "$BATS_TEST_TMPDIR/log.json" --log-format json create -b "$BATS_TEST_TMPDIR/b" c2
     [ "$status" -eq 1 ]
     run -0 tail -n 1 "$BATS_TEST_TMPDIR/log.json"
-    [[ "$output" =~ ^\{\"level\":\"error\",\"msg\":\"exec\ \\\"/nonexistent\\\":\ No\ such\ file\ or\ directory\",\"time\":\"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(Z|[+-][0-9:]+)\"\}$ ]]
+    [[ "$output" =~ ^\{\"level\":\"error\",\"msg\":\"exec:\ \\\"/nonexistent\\\":\ stat\ /nonexistent:\ no\ such\ file\ or\ directory\",\"time\":\"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(Z|[+-][0-9:]+)\"\}$ ]]
     echo "$output" | jq -e '.level == "error" and (.msg | length > 0)'
 }

@@ -10,6 +10,7 @@
 #include <catch.hpp>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <grp.h>
 #include <sys/capability.h>
@@ -180,7 +181,8 @@ TEST_CASE("exec: execve failure throws the exec error", "[process][exec]") {
     spec::Process p = shell("true");
     auto r = run_in_child([&] { exec_process(p, "/no/such/binary", {}); });
     CHECK(r.exit_code == 127);
-    CHECK(r.output == "exec \"/no/such/binary\": No such file or directory\n");
+    // runc's wording, which engines map to exit code 127.
+    CHECK(r.output == "exec /no/such/binary: no such file or directory\n");
 }
 
 namespace {
@@ -352,7 +354,9 @@ TEST_CASE("prepare_exec then finish_exec: the user and cwd are set before the re
         finish_exec(p, resolve_executable(p), {});
     });
     CHECK(r.exit_code == 0);
-    CHECK(r.output == "1000 1000 /tmp 0\nNoNewPrivs:\t1\n");
+    // no_new_privs is set before the release too: after it only the filter
+    // and execve are left.
+    CHECK(r.output == "1000 1000 /tmp 1\nNoNewPrivs:\t1\n");
     p.cwd = "/nonexistent-h6";
     r = run_in_child([&] { prepare_exec(p); });
     CHECK(r.output == "chdir to cwd (\"/nonexistent-h6\") set in config.json failed: No such file or directory\n");
@@ -392,4 +396,26 @@ TEST_CASE("exec without CAP_SETPCAP: a bounding set already reduced is fine, a n
     });
     CHECK(r.exit_code == 127);
     CHECK(r.output == "drop CAP_CHOWN from the bounding set: Operation not permitted\n");
+}
+
+TEST_CASE("exec: the process starts with default signal dispositions and nothing blocked", "[process][exec]") {
+    spec::Process p;
+    p.args = {"/bin/cat", "/proc/self/status"};
+    p.cwd = "/";
+    auto r = run_in_child([&] {
+        // As under nohup, and a caller that blocks signals: SIG_IGN and the
+        // mask survive execve unless the runtime resets them.
+        signal(SIGHUP, SIG_IGN);
+        signal(SIGPIPE, SIG_IGN);
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGUSR1);
+        sigaddset(&set, SIGTERM);
+        sigprocmask(SIG_BLOCK, &set, nullptr);
+        exec(p);
+    });
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    CHECK(status_field(r.output, "SigIgn") == "0000000000000000");
+    CHECK(status_field(r.output, "SigBlk") == "0000000000000000");
 }
