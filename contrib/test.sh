@@ -25,6 +25,10 @@ PACKAGES+=(conmon catatonit runc)
 PACKAGES+=(strace)
 # netdevices.bats: ip makes the veth pair, its addresses and the test's netns.
 PACKAGES+=(iproute2)
+# docker.bats, compose.bats: Debian's Docker Engine 20.10 (dockerd, its CLI at
+# /usr/bin/docker, docker-init, docker-proxy), the two compose tools, the
+# Debian base of the seed app's images, curl to the published ports.
+PACKAGES+=(docker.io docker-compose podman-compose debootstrap curl)
 UNIT_TIMEOUT=600
 BATS_TIMEOUT=900
 
