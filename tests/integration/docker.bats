@@ -121,7 +121,7 @@ _stdin_tty() {
 
 @test "docker run -i and -t: stdin reaches the container; -t gives it a pty of its own" {
     dk_compare _stdin_tty
-    saw x y done stdin-not-tty /dev/pts/0 both-tty "status: 0" "status: 4"
+    saw x y "done" stdin-not-tty /dev/pts/0 both-tty "status: 0" "status: 4"
 }
 
 # ---- a detached container ----
