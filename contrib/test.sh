@@ -29,6 +29,9 @@ PACKAGES+=(iproute2)
 # /usr/bin/docker, docker-init, docker-proxy), the two compose tools, the
 # Debian base of the seed app's images, curl to the published ports.
 PACKAGES+=(docker.io docker-compose podman-compose debootstrap curl)
+# compose.bats with podman-compose: podman's netavark backend with aardvark-dns
+# (service names resolve on the project's network), slirp4netns for rootless.
+PACKAGES+=(netavark aardvark-dns slirp4netns)
 UNIT_TIMEOUT=600
 BATS_TIMEOUT=900
 

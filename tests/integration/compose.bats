@@ -26,6 +26,7 @@ setup_file() {
 }
 
 teardown_file() {
+    pc_stop
     [ -f "$BATS_FILE_TMPDIR/dk-dir" ] || return 0
     dk_reattach
     dk_stop
@@ -44,6 +45,7 @@ setup() {
 
 teardown() {
     dk_rm_all
+    pc_stop
     crunpp_teardown
 }
 
@@ -97,4 +99,116 @@ http_get() {
     run -0 dc down -v
     run -0 dk volume ls -q
     [[ "$output" != *"${SEED_PROJECT}_postgres-data"* ]]
+}
+
+# ---- podman-compose on podman with crunpp ----
+#
+# podman has no daemon: its containers (conmon, aardvark-dns, the network's
+# bridge) live where podman-compose ran. Each podman-compose call joins a
+# holder process's private mount and network namespaces (tmpfs over /run and
+# /var/lib, where podman keeps its locks, netns files and blob-info cache),
+# so the network, its iptables rules and the overlay mounts never reach the
+# host; the teardown kills what is left in them. Storage, run root, networks
+# and events are under $PC_DIR; the runtime is crunpp.
+
+# pc_start ROOTLESS(0|1): the holder and the configuration; sets PC_DIR, PC_HOLDER.
+pc_start() {
+    local rootless="$1" owner=0:0
+    PC_DIR="$(mktemp -d /tmp/crunpp-pc.XXXXXX)"
+    echo "$PC_DIR" >>"$BATS_FILE_TMPDIR/pc-dirs"
+    chmod 0755 "$PC_DIR"
+    [ "$rootless" = 1 ] && owner="$(rootless_uid):$(rootless_gid)"
+    install -d -o "${owner%:*}" -g "${owner#*:}" "$PC_DIR/home" "$PC_DIR/tmp" "$PC_DIR/networks"
+    cat >"$PC_DIR/containers.conf" <<CONF
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+[network]
+network_backend = "netavark"
+network_config_dir = "$PC_DIR/networks"
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$PC_DIR/tmp/events.log"
+tmp_dir = "$PC_DIR/tmp"
+runtime = "crunpp"
+[engine.runtimes]
+crunpp = ["$CRUNPP"]
+CONF
+    cat >"$PC_DIR/storage.conf" <<CONF
+[storage]
+driver = "overlay"
+graphroot = "$PC_DIR/home/storage"
+runroot = "$PC_DIR/tmp/run"
+CONF
+    chmod 0644 "$PC_DIR/containers.conf" "$PC_DIR/storage.conf"
+    if [ "$rootless" = 0 ]; then
+        unshare -m -n --propagation private sh -c '
+            mount -t tmpfs -o mode=0755 tmpfs /run && mount -t tmpfs -o mode=0755 tmpfs /var/lib &&
+                ip link set lo up && echo 1 >/proc/sys/net/ipv4/ip_forward && exec sleep 100000' \
+            </dev/null >/dev/null 2>&1 3>&- &
+        PC_HOLDER=$!
+    fi
+    echo "$PC_HOLDER" >"$PC_DIR/holder.pid"
+    export PC_DIR PC_HOLDER
+}
+
+# in_pc_net CMD...: CMD in the holder's network namespace.
+in_pc_net() {
+    nsenter -t "$PC_HOLDER" -n -- "$@"
+}
+
+# pc_podman COMMAND ARGS...: COMMAND (podman, podman-compose) in the holder's
+# namespaces, in the app's directory, with the private configuration.
+pc_run() {
+    nsenter -t "$PC_HOLDER" -m -n -- env -C "$BATS_TEST_TMPDIR/app" CONTAINERS_CONF="$PC_DIR/containers.conf" \
+        CONTAINERS_STORAGE_CONF="$PC_DIR/storage.conf" SEED_BASE="localhost/crunpp-seed-base:$SEED_KEY" \
+        timeout 600 "$@"
+}
+
+pc_stop() {
+    local dir pid p ns
+    [ -f "$BATS_FILE_TMPDIR/pc-dirs" ] || return 0
+    while read -r dir; do
+        [ -d "$dir" ] || continue
+        pid="$(cat "$dir/holder.pid" 2>/dev/null)"
+        if [ -n "$pid" ] && [ -e "/proc/$pid" ]; then
+            PC_DIR="$dir" PC_HOLDER="$pid" pc_run podman rm -af -t 0 >/dev/null 2>&1
+            ns="$(readlink "/proc/$pid/ns/mnt")"
+            for p in /proc/[0-9]*; do
+                [ "${p#/proc/}" = "$pid" ] && continue
+                [ "$(readlink "$p/ns/mnt" 2>/dev/null)" = "$ns" ] || continue
+                kill -KILL "${p#/proc/}" 2>/dev/null
+            done
+            kill -KILL "$pid" 2>/dev/null
+        fi
+        rm -rf --one-file-system "$dir"
+    done <"$BATS_FILE_TMPDIR/pc-dirs"
+    rm -f "$BATS_FILE_TMPDIR/pc-dirs"
+}
+
+@test "podman-compose (rootful, crunpp): the seed app; the row count survives down/up" {
+    command -v podman-compose >/dev/null 2>&1 || skip "podman-compose is not installed (contrib/test.sh installs it)"
+    [ -x /usr/lib/podman/netavark ] || skip "netavark is not installed (contrib/test.sh installs it)"
+    seed_app "$BATS_TEST_TMPDIR/app"
+    pc_start 0
+    run -0 pc_run podman import "$SEED_BASE_TAR" "localhost/crunpp-seed-base:$SEED_KEY"
+    run -0 pc_run podman-compose -p "$SEED_PROJECT" up -d
+    run -0 http_get in_pc_net / || {
+        pc_run podman ps -a >&2
+        pc_run podman logs "${SEED_PROJECT}_backend_1" >&2
+        pc_run podman logs "${SEED_PROJECT}_db_1" >&2
+        return 1
+    }
+    [ "$output" = '{"message":"Hello from a containerized backend!"}' ]
+    run -0 http_get in_pc_net /db
+    [ "$output" = '{"count":1}' ]
+    run -0 pc_run podman inspect --format '{{.OCIRuntime}}' "${SEED_PROJECT}_db_1" "${SEED_PROJECT}_backend_1"
+    [ "$output" = $'crunpp\ncrunpp' ]
+    run -0 pc_run podman-compose -p "$SEED_PROJECT" down
+    run -0 pc_run podman ps -aq
+    [ -z "$output" ]
+    run -0 pc_run podman-compose -p "$SEED_PROJECT" up -d
+    run -0 http_get in_pc_net /db
+    [ "$output" = '{"count":2}' ]
+    run -0 pc_run podman-compose -p "$SEED_PROJECT" down
 }
