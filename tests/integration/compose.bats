@@ -111,14 +111,22 @@ http_get() {
 # host; the teardown kills what is left in them. Storage, run root, networks
 # and events are under $PC_DIR; the runtime is crunpp.
 
-# pc_start ROOTLESS(0|1): the holder and the configuration; sets PC_DIR, PC_HOLDER.
+# pc_start ROOTLESS(0|1): the holder and the configuration; sets PC_DIR,
+# PC_HOLDER. Rootless, podman runs as the test user with HOME and the XDG
+# directories in $PC_DIR: nothing of the user's own podman is used.
 pc_start() {
-    local rootless="$1" owner=0:0
+    local rootless="$1" uid=0 gid=0
     PC_DIR="$(mktemp -d /tmp/crunpp-pc.XXXXXX)"
     echo "$PC_DIR" >>"$BATS_FILE_TMPDIR/pc-dirs"
     chmod 0755 "$PC_DIR"
-    [ "$rootless" = 1 ] && owner="$(rootless_uid):$(rootless_gid)"
-    install -d -o "${owner%:*}" -g "${owner#*:}" "$PC_DIR/home" "$PC_DIR/tmp" "$PC_DIR/networks"
+    echo "$rootless" >"$PC_DIR/rootless"
+    if [ "$rootless" = 1 ]; then
+        uid="$(rootless_uid)"
+        gid="$(rootless_gid)"
+        chown -R "$uid:$gid" "$BATS_TEST_TMPDIR/app"
+        _open_path "$BATS_TEST_TMPDIR/app"
+    fi
+    install -d -m 0700 -o "$uid" -g "$gid" "$PC_DIR/home" "$PC_DIR/tmp" "$PC_DIR/networks" "$PC_DIR/xdg"
     cat >"$PC_DIR/containers.conf" <<CONF
 [containers]
 default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
@@ -141,13 +149,11 @@ graphroot = "$PC_DIR/home/storage"
 runroot = "$PC_DIR/tmp/run"
 CONF
     chmod 0644 "$PC_DIR/containers.conf" "$PC_DIR/storage.conf"
-    if [ "$rootless" = 0 ]; then
-        unshare -m -n --propagation private sh -c '
-            mount -t tmpfs -o mode=0755 tmpfs /run && mount -t tmpfs -o mode=0755 tmpfs /var/lib &&
-                ip link set lo up && echo 1 >/proc/sys/net/ipv4/ip_forward && exec sleep 100000' \
-            </dev/null >/dev/null 2>&1 3>&- &
-        PC_HOLDER=$!
-    fi
+    unshare -m -n --propagation private sh -c '
+        mount -t tmpfs -o mode=0755 tmpfs /run && mount -t tmpfs -o mode=0755 tmpfs /var/lib &&
+            ip link set lo up && echo 1 >/proc/sys/net/ipv4/ip_forward && exec sleep 100000' \
+        </dev/null >/dev/null 2>&1 3>&- &
+    PC_HOLDER=$!
     echo "$PC_HOLDER" >"$PC_DIR/holder.pid"
     export PC_DIR PC_HOLDER
 }
@@ -157,26 +163,38 @@ in_pc_net() {
     nsenter -t "$PC_HOLDER" -n -- "$@"
 }
 
-# pc_podman COMMAND ARGS...: COMMAND (podman, podman-compose) in the holder's
-# namespaces, in the app's directory, with the private configuration.
+# pc_run COMMAND ARGS...: COMMAND (podman, podman-compose) in the holder's
+# namespaces, in the app's directory, with the private configuration, as
+# root or as the test user.
 pc_run() {
-    nsenter -t "$PC_HOLDER" -m -n -- env -C "$BATS_TEST_TMPDIR/app" CONTAINERS_CONF="$PC_DIR/containers.conf" \
-        CONTAINERS_STORAGE_CONF="$PC_DIR/storage.conf" SEED_BASE="localhost/crunpp-seed-base:$SEED_KEY" \
-        timeout 600 "$@"
+    local user=()
+    if [ "$(cat "$PC_DIR/rootless")" = 1 ]; then
+        user=(setpriv --reuid="$(rootless_uid)" --regid="$(rootless_gid)" --init-groups
+            env -i USER="$ROOTLESS_USER" LOGNAME="$ROOTLESS_USER" PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin)
+    fi
+    nsenter -t "$PC_HOLDER" -m -n -- "${user[@]}" env -C "$BATS_TEST_TMPDIR/app" HOME="$PC_DIR/home" \
+        XDG_RUNTIME_DIR="$PC_DIR/xdg" XDG_DATA_HOME="$PC_DIR/home/data" XDG_CONFIG_HOME="$PC_DIR/home/config" \
+        CONTAINERS_CONF="$PC_DIR/containers.conf" CONTAINERS_STORAGE_CONF="$PC_DIR/storage.conf" \
+        SEED_BASE="localhost/crunpp-seed-base:$SEED_KEY" timeout 600 "$@"
 }
 
+# Removes the containers, then kills what is left in the holder's mount or
+# network namespace (rootless: podman's pause process, slirp4netns), then
+# the holder.
 pc_stop() {
-    local dir pid p ns
+    local dir pid p mnt net
     [ -f "$BATS_FILE_TMPDIR/pc-dirs" ] || return 0
     while read -r dir; do
         [ -d "$dir" ] || continue
         pid="$(cat "$dir/holder.pid" 2>/dev/null)"
         if [ -n "$pid" ] && [ -e "/proc/$pid" ]; then
             PC_DIR="$dir" PC_HOLDER="$pid" pc_run podman rm -af -t 0 >/dev/null 2>&1
-            ns="$(readlink "/proc/$pid/ns/mnt")"
+            mnt="$(readlink "/proc/$pid/ns/mnt")"
+            net="$(readlink "/proc/$pid/ns/net")"
             for p in /proc/[0-9]*; do
                 [ "${p#/proc/}" = "$pid" ] && continue
-                [ "$(readlink "$p/ns/mnt" 2>/dev/null)" = "$ns" ] || continue
+                [ "$(readlink "$p/ns/mnt" 2>/dev/null)" = "$mnt" ] ||
+                    [ "$(readlink "$p/ns/net" 2>/dev/null)" = "$net" ] || continue
                 kill -KILL "${p#/proc/}" 2>/dev/null
             done
             kill -KILL "$pid" 2>/dev/null
@@ -186,11 +204,11 @@ pc_stop() {
     rm -f "$BATS_FILE_TMPDIR/pc-dirs"
 }
 
-@test "podman-compose (rootful, crunpp): the seed app; the row count survives down/up" {
-    command -v podman-compose >/dev/null 2>&1 || skip "podman-compose is not installed (contrib/test.sh installs it)"
-    [ -x /usr/lib/podman/netavark ] || skip "netavark is not installed (contrib/test.sh installs it)"
+# The seed app under podman-compose: up, /, /db, the containers on crunpp,
+# down, up again, the count kept.
+_pc_seed() {
     seed_app "$BATS_TEST_TMPDIR/app"
-    pc_start 0
+    pc_start "$1"
     run -0 pc_run podman import "$SEED_BASE_TAR" "localhost/crunpp-seed-base:$SEED_KEY"
     run -0 pc_run podman-compose -p "$SEED_PROJECT" up -d
     run -0 http_get in_pc_net / || {
@@ -202,13 +220,32 @@ pc_stop() {
     [ "$output" = '{"message":"Hello from a containerized backend!"}' ]
     run -0 http_get in_pc_net /db
     [ "$output" = '{"count":1}' ]
-    run -0 pc_run podman inspect --format '{{.OCIRuntime}}' "${SEED_PROJECT}_db_1" "${SEED_PROJECT}_backend_1"
-    [ "$output" = $'crunpp\ncrunpp' ]
+    run -0 pc_run podman inspect --format '{{.OCIRuntime}} {{.State.Running}}' "${SEED_PROJECT}_db_1" "${SEED_PROJECT}_backend_1"
+    [ "$output" = $'crunpp true\ncrunpp true' ]
     run -0 pc_run podman-compose -p "$SEED_PROJECT" down
     run -0 pc_run podman ps -aq
     [ -z "$output" ]
+    run -0 pc_run podman volume ls -q
+    [[ "$output" == *"${SEED_PROJECT}_postgres-data"* ]]
     run -0 pc_run podman-compose -p "$SEED_PROJECT" up -d
     run -0 http_get in_pc_net /db
     [ "$output" = '{"count":2}' ]
     run -0 pc_run podman-compose -p "$SEED_PROJECT" down
+}
+
+_require_podman_compose() {
+    command -v podman-compose >/dev/null 2>&1 || skip "podman-compose is not installed (contrib/test.sh installs it)"
+    [ -x /usr/lib/podman/netavark ] || skip "netavark is not installed (contrib/test.sh installs it)"
+}
+
+@test "podman-compose (rootful, crunpp): the seed app; the row count survives down/up" {
+    _require_podman_compose
+    _pc_seed 0
+}
+
+@test "podman-compose (rootless, crunpp): the seed app; the row count survives down/up" {
+    _require_podman_compose
+    require_rootless_user
+    command -v slirp4netns >/dev/null 2>&1 || skip "slirp4netns is not installed (contrib/test.sh installs it)"
+    _pc_seed 1
 }
