@@ -137,6 +137,12 @@ std::string stats_json(const Paths &p);
 UniqueFd oom_event_fd(const Paths &p);
 uint64_t oom_kills(const Paths &p);
 
+// The resources without the zero values runc treats as "not set" (memory
+// limit/reservation/swap, cpu shares/quota/period/realtime, cpuset "",
+// pids limit, blockIO weights, classID; disableOOMKiller false): create and
+// update leave those files as they are.
+spec::Resources without_unset(spec::Resources r);
+
 // `update --resources FILE`: a linux.resources object.
 spec::Resources parse_resources(const std::string &text, const std::string &origin);
 

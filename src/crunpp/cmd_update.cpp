@@ -207,7 +207,9 @@ int run_update(const GlobalOptions &g, const ParsedArgs &a) {
     spec::Resources recorded;
     if (auto it = st.extra.find(kRecordKey); it != st.extra.end())
         recorded = cgroup::parse_resources(it->second, "state.json: extra.resources");
-    st.extra[kRecordKey] = resources_json(merge(std::move(recorded), req));
+    // Zeros are "not set" (docker update sends them for every field not
+    // given): they keep the recorded value.
+    st.extra[kRecordKey] = resources_json(merge(std::move(recorded), cgroup::without_unset(req)));
     c.save();
     return 0;
 }

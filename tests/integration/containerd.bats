@@ -191,7 +191,7 @@ in_pty() {
     wait_task_status c1 RUNNING
     run ctr task exec --exec-id e1 c1 /nonexistent
     [ "$status" -ne 0 ]
-    [[ "$output" == *'OCI runtime exec failed: exec "/nonexistent": No such file or directory'* ]]
+    [[ "$output" == *'OCI runtime exec failed: exec: "/nonexistent": stat /nonexistent: no such file or directory'* ]]
     [ "$(task_status c1)" = RUNNING ]
     run -0 ctr task ps c1
     [ "${#lines[@]}" -eq 2 ]
@@ -307,7 +307,7 @@ in_pty() {
     run ctr_run --rm "$CTD_IMAGE" c1 /nonexistent
     [ "$status" -ne 0 ]
     echo "$output"
-    [[ "$output" == *'OCI runtime create failed: exec "/nonexistent": No such file or directory'* ]]
+    [[ "$output" == *'OCI runtime create failed: exec: "/nonexistent": stat /nonexistent: no such file or directory'* ]]
     # Nothing left: the shim deleted what create made.
     [ -z "$(ctr task ls -q)" ]
     [ -z "$(crunpp_ctd list -q)" ]

@@ -38,12 +38,12 @@ expect_error() {
 
 @test "missing binary: the exact message, from create already" {
     make_bundle "$B" foo
-    expect_error 'exec "foo": No such file or directory' create -b "$B" c1
+    expect_error 'exec: "foo": executable file not found in $PATH' create -b "$B" c1
     assert_no_containers
-    expect_error 'exec "foo": No such file or directory' run -b "$B" c1
-    expect_error 'exec "foo": No such file or directory' run -d -b "$B" c1
+    expect_error 'exec: "foo": executable file not found in $PATH' run -b "$B" c1
+    expect_error 'exec: "foo": executable file not found in $PATH' run -d -b "$B" c1
     set_config "$B" '.process.args = ["/bin/nonexistent"]'
-    expect_error 'exec "/bin/nonexistent": No such file or directory' run -b "$B" c1
+    expect_error 'exec: "/bin/nonexistent": stat /bin/nonexistent: no such file or directory' run -b "$B" c1
     assert_no_containers
 }
 

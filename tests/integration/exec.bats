@@ -182,9 +182,9 @@ stopped_case() {
     start_c1 "$1"
     run ctr exec c1 /nonexistent
     [ "$status" -eq 1 ]
-    [ "$output" = 'crunpp: exec "/nonexistent": No such file or directory' ]
+    [ "$output" = 'crunpp: exec: "/nonexistent": stat /nonexistent: no such file or directory' ]
     run ctr exec c1 foo
-    [ "$output" = 'crunpp: exec "foo": No such file or directory' ]
+    [ "$output" = 'crunpp: exec: "foo": executable file not found in $PATH' ]
     # As `run` reports it.
     set_config "$B" '.process.args = ["foo"]'
     run ctr run -b "$B" c2

@@ -197,7 +197,7 @@ fails_clean_injected() {
 @test "exec fails cleanly: bad user, cwd, binary, cgroup, capability, process.json" {
     start_c1
     fails_clean 'chdir to cwd ("/nonexistent") set in config.json failed: No such file or directory' --cwd /nonexistent c1 true
-    fails_clean 'exec "/nonexistent": No such file or directory' c1 /nonexistent
+    fails_clean 'exec: "/nonexistent": stat /nonexistent: no such file or directory' c1 /nonexistent
     fails_clean '/nothere: No such file or directory' --cgroup nothere c1 true
     fails_clean '--cap "CAP_NOPE": unknown capability' --cap CAP_NOPE c1 true
     fails_clean '--user "nobody": expected UID or UID:GID' -u nobody c1 true

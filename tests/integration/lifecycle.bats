@@ -570,7 +570,7 @@ os.execv(sys.argv[1], sys.argv[1:])' "$CRUNPP" --root "$STATE_ROOT" "$@"
     set_config "$B" '.process.args = ["/bin/nonexistent"]'
     run --separate-stderr crunpp run -b "$B" c3
     [ "$status" -eq 1 ]
-    [ "$stderr" = 'crunpp: exec "/bin/nonexistent": No such file or directory' ]
+    [ "$stderr" = 'crunpp: exec: "/bin/nonexistent": stat /bin/nonexistent: no such file or directory' ]
     assert_no_containers
     kill "$holder"
 }

@@ -57,7 +57,7 @@ teardown() {
 
 @test "podman run of a missing binary: crunpp's error, no error from the cleanup" {
     run -127 --separate-stderr pm run --rm "$IMG" /nonexistent
-    [[ "$stderr" == *'exec "/nonexistent": No such file or directory'* ]]
+    [[ "$stderr" == *'exec: "/nonexistent": stat /nonexistent: no such file or directory'* ]]
     # podman removes the failed container with `delete --force`, which
     # must not complain that it is already gone.
     [[ "$stderr" != *"does not exist"* ]]
@@ -95,7 +95,7 @@ teardown() {
     [[ "$output" == *"1 "*"sleep 100"* ]]
     [[ "$output" == *"sleep 77"* ]]
     run -127 pm exec c1 /nonexistent
-    [[ "$output" == *'exec "/nonexistent": No such file or directory'* ]]
+    [[ "$output" == *'exec: "/nonexistent": stat /nonexistent: no such file or directory'* ]]
 }
 
 @test "podman stop: SIGTERM first; SIGKILL after the timeout" {

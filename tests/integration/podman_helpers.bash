@@ -133,7 +133,7 @@ podman_setup_file() {
 
     mkdir -p "$base/r"
     _write_containers_conf "$base/r"
-    _record_created /run/crunpp /run/crunpp/.seccomp-cache
+    _record_created /run/crunpp /run/crunpp-seccomp-cache
     # Root's podman writes its blob-info cache to /var/lib/containers/cache
     # whatever --root says: the import runs where a tmpfs hides /var/lib.
     _pm_cmd "$CRUNPP"
@@ -146,7 +146,7 @@ podman_setup_file() {
             install -d -m 0700 -o "$uid" -g "$(rootless_gid)" "/run/user/$uid"
             echo "/run/user/$uid" >>"$base/created"
         fi
-        _record_created "/run/user/$uid/crunpp" "/run/user/$uid/crunpp/.seccomp-cache" \
+        _record_created "/run/user/$uid/crunpp" "/run/user/$uid/crunpp-seccomp-cache" \
             "/run/user/$uid/libpod" "/run/user/$uid/containers"
         install -d -m 0755 -o "$uid" -g "$(rootless_gid)" "$base/u"
         _write_containers_conf "$base/u"

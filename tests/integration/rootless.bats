@@ -150,10 +150,10 @@ wait_status_rootless() {
     make_rootless_bundle "$B" nosuchbinary
     run --separate-stderr crunpp_rootless run -b "$B" c1
     [ "$status" -eq 1 ]
-    [ "$stderr" = 'crunpp: exec "nosuchbinary": No such file or directory' ]
+    [ "$stderr" = 'crunpp: exec: "nosuchbinary": executable file not found in $PATH' ]
     run --separate-stderr crunpp_rootless create -b "$B" c1
     [ "$status" -eq 1 ]
-    [ "$stderr" = 'crunpp: exec "nosuchbinary": No such file or directory' ]
+    [ "$stderr" = 'crunpp: exec: "nosuchbinary": executable file not found in $PATH' ]
     assert_no_containers "$ROOTLESS_STATE_ROOT"
 }
 

@@ -241,7 +241,7 @@ self_exe_case() {
         run crunpp_as "$who" run -b "$B" c1
         echo "$output"
         [ "$status" -eq 1 ]
-        [[ "$output" == *"exec \"$e\""* ]]
+        [[ "$output" == *"exec: \"$e\""* ]]
     done
     [ "$(sha256sum <"$CRUNPP")" = "$before" ]
     assert_no_containers

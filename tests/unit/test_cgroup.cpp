@@ -123,7 +123,7 @@ TEST_CASE("cgroup v2: v1 fields converted as runc does", "[cgroup]") {
     r.cpu->idle = 1;
     r.cpu->cpus = "0";
     r.cpu->mems = "0";
-    r.pids = spec::Pids{0};
+    r.pids = spec::Pids{-1};
     r.blockIO.emplace();
     r.blockIO->weight = 500;
     r.blockIO->throttleReadBpsDevice = {{8, 0, 1048576}};
@@ -316,6 +316,176 @@ TEST_CASE("cgroup v1: every field in its file", "[cgroup]") {
         spec::Resources q;
         q.pids = spec::Pids{9};
         CHECK(apply_error(p, q) == "cgroup: write \"9\" to " + other.dir + "/pids.max: No such file or directory");
+    }
+}
+
+namespace {
+
+// What Docker sends on every `docker run` and, for the fields not given, on
+// `docker update`: zeros runc reads as "not set".
+spec::Resources docker_zeros() {
+    spec::Resources r;
+    r.memory.emplace();
+    r.memory->limit = 0;
+    r.memory->reservation = 0;
+    r.memory->swap = 0;
+    r.memory->kernel = 0;
+    r.memory->kernelTCP = 0;
+    r.memory->disableOOMKiller = false;
+    r.cpu.emplace();
+    r.cpu->shares = 0;
+    r.cpu->quota = 0;
+    r.cpu->period = 0;
+    r.cpu->realtimeRuntime = 0;
+    r.cpu->realtimePeriod = 0;
+    r.cpu->cpus = "";
+    r.cpu->mems = "";
+    r.pids = spec::Pids{0};
+    r.blockIO.emplace();
+    r.blockIO->weight = 0;
+    r.blockIO->leafWeight = 0;
+    r.blockIO->weightDevice = {{8, 0, 0, 0}};
+    r.network.emplace();
+    r.network->classID = 0;
+    return r;
+}
+
+} // namespace
+
+TEST_CASE("cgroup: zeros are not set, as runc reads them", "[cgroup]") {
+    spec::Resources none = cgroup::without_unset(docker_zeros());
+    CHECK_FALSE(none.memory);
+    CHECK_FALSE(none.cpu);
+    CHECK_FALSE(none.pids);
+    CHECK_FALSE(none.blockIO);
+    CHECK_FALSE(none.network);
+    spec::Resources keep;
+    keep.cpu.emplace();
+    keep.cpu->idle = 0; // a pointer in runc: 0 is a value
+    keep.blockIO.emplace();
+    keep.blockIO->throttleReadBpsDevice = {{8, 0, 0}}; // removes the device's limit
+    keep.pids = spec::Pids{-1};
+    spec::Resources kept = cgroup::without_unset(keep);
+    CHECK(kept.cpu->idle == 0);
+    CHECK(kept.blockIO->throttleReadBpsDevice.size() == 1);
+    CHECK(kept.pids->limit == -1);
+
+    SECTION("parsed from Docker's JSON") {
+        spec::Resources parsed = cgroup::without_unset(cgroup::parse_resources(
+            R"({"memory": {"limit": 0, "reservation": 0, "swap": 0, "kernel": 0, "kernelTCP": 0,
+                "disableOOMKiller": false},
+                "cpu": {"shares": 0, "quota": 0, "period": 0, "realtimeRuntime": 0, "realtimePeriod": 0,
+                "cpus": "", "mems": ""}, "pids": {"limit": 0}, "blockIO": {"weight": 0, "leafWeight": 0}})",
+            "test"));
+        CHECK_FALSE(parsed.memory);
+        CHECK_FALSE(parsed.cpu);
+        CHECK_FALSE(parsed.pids);
+        CHECK_FALSE(parsed.blockIO);
+    }
+    SECTION("v1 without blkio.weight (no BFQ): nothing written, no error") {
+        FakeCgroup mem({"memory.limit_in_bytes", "memory.memsw.limit_in_bytes", "memory.soft_limit_in_bytes"});
+        FakeCgroup cpu({"cpu.shares", "cpu.cfs_quota_us", "cpu.cfs_period_us", "cpu.rt_period_us",
+                        "cpu.rt_runtime_us"});
+        FakeCgroup other({"pids.max", "cpuset.cpus", "cpuset.mems", "memory.oom_control"});
+        cgroup::Paths p = {{"memory", mem.dir}, {"cpu", cpu.dir}, {"pids", other.dir}, {"blkio", other.dir},
+                           {"cpuset", other.dir}};
+        for (bool update : {false, true}) {
+            apply_res(p, docker_zeros(), update);
+            for (const char *f : {"memory.limit_in_bytes", "memory.memsw.limit_in_bytes", "memory.soft_limit_in_bytes"})
+                CHECK(mem.get(f).empty());
+            for (const char *f : {"cpu.shares", "cpu.cfs_quota_us", "cpu.cfs_period_us", "cpu.rt_period_us",
+                                  "cpu.rt_runtime_us"})
+                CHECK(cpu.get(f).empty());
+            for (const char *f : {"pids.max", "cpuset.cpus", "cpuset.mems"})
+                CHECK(other.get(f).empty());
+        }
+        spec::Resources w;
+        w.blockIO.emplace();
+        w.blockIO->weight = 500;
+        CHECK(apply_error(p, w) == "cgroup: write \"500\" to " + other.dir + "/blkio.weight: No such file or directory");
+    }
+    SECTION("v2: nothing written, and no controller needed") {
+        FakeCgroup cg({"memory.max", "memory.swap.max", "memory.low", "cpu.weight", "cpu.max", "pids.max",
+                       "cpuset.cpus", "cpuset.mems", "io.weight"},
+                      "memory");
+        cgroup::Paths p = {{"unified", cg.dir}};
+        apply_res(p, docker_zeros());
+        for (const char *f : {"memory.max", "memory.swap.max", "memory.low", "cpu.weight", "cpu.max", "pids.max",
+                              "cpuset.cpus", "io.weight"})
+            CHECK(cg.get(f).empty());
+    }
+    SECTION("rootless without a cgroup: zeros request nothing") {
+        CHECK(apply_error(cgroup::Paths{}, docker_zeros()).empty());
+    }
+    SECTION("memory -1 without a swap value lifts the swap limit too (runc)") {
+        FakeCgroup cg({"memory.max", "memory.swap.max"}, "memory");
+        spec::Resources m;
+        m.memory.emplace();
+        m.memory->limit = -1;
+        m.memory->swap = 0;
+        apply_res(cgroup::Paths{{"unified", cg.dir}}, m);
+        CHECK(cg.get("memory.max") == "max");
+        CHECK(cg.get("memory.swap.max") == "max");
+        FakeCgroup v1({"memory.limit_in_bytes", "memory.memsw.limit_in_bytes"});
+        v1.put("memory.limit_in_bytes", "1048576\n");
+        apply_res(cgroup::Paths{{"memory", v1.dir}}, m);
+        CHECK(v1.get("memory.limit_in_bytes").rfind("-1", 0) == 0);
+        CHECK(v1.get("memory.memsw.limit_in_bytes") == "-1");
+    }
+    SECTION("v2 memory and swap the same: no swap") {
+        FakeCgroup cg({"memory.max", "memory.swap.max"}, "memory");
+        spec::Resources m;
+        m.memory.emplace();
+        m.memory->limit = 1 << 20;
+        m.memory->swap = 1 << 20;
+        apply_res(cgroup::Paths{{"unified", cg.dir}}, m);
+        CHECK(cg.get("memory.swap.max") == "0");
+    }
+}
+
+TEST_CASE("cgroup: a failed update puts back what it had written", "[cgroup]") {
+    FakeCgroup mem({"memory.limit_in_bytes", "memory.memsw.limit_in_bytes", "memory.soft_limit_in_bytes"});
+    FakeCgroup cpu({"cpu.shares", "cpu.cfs_quota_us", "cpu.cfs_period_us"});
+    FakeCgroup other({"blkio.throttle.read_bps_device"});
+    mem.put("memory.limit_in_bytes", "104857600\n");
+    mem.put("memory.memsw.limit_in_bytes", "209715200\n");
+    mem.put("memory.soft_limit_in_bytes", "9223372036854771712\n");
+    cpu.put("cpu.shares", "1024\n");
+    cpu.put("cpu.cfs_quota_us", "-1\n");
+    other.put("blkio.throttle.read_bps_device", "8:0 1000\n");
+    // No pids.max: the last write fails.
+    cgroup::Paths p = {{"memory", mem.dir}, {"cpu", cpu.dir}, {"cpuacct", cpu.dir}, {"blkio", other.dir},
+                       {"pids", other.dir}};
+    spec::Resources r = docker_zeros();
+    r.memory->limit = 314572800;
+    r.memory->swap = 629145600;
+    r.memory->reservation = 1 << 20;
+    r.cpu->quota = 50000;
+    r.blockIO->throttleReadBpsDevice = {{8, 0, 5000}, {8, 16, 7000}};
+    r.pids = spec::Pids{50};
+    std::string err;
+    try {
+        apply_res(p, r, true);
+    } catch (const Error &e) {
+        err = e.what();
+    }
+    CHECK(err == "cgroup: write \"50\" to " + other.dir + "/pids.max: No such file or directory");
+    // The fake files are not truncated: the restored value leads.
+    CHECK(mem.get("memory.limit_in_bytes").rfind("104857600", 0) == 0);
+    CHECK(mem.get("memory.memsw.limit_in_bytes").rfind("209715200", 0) == 0);
+    CHECK(mem.get("memory.soft_limit_in_bytes").rfind("9223372036854771712", 0) == 0);
+    CHECK(cpu.get("cpu.cfs_quota_us").rfind("-1", 0) == 0);
+    CHECK(cpu.get("cpu.shares") == "1024\n");
+    // Newest first: the new device's rule is removed ("8:16 0"), then the
+    // old limit of 8:0 written back, last.
+    CHECK(other.get("blkio.throttle.read_bps_device").rfind("8:0 1000", 0) == 0);
+
+    SECTION("a successful update is kept") {
+        r.pids.reset();
+        other.put("pids.max", "");
+        apply_res(p, r, true);
+        CHECK(mem.get("memory.limit_in_bytes").rfind("314572800", 0) == 0);
+        CHECK(cpu.get("cpu.cfs_quota_us").rfind("50000", 0) == 0);
     }
 }
 

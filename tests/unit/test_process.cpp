@@ -128,14 +128,14 @@ TEST_CASE("find_in_path searches inside a root", "[process]") {
     CHECK(find_in_path("foo", "/usr/bin/:/bin", root.path) == "/usr/bin/foo");
     // Not executable: the search goes on, and reports EACCES if nothing else matches.
     CHECK(find_in_path("bar", "/usr/bin:/opt", root.path) == "/opt/bar");
-    CHECK(error_of([&] { find_in_path("bar", "/usr/bin", root.path); }) == "exec \"bar\": Permission denied");
-    CHECK(error_of([&] { find_in_path("dir", "/sbin", root.path); }) == "exec \"dir\": Permission denied");
+    CHECK(error_of([&] { find_in_path("bar", "/usr/bin", root.path); }) == "exec: \"bar\": permission denied");
+    CHECK(error_of([&] { find_in_path("dir", "/sbin", root.path); }) == "exec: \"dir\": permission denied");
     CHECK(find_in_path("baz", "/sbin", root.path) == "/sbin/baz");
-    CHECK(error_of([&] { find_in_path("evil", "/sbin", root.path); }) == "exec \"evil\": No such file or directory");
+    CHECK(error_of([&] { find_in_path("evil", "/sbin", root.path); }) == "exec: \"evil\": executable file not found in $PATH");
     CHECK(error_of([&] { find_in_path("nope", "/bin:/usr/bin", root.path); }) ==
-          "exec \"nope\": No such file or directory");
+          "exec: \"nope\": executable file not found in $PATH");
     // Relative and empty entries are not searched.
-    CHECK(error_of([&] { find_in_path("foo", "bin::.", root.path); }) == "exec \"foo\": No such file or directory");
+    CHECK(error_of([&] { find_in_path("foo", "bin::.", root.path); }) == "exec: \"foo\": executable file not found in $PATH");
 }
 
 TEST_CASE("resolve_executable: PATH lookup, explicit paths checked", "[process]") {
@@ -145,21 +145,21 @@ TEST_CASE("resolve_executable: PATH lookup, explicit paths checked", "[process]"
     std::string env = resolve_executable(p);
     CHECK((env == "/usr/bin/env" || env == "/bin/env"));
     p.args = {"definitely-not-a-program-h6"};
-    CHECK(error_of([&] { resolve_executable(p); }) == "exec \"definitely-not-a-program-h6\": No such file or directory");
+    CHECK(error_of([&] { resolve_executable(p); }) == "exec: \"definitely-not-a-program-h6\": executable file not found in $PATH");
     p.args = {"/bin/sh", "-c", "true"};
     CHECK(resolve_executable(p) == "/bin/sh");
     p.args = {"/etc/passwd"};
-    CHECK(error_of([&] { resolve_executable(p); }) == "exec \"/etc/passwd\": Permission denied");
+    CHECK(error_of([&] { resolve_executable(p); }) == "exec: \"/etc/passwd\": permission denied");
     p.args = {"/"};
-    CHECK(error_of([&] { resolve_executable(p); }) == "exec \"/\": Permission denied");
+    CHECK(error_of([&] { resolve_executable(p); }) == "exec: \"/\": permission denied");
     p.args = {"/no/such/prog"};
-    CHECK(error_of([&] { resolve_executable(p); }) == "exec \"/no/such/prog\": No such file or directory");
+    CHECK(error_of([&] { resolve_executable(p); }) == "exec: \"/no/such/prog\": stat /no/such/prog: no such file or directory");
     // Relative with a slash: from the cwd, kept as given for execve after chdir.
     p.cwd = "/usr";
     p.args = {"bin/env"};
     CHECK(resolve_executable(p) == "bin/env");
     p.cwd = "/etc";
-    CHECK(error_of([&] { resolve_executable(p); }) == "exec \"bin/env\": No such file or directory");
+    CHECK(error_of([&] { resolve_executable(p); }) == "exec: \"bin/env\": stat bin/env: no such file or directory");
     p.args = {};
     CHECK(error_of([&] { resolve_executable(p); }) == "config.json: .process.args: no program to run");
 }

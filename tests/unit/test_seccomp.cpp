@@ -478,8 +478,8 @@ TEST_CASE("seccomp: prepare_seccomp fills, uses and repairs the cache", "[seccom
     TempDir root;
     spec::Seccomp s = seccomp_of(R"({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[
         {"names":["getpriority"],"action":"SCMP_ACT_ERRNO","errnoRet":44}]})");
-    std::string dir = root.path + "/" + linux::kSeccompCacheDir;
-    linux::SeccompFilter first = linux::prepare_seccomp(s, root.path);
+    std::string dir = root.path + "/cache";
+    linux::SeccompFilter first = linux::prepare_seccomp(s, dir);
     CHECK_FALSE(first.from_cache);
     std::vector<std::string> entries = dir_entries(dir);
     REQUIRE(entries.size() == 1);
@@ -488,7 +488,7 @@ TEST_CASE("seccomp: prepare_seccomp fills, uses and repairs the cache", "[seccom
     REQUIRE(stat(dir.c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0700);
 
-    linux::SeccompFilter second = linux::prepare_seccomp(s, root.path);
+    linux::SeccompFilter second = linux::prepare_seccomp(s, dir);
     CHECK(second.from_cache);
     CHECK(second.program.size() == first.program.size());
     CHECK(memcmp(second.program.data(), first.program.data(), first.program.size() * sizeof(sock_filter)) == 0);
@@ -498,17 +498,17 @@ TEST_CASE("seccomp: prepare_seccomp fills, uses and repairs the cache", "[seccom
         std::string data = read_file(file);
         data[data.size() / 2] ^= 0x10;
         write_file(file, data);
-        linux::SeccompFilter again = linux::prepare_seccomp(s, root.path);
+        linux::SeccompFilter again = linux::prepare_seccomp(s, dir);
         CHECK_FALSE(again.from_cache);
         CHECK(memcmp(again.program.data(), first.program.data(), first.program.size() * sizeof(sock_filter)) == 0);
         CHECK(read_file(file) == linux::seccomp_cache_encode(linux::seccomp_cache_key(s), first.program));
-        CHECK(linux::prepare_seccomp(s, root.path).from_cache);
+        CHECK(linux::prepare_seccomp(s, dir).from_cache);
     }
     SECTION("a truncated entry too") {
         std::string file = dir + "/" + entries[0];
         REQUIRE(truncate(file.c_str(), 30) == 0);
-        CHECK_FALSE(linux::prepare_seccomp(s, root.path).from_cache);
-        CHECK(linux::prepare_seccomp(s, root.path).from_cache);
+        CHECK_FALSE(linux::prepare_seccomp(s, dir).from_cache);
+        CHECK(linux::prepare_seccomp(s, dir).from_cache);
     }
     SECTION("a symlink in place of an entry is not followed") {
         std::string file = dir + "/" + entries[0];
@@ -516,25 +516,40 @@ TEST_CASE("seccomp: prepare_seccomp fills, uses and repairs the cache", "[seccom
         write_file(target, read_file(file));
         REQUIRE(unlink(file.c_str()) == 0);
         REQUIRE(symlink(target.c_str(), file.c_str()) == 0);
-        CHECK_FALSE(linux::prepare_seccomp(s, root.path).from_cache);
+        CHECK_FALSE(linux::prepare_seccomp(s, dir).from_cache);
         struct stat lst;
         REQUIRE(lstat(file.c_str(), &lst) == 0);
         CHECK(S_ISREG(lst.st_mode));
     }
     SECTION("a cache directory others can write is not used") {
         REQUIRE(chmod(dir.c_str(), 0777) == 0);
-        CHECK_FALSE(linux::prepare_seccomp(s, root.path).from_cache);
+        CHECK_FALSE(linux::prepare_seccomp(s, dir).from_cache);
         REQUIRE(chmod(dir.c_str(), 0700) == 0);
-        CHECK(linux::prepare_seccomp(s, root.path).from_cache);
+        CHECK(linux::prepare_seccomp(s, dir).from_cache);
     }
-    SECTION("no state root: no cache") {
+    SECTION("no cache directory: no cache") {
         CHECK_FALSE(linux::prepare_seccomp(s, "").from_cache);
+    }
+}
+
+TEST_CASE("seccomp: the cache is the user's, beside the default state root, never in one", "[seccomp]") {
+    // runc list reads every entry of a --root that engines share with it.
+    CHECK(linux::seccomp_cache_dir() == state::default_root() + "-seccomp-cache");
+    const char *xdg = getenv("XDG_RUNTIME_DIR");
+    std::string saved = xdg ? xdg : "";
+    if (geteuid() == 0 && !state::in_user_namespace())
+        CHECK(linux::seccomp_cache_dir() == "/run/crunpp-seccomp-cache");
+    else if (geteuid() != 0) {
+        unsetenv("XDG_RUNTIME_DIR");
+        CHECK(linux::seccomp_cache_dir().empty()); // rootless without XDG_RUNTIME_DIR: none
+        if (xdg)
+            setenv("XDG_RUNTIME_DIR", saved.c_str(), 1);
     }
 }
 
 TEST_CASE("seccomp: the cache keeps the most recently used entries", "[seccomp]") {
     TempDir root;
-    std::string dir = root.path + "/" + linux::kSeccompCacheDir;
+    std::string dir = root.path + "/cache";
     std::vector<sock_filter> prog = linux::compile_seccomp(seccomp_of(R"({"defaultAction":"SCMP_ACT_ALLOW"})"));
     std::vector<std::string> names;
     for (int i = 0; i < 5; i++) {
@@ -564,7 +579,7 @@ TEST_CASE("seccomp: the cache keeps the most recently used entries", "[seccomp]"
 
 TEST_CASE("seccomp: a killed writer's temp file is removed once it is old", "[seccomp]") {
     TempDir root;
-    std::string dir = root.path + "/" + linux::kSeccompCacheDir;
+    std::string dir = root.path + "/cache";
     std::vector<sock_filter> prog = linux::compile_seccomp(seccomp_of(R"({"defaultAction":"SCMP_ACT_ALLOW"})"));
     REQUIRE(linux::seccomp_cache_store(dir, "first", prog, 8));
     for (const char *name : {"/.tmp-999999-0", "/.tmp-999998-0"}) {

@@ -48,9 +48,40 @@ struct Target {
 };
 std::optional<Target> find_controller(const Paths &p, const std::string &v1_name, const std::string &v2_name);
 
+// Writes cgroup files. For an update it reads each file before writing it,
+// so that a failed update puts back what it had changed: an update applies
+// fully or not at all (Docker sends partial updates; a half-applied one
+// leaves limits nobody asked for).
+class Writer {
+public:
+    explicit Writer(bool journal) : journal_(journal) {}
+    Writer(const Writer &) = delete;
+    Writer &operator=(const Writer &) = delete;
+    void write(const std::string &dir, const std::string &file, const std::string &value);
+    // A file of one line per key ("8:0 1000" in blkio.throttle.*): `reset`
+    // undoes a key that had no line before.
+    void write_keyed(const std::string &dir, const std::string &file, const std::string &value, const std::string &key,
+                     const std::string &reset);
+    // A file that reads back as lines "key N" (memory.oom_control): N is
+    // what undoes the write.
+    void write_shown_as(const std::string &dir, const std::string &file, const std::string &value,
+                        const std::string &key);
+    // Writes back the previous values, newest first; failures are logged.
+    void rollback() noexcept;
+
+private:
+    struct Entry {
+        std::string dir, file, old;
+    };
+    void remember(const std::string &dir, const std::string &file, std::string old);
+    bool journal_;
+    std::vector<Entry> entries_;
+};
+
 // Writes every resource but the devices, each to its controller's v1
-// directory or converted to the v2 files (resources.cpp).
-void apply_resources(const Paths &p, const spec::Resources &r, bool update);
+// directory or converted to the v2 files (resources.cpp). `r` has no unset
+// zeros (without_unset).
+void apply_resources(const Paths &p, const spec::Resources &r, bool update, Writer &w);
 struct DeviceRule {
     char type = 'a'; // 'a', 'c', 'b'
     int64_t major = -1, minor = -1; // -1: any

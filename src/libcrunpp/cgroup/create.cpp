@@ -220,7 +220,7 @@ Setup create(const Request &r) {
             std::string why = mode == Mode::V2 ? "the caller's cgroup is not delegated to it"
                                                : std::string("the host's cgroup hierarchy is ") + mode_name(mode);
             if (r.resources) {
-                std::vector<std::string> req = detail::requested_resources(*r.resources);
+                std::vector<std::string> req = detail::requested_resources(without_unset(*r.resources));
                 if (!req.empty())
                     throw Error("cgroup: linux.resources." + req.front() + " cannot be applied: rootless without a cgroup (" +
                                 why + ")");

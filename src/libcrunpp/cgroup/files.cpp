@@ -3,9 +3,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include "cgroup_internal.hpp"
 #include "crunpp/error.hpp"
+#include "crunpp/log.hpp"
 
 namespace crunpp::cgroup::detail {
 
@@ -51,6 +53,59 @@ std::string trim(const std::string &s) {
         return "";
     size_t e = s.find_last_not_of(" \t\n");
     return s.substr(b, e - b + 1);
+}
+
+void Writer::remember(const std::string &dir, const std::string &file, std::string old) {
+    entries_.push_back({dir, file, std::move(old)});
+}
+
+void Writer::write(const std::string &dir, const std::string &file, const std::string &value) {
+    if (journal_) {
+        // A file that cannot be read (missing: the write says so) has
+        // nothing to put back.
+        std::optional<std::string> old = read_file(dir, file);
+        write_file(dir, file, value);
+        if (!old)
+            return;
+        remember(dir, file, trim(*old));
+        return;
+    }
+    write_file(dir, file, value);
+}
+
+void Writer::write_keyed(const std::string &dir, const std::string &file, const std::string &value,
+                         const std::string &key, const std::string &reset) {
+    if (journal_) {
+        std::optional<std::string> content = read_file(dir, file);
+        std::string old = reset;
+        for (const std::string &line : split(content.value_or(""), '\n'))
+            if (line.rfind(key + " ", 0) == 0)
+                old = trim(line);
+        write_file(dir, file, value);
+        remember(dir, file, old);
+        return;
+    }
+    write_file(dir, file, value);
+}
+
+void Writer::write_shown_as(const std::string &dir, const std::string &file, const std::string &value,
+                            const std::string &key) {
+    if (!journal_) {
+        write_file(dir, file, value);
+        return;
+    }
+    size_t before = entries_.size();
+    write_keyed(dir, file, value, key, key + " 0");
+    if (entries_.size() > before)
+        entries_.back().old = entries_.back().old.substr(key.size() + 1);
+}
+
+void Writer::rollback() noexcept {
+    for (auto it = entries_.rbegin(); it != entries_.rend(); ++it)
+        if (int err = try_write_file(it->dir, it->file, it->old); err != 0)
+            log::warn("cgroup: restore \"" + it->old + "\" to " + it->dir + "/" + it->file + ": " +
+                      std::string(strerror(err)));
+    entries_.clear();
 }
 
 } // namespace crunpp::cgroup::detail

@@ -170,24 +170,31 @@ std::vector<std::string> requested_resources(const spec::Resources &r) {
 
 } // namespace detail
 
-void apply(const Paths &p, const spec::Resources &res, const std::vector<spec::Device> &devices, bool rootless,
+void apply(const Paths &p, const spec::Resources &given, const std::vector<spec::Device> &devices, bool rootless,
            bool update) {
+    spec::Resources res = without_unset(given);
     if (p.empty()) {
         std::vector<std::string> req = detail::requested_resources(res);
         if (!req.empty())
             throw Error("cgroup: linux.resources." + req.front() + " cannot be applied: the container has no cgroup");
         return;
     }
-    detail::apply_resources(p, res, update);
-    // Device rules need real privileges; a rootless container has only the
-    // host devices its user may open anyway (runc skips them too).
-    if (rootless || res.devices.empty())
-        return;
-    std::vector<detail::DeviceRule> rules = detail::device_rules(res.devices, devices);
-    if (auto it = p.find("devices"); it != p.end())
-        detail::apply_devices_v1(it->second, rules);
-    else if (auto u = p.find(detail::kUnified); u != p.end())
-        detail::apply_devices_bpf(u->second, rules);
+    detail::Writer w(update);
+    try {
+        detail::apply_resources(p, res, update, w);
+        // Device rules need real privileges; a rootless container has only
+        // the host devices its user may open anyway (runc skips them too).
+        if (rootless || res.devices.empty())
+            return;
+        std::vector<detail::DeviceRule> rules = detail::device_rules(res.devices, devices);
+        if (auto it = p.find("devices"); it != p.end())
+            detail::apply_devices_v1(it->second, rules);
+        else if (auto u = p.find(detail::kUnified); u != p.end())
+            detail::apply_devices_bpf(u->second, rules);
+    } catch (...) {
+        w.rollback();
+        throw;
+    }
 }
 
 void destroy(const Paths &p) {

@@ -57,9 +57,9 @@ void check_not_runtime_binary(const std::string &exe, const FileId &runtime) {
         }
         struct stat st;
         if (fstat(fd.get(), &st) < 0)
-            throw_errno("exec \"" + exe + "\": stat \"" + path + "\"");
+            throw_errno("exec: \"" + exe + "\": stat \"" + path + "\"");
         if (st.st_dev == runtime.dev && st.st_ino == runtime.ino)
-            throw Error("exec \"" + exe + "\": \"" + path +
+            throw Error("exec: \"" + exe + "\": \"" + path +
                         "\" is the runtime's own binary; refusing to run it in the container (CVE-2019-5736)");
         if (!S_ISREG(st.st_mode))
             return;

@@ -123,7 +123,7 @@ int exec(const Context &ctx, const ExecOptions &o) {
         check_cgroup_dirs(cgroups);
     std::optional<linux::SeccompFilter> seccomp;
     if (cfg.linux && cfg.linux->seccomp)
-        seccomp = linux::prepare_seccomp(*cfg.linux->seccomp, ctx.state_root);
+        seccomp = linux::prepare_seccomp(*cfg.linux->seccomp, linux::seccomp_cache_dir());
     const uint64_t namespaces = namespaces_to_join(st.pid);
     const FileId runtime_binary = runtime_binary_id();
 

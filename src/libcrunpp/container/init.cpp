@@ -109,11 +109,13 @@ void check_exec_fifo(const InitParams &p) {
         throw_errno("reach the exec fifo through /proc/self/fd (the container needs /proc mounted)");
 }
 
-// Blocks until `start` opens the fifo for reading, then lets it read a byte.
-void wait_for_start(const InitParams &p) {
+// Blocks until `start` opens the fifo for reading, then lets it read a
+// byte. The returned write end (close-on-exec) stays open: `start` reads
+// on until execve closes it, or until the init writes why it failed.
+int wait_for_start(const InitParams &p) {
     if (p.exec_fifo_fd < 0) {
         p.sync->expect(SyncType::Start, "wait for start");
-        return;
+        return -1;
     }
     p.sync->close();
     std::string path = exec_fifo_path(p);
@@ -126,10 +128,12 @@ void wait_for_start(const InitParams &p) {
     char byte = '0';
     ssize_t w = write(fd, &byte, 1);
     int saved = errno;
-    close(fd);
     close(p.exec_fifo_fd);
-    if (w != 1)
+    if (w != 1) {
+        close(fd);
         throw_errno("write the exec fifo", saved);
+    }
+    return fd;
 }
 
 bool has_hooks_before_pivot(const spec::Config &cfg) {
@@ -172,6 +176,7 @@ void keep_preserved_fds(const InitParams &p) {
 
 void container_init(const InitParams &p) noexcept {
     int failure_status = 1;
+    int start_fd = -1;
     try {
         if (p.signal_mask)
             sigprocmask(SIG_SETMASK, p.signal_mask, nullptr);
@@ -211,21 +216,29 @@ void container_init(const InitParams &p) noexcept {
             setup_terminal(p);
         linux::apply_kernel_settings(cfg);
         linux::apply_process_resources(cfg);
-        const spec::Process &process = *cfg.process;
+        const spec::Process process = linux::with_default_home(*cfg.process);
         std::string exe = linux::resolve_executable(process);
         check_not_runtime_binary(exe, runtime_binary);
-        check_exec_fifo(p);
         // A notify listener must reach the agent during create: loaded now
-        // (see linux/seccomp.hpp); any other filter is loaded by exec_process.
+        // (see linux/seccomp.hpp); any other filter just before execve.
         linux::ExecOptions eo;
         if (p.seccomp && p.seccomp->notify) {
             UniqueFd listener = linux::load_seccomp(*p.seccomp, process.noNewPrivileges);
             p.sync->send_fds(SyncType::SeccompListener, {listener.get()}, {});
-        } else
+        } else if (p.seccomp) {
+            linux::check_seccomp_loadable(*p.seccomp);
             eo.seccomp = p.seccomp;
+        }
+        keep_preserved_fds(p);
+        eo.preserve_fds = p.preserved_fds;
+        // Everything that can fail does so before "ready": it is `create`'s
+        // error (runtime-spec), not a message on the container's stderr.
+        linux::prepare_exec(process, eo);
+        linux::check_user_can_exec(exe);
+        check_exec_fifo(p);
 
         p.sync->send(SyncType::Ready);
-        wait_for_start(p);
+        start_fd = wait_for_start(p);
         if (cfg.hooks && !cfg.hooks->startContainer.empty())
             hooks::run("startContainer", cfg.hooks->startContainer, start_state);
         // The container process runs on the final CPUs; the setup above ran
@@ -233,11 +246,9 @@ void container_init(const InitParams &p) noexcept {
         if (process.execCPUAffinity && process.execCPUAffinity->final)
             linux::apply_final_cpu_affinity(0, *process.execCPUAffinity->final);
         failure_status = 127;
-        keep_preserved_fds(p);
-        eo.preserve_fds = p.preserved_fds;
-        linux::exec_process(process, exe, eo);
+        linux::finish_exec(process, exe, eo);
     } catch (...) {
-        report_exception_and_exit(*p.sync, "container init", failure_status);
+        report_exception_and_exit(*p.sync, "container init", failure_status, start_fd);
     }
     _exit(failure_status);
 }

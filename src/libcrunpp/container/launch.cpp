@@ -138,23 +138,19 @@ void run_runtime_hooks(SyncSocket &sync, const spec::Config &cfg, const state::C
     sync.send_fds(SyncType::HooksDone, {a.get(), b.get()}, {});
 }
 
-// The init opens the fifo as its own root: make that possible when the
-// container's root is another host id than ours.
+// The init opens the fifo as the container's user (after the user switch,
+// see linux::prepare_exec): writable by others, as runc makes it (the
+// state dir keeps everyone else out), and owned by the container's root.
 UniqueFd make_exec_fifo(int dir_fd, const NamespacePlan &plan) {
     if (mkfifoat(dir_fd, kExecFifo, 0600) < 0)
         throw_errno("create the exec fifo");
-    if (plan.user) {
+    if (fchmodat(dir_fd, kExecFifo, 0622, 0) < 0)
+        throw_errno("chmod the exec fifo");
+    if (plan.user && geteuid() == 0) {
         uid_t uid = host_id_of_root(plan.uid_mappings, geteuid());
         gid_t gid = host_id_of_root(plan.gid_mappings, getegid());
-        if (uid != geteuid()) {
-            if (geteuid() == 0) {
-                if (fchownat(dir_fd, kExecFifo, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
-                    throw_errno("chown the exec fifo");
-            } else if (fchmodat(dir_fd, kExecFifo, 0622, 0) < 0) {
-                // Unprivileged: the state dir (0700) already keeps others out.
-                throw_errno("chmod the exec fifo");
-            }
-        }
+        if (uid != geteuid() && fchownat(dir_fd, kExecFifo, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+            throw_errno("chown the exec fifo");
     }
     int fd = openat(dir_fd, kExecFifo, O_PATH | O_CLOEXEC);
     if (fd < 0)
@@ -225,7 +221,7 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
         // that the init only loads a ready program.
         std::optional<linux::SeccompFilter> seccomp;
         if (loaded.config.linux && loaded.config.linux->seccomp)
-            seccomp = linux::prepare_seccomp(*loaded.config.linux->seccomp, ctx.state_root);
+            seccomp = linux::prepare_seccomp(*loaded.config.linux->seccomp, linux::seccomp_cache_dir());
         bool seccomp_listener_sent = false;
         UniqueFd fifo;
         if (!mode.run)

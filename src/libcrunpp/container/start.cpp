@@ -22,6 +22,32 @@
 
 namespace crunpp::container {
 
+namespace {
+
+// The rest of the exec fifo until EOF (the init exec'd or exited), at most
+// 4 KiB of it.
+std::string read_until_exec(int fifo) {
+    std::string out;
+    char buf[1024];
+    for (;;) {
+        struct pollfd pfd = {fifo, POLLIN, 0};
+        if (poll(&pfd, 1, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            throw_errno("start: wait for the container process");
+        }
+        ssize_t n = read(fifo, buf, sizeof buf);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (n <= 0)
+            return out;
+        if (out.size() < 4096)
+            out.append(buf, static_cast<size_t>(n));
+    }
+}
+
+} // namespace
+
 void start(const Context &ctx, std::string_view id) {
     state::Store store(ctx.state_root);
     state::Container c = store.open(id);
@@ -59,6 +85,11 @@ void start(const Context &ctx, std::string_view id) {
     if (r != 1)
         throw Error("start container " + name + ": its init exited before starting");
     unlinkat(c.dir_fd(), kExecFifo, 0);
+    // The init keeps its end open until execve closes it; what it writes
+    // before is why the process could not start (startContainer hooks,
+    // the seccomp load, execve): start's error, as the runtime-spec asks.
+    if (std::string failed = read_until_exec(fifo.get()); !failed.empty())
+        throw Error(failed);
     st.status = state::Status::Running;
     c.save();
     const state::ContainerState running = st;

@@ -136,7 +136,12 @@ SyncMessage SyncSocket::expect(SyncType type, std::string_view waiting_for) {
     return std::move(*m);
 }
 
-void report_failure_and_exit(SyncSocket &sync, std::string_view context, int err, int status) noexcept {
+void report_failure_and_exit(SyncSocket &sync, std::string_view context, int err, int status, int start_fd) noexcept {
+    if (start_fd >= 0) {
+        std::string text = Error(std::string(context), err).what();
+        ssize_t ignored = write(start_fd, text.data(), text.size());
+        (void)ignored;
+    }
     if (!sync || !sync.try_send(SyncType::Failed, err, context)) {
         std::string line = "crunpp: ";
         line += Error(std::string(context), err).what();
@@ -147,17 +152,17 @@ void report_failure_and_exit(SyncSocket &sync, std::string_view context, int err
     _exit(status);
 }
 
-void report_exception_and_exit(SyncSocket &sync, std::string_view who, int status) noexcept {
+void report_exception_and_exit(SyncSocket &sync, std::string_view who, int status, int start_fd) noexcept {
     try {
         throw;
     } catch (const Error &e) {
-        report_failure_and_exit(sync, e.context(), e.errnum(), status);
+        report_failure_and_exit(sync, e.context(), e.errnum(), status, start_fd);
     } catch (const std::bad_alloc &) {
-        report_failure_and_exit(sync, std::string(who) + ": out of memory", 0, status);
+        report_failure_and_exit(sync, std::string(who) + ": out of memory", 0, status, start_fd);
     } catch (const std::exception &e) {
-        report_failure_and_exit(sync, std::string(who) + ": " + e.what(), 0, status);
+        report_failure_and_exit(sync, std::string(who) + ": " + e.what(), 0, status, start_fd);
     } catch (...) {
-        report_failure_and_exit(sync, std::string(who) + ": unknown error", 0, status);
+        report_failure_and_exit(sync, std::string(who) + ": unknown error", 0, status, start_fd);
     }
 }
 

@@ -73,11 +73,14 @@ private:
 // For a forked child (the init, exec's helper and process): sends the
 // failure to the parent, or, with no parent listening any more, writes
 // `crunpp: <context>: <errno text>` to stderr (the container's); then
-// _exit(status).
-[[noreturn]] void report_failure_and_exit(SyncSocket &sync, std::string_view context, int err, int status) noexcept;
+// _exit(status). `start_fd` >= 0: the exec fifo `start` reads, which gets
+// the message too.
+[[noreturn]] void report_failure_and_exit(SyncSocket &sync, std::string_view context, int err, int status,
+                                          int start_fd = -1) noexcept;
 // The same for the exception being handled; call it only inside a catch
 // block. An Error keeps its errno and context; anything else is prefixed
 // with `who` ("container init", "exec").
-[[noreturn]] void report_exception_and_exit(SyncSocket &sync, std::string_view who, int status) noexcept;
+[[noreturn]] void report_exception_and_exit(SyncSocket &sync, std::string_view who, int status,
+                                            int start_fd = -1) noexcept;
 
 } // namespace crunpp::container

@@ -8,6 +8,8 @@
 
 #include <sys/capability.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <array>
 #include <cerrno>
@@ -112,24 +114,36 @@ void drop_bounding_set(const spec::Capabilities &c) {
     }
 }
 
-void apply_capability_sets(const spec::Capabilities &c) {
-    CapSet caps(cap_init(), cap_free);
-    if (!caps)
-        throw_errno("cap_init");
+CapsetData capset_data(const spec::Capabilities &c) {
+    static_assert(sizeof(CapsetData::Header) == sizeof(__user_cap_header_struct));
+    static_assert(sizeof(CapsetData::Data) == sizeof(__user_cap_data_struct));
+    CapsetData d;
     struct Set {
         const std::optional<std::vector<std::string>> &names;
         const char *name;
-        cap_flag_t flag;
+        uint32_t CapsetData::Data::*field;
     };
-    for (const Set &s : {Set{c.effective, "effective", CAP_EFFECTIVE}, Set{c.permitted, "permitted", CAP_PERMITTED},
-                         Set{c.inheritable, "inheritable", CAP_INHERITABLE}}) {
-        std::vector<cap_value_t> values = resolve(s.names, s.name);
-        if (!values.empty() &&
-            cap_set_flag(caps.get(), s.flag, static_cast<int>(values.size()), values.data(), CAP_SET) < 0)
-            throw_errno(std::string("set the ") + s.name + " capabilities");
-    }
-    if (cap_set_proc(caps.get()) < 0)
+    for (const Set &s : {Set{c.effective, "effective", &CapsetData::Data::effective},
+                         Set{c.permitted, "permitted", &CapsetData::Data::permitted},
+                         Set{c.inheritable, "inheritable", &CapsetData::Data::inheritable}})
+        for (cap_value_t v : resolve(s.names, s.name))
+            d.data[v / 32].*s.field |= 1u << (v % 32);
+    return d;
+}
+
+void apply_capset(const CapsetData &d) {
+    CapsetData copy = d; // capset(2) takes non-const pointers
+    if (syscall(SYS_capset, &copy.header, copy.data) < 0)
         throw_errno("apply the capabilities (effective, permitted, inheritable)");
+}
+
+void apply_capability_sets(const spec::Capabilities &c, bool keep_sys_admin) {
+    CapsetData d = capset_data(c);
+    if (keep_sys_admin) {
+        d.data[CAP_SYS_ADMIN / 32].effective |= 1u << (CAP_SYS_ADMIN % 32);
+        d.data[CAP_SYS_ADMIN / 32].permitted |= 1u << (CAP_SYS_ADMIN % 32);
+    }
+    apply_capset(d);
     // Ambient capabilities need to be permitted and inheritable already.
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
         throw_errno("clear the ambient capabilities");

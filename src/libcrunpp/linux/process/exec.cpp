@@ -11,6 +11,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/close_range.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cerrno>
 #include <climits>
 #include <charconv>
@@ -55,6 +57,20 @@ void mark_cloexec_from(unsigned first) {
     closedir(dir);
 }
 
+// The process starts as after a fresh fork of init: default dispositions
+// (SIG_IGN survives execve: a caller under nohup would pass SIGHUP's on)
+// and no blocked signal.
+void reset_signals() noexcept {
+    struct sigaction dfl = {};
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            sigaction(sig, &dfl, nullptr);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
 void set_parent_death_signal(int sig) {
     if (prctl(PR_SET_PDEATHSIG, sig) < 0)
         throw_errno("prctl PR_SET_PDEATHSIG");
@@ -72,24 +88,23 @@ std::vector<char *> c_strings(const std::vector<std::string> &v) {
 } // namespace
 
 void prepare_exec(const spec::Process &p, const ExecOptions &o) {
+    if (o.preserve_fds < 0)
+        throw Error("preserve-fds: " + std::to_string(o.preserve_fds) + " is negative");
     umask(static_cast<mode_t>(p.user.umask.value_or(kDefaultUmask) & 0777));
     detail::apply_lsm_labels(p);
 
     const spec::Capabilities no_capabilities;
     const spec::Capabilities &caps = p.capabilities ? *p.capabilities : no_capabilities;
     detail::drop_bounding_set(caps);
-    // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
-    // user switch clears.
-    const bool early_seccomp = o.seccomp && !p.noNewPrivileges;
-    if (early_seccomp) {
-        if (o.parent_death_signal)
-            set_parent_death_signal(0);
-        load_seccomp(*o.seccomp, false);
-    }
+    // Before any filter: a profile need not allow close_range (Docker's
+    // before 2020 do not), and the fds are closed by execve itself.
+    mark_cloexec_from(3u + static_cast<unsigned>(o.preserve_fds));
     detail::switch_user(p.user);
-    if (o.parent_death_signal && !early_seccomp)
+    if (o.parent_death_signal)
         set_parent_death_signal(o.parent_death_signal);
-    detail::apply_capability_sets(caps);
+    // Without no_new_privs, loading the filter needs CAP_SYS_ADMIN: kept
+    // until finish_exec has loaded it.
+    detail::apply_capability_sets(caps, o.seccomp && !p.noNewPrivileges);
 
     // After the user switch: the cwd must be reachable by the process's user.
     if (chdir(p.cwd.c_str()) < 0)
@@ -99,38 +114,48 @@ void prepare_exec(const spec::Process &p, const ExecOptions &o) {
     char cwd[PATH_MAX];
     if (!getcwd(cwd, sizeof cwd) || cwd[0] != '/')
         throw Error("cwd (\"" + p.cwd + "\") set in config.json is outside the container's root");
+    if (p.noNewPrivileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        throw_errno("prctl PR_SET_NO_NEW_PRIVS");
 }
 
 void finish_exec(const spec::Process &p, const std::string &exe, const ExecOptions &o) {
-    if (o.preserve_fds < 0)
-        throw Error("preserve-fds: " + std::to_string(o.preserve_fds) + " is negative");
-    if (p.noNewPrivileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-        throw_errno("prctl PR_SET_NO_NEW_PRIVS");
-    if (o.parent_death_signal && !(o.seccomp && !p.noNewPrivileges))
-        set_parent_death_signal(0);
-
-    mark_cloexec_from(3u + static_cast<unsigned>(o.preserve_fds));
-    // As late as possible (a profile then has to allow only execve), after
-    // the CLOEXEC marking so that close_range need not be allowed.
-    if (o.seccomp && p.noNewPrivileges)
-        load_seccomp(*o.seccomp, false);
+    // Everything execve needs is made first: after the filter is loaded the
+    // process makes no other syscall (not even malloc's), but one capset
+    // when CAP_SYS_ADMIN was kept only to load it.
     std::vector<char *> argv = c_strings(p.args);
     std::vector<char *> envp = c_strings(p.env);
+    const spec::Capabilities no_capabilities;
+    const spec::Capabilities &caps = p.capabilities ? *p.capabilities : no_capabilities;
+    const bool admin_kept = o.seccomp && !p.noNewPrivileges;
+    detail::CapsetData final_caps = detail::capset_data(caps);
+    constexpr uint32_t admin_bit = 1u << (CAP_SYS_ADMIN % 32);
+    const bool drop_admin = admin_kept && ((final_caps.data[CAP_SYS_ADMIN / 32].effective & admin_bit) == 0 ||
+                                           (final_caps.data[CAP_SYS_ADMIN / 32].permitted & admin_bit) == 0);
+    reset_signals();
+    if (o.parent_death_signal)
+        set_parent_death_signal(0);
+    if (o.seccomp) {
+        load_seccomp(*o.seccomp, false);
+        if (drop_admin)
+            detail::apply_capset(final_caps);
+    }
     execve(exe.c_str(), argv.data(), envp.data());
-    throw_errno("exec \"" + exe + "\"");
+    exec_failed(exe, errno);
+}
+
+spec::Process with_default_home(const spec::Process &p) {
+    spec::Process out = p;
+    auto is_home = [](const std::string &e) { return e.rfind("HOME=", 0) == 0; };
+    // Read before the user switch and any filter, in the container's root.
+    if (std::none_of(out.env.begin(), out.env.end(), is_home))
+        out.env.push_back("HOME=" + detail::default_home(p.user.uid));
+    return out;
 }
 
 void exec_process(const spec::Process &p, const std::string &exe, const ExecOptions &o) {
-    auto is_home = [](const std::string &e) { return e.rfind("HOME=", 0) == 0; };
-    if (std::any_of(p.env.begin(), p.env.end(), is_home)) {
-        prepare_exec(p, o);
-        finish_exec(p, exe, o);
-    }
-    // Read before the user switch and any filter, in the container's root.
-    spec::Process with_home = p;
-    with_home.env.push_back("HOME=" + detail::default_home(p.user.uid));
-    prepare_exec(with_home, o);
-    finish_exec(with_home, exe, o);
+    spec::Process process = with_default_home(p);
+    prepare_exec(process, o);
+    finish_exec(process, exe, o);
 }
 
 } // namespace crunpp::linux

@@ -12,7 +12,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
+#include <cstring>
 
 namespace crunpp::linux {
 
@@ -20,7 +22,25 @@ namespace {
 
 constexpr const char *kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-[[noreturn]] void exec_error(const std::string &name, int err) { throw Error("exec \"" + name + "\"", err); }
+// The kernel's text in lower case, as Go spells errnos: engines match
+// runc's lower-case wording ("no such file or directory" -> exit 127,
+// "permission denied" -> 126).
+std::string errno_text(int err) {
+    std::string t = strerror(err);
+    if (!t.empty())
+        t[0] = static_cast<char>(tolower(static_cast<unsigned char>(t[0])));
+    return t;
+}
+
+// runc's (Go's exec.LookPath) wording for a program that cannot be run.
+[[noreturn]] void exec_error(const std::string &name, int err, bool searched_path) {
+    std::string msg = "exec: \"" + name + "\": ";
+    if (searched_path && err == ENOENT)
+        throw Error(msg + "executable file not found in $PATH");
+    if (err == ENOENT)
+        throw Error(msg + "stat " + name + ": " + errno_text(err));
+    throw Error(msg + errno_text(err));
+}
 
 // 0 when `path` (absolute, inside the root `root_fd`) is an executable
 // regular file, else the errno execve would give. Symlinks resolve inside
@@ -92,7 +112,7 @@ std::string find_in_path(const std::string &name, const std::string &path_var, c
         if (err == EACCES)
             first_error = EACCES;
     }
-    exec_error(name, first_error);
+    exec_error(name, first_error, true);
 }
 
 std::string resolve_executable(const spec::Process &p) {
@@ -105,8 +125,16 @@ std::string resolve_executable(const spec::Process &p) {
     std::string path = arg0[0] == '/' ? arg0 : join(p.cwd, arg0);
     UniqueFd root_fd = open_root("");
     if (int err = check_executable(root_fd.get(), path); err != 0)
-        exec_error(arg0, err);
+        exec_error(arg0, err, false);
     return arg0;
 }
+
+void check_user_can_exec(const std::string &exe) {
+    // access() checks with the real ids: those of the container's user now.
+    if (access(exe.c_str(), X_OK) < 0)
+        exec_error(exe, errno, false);
+}
+
+void exec_failed(const std::string &exe, int err) { throw Error("exec " + exe + ": " + errno_text(err)); }
 
 } // namespace crunpp::linux

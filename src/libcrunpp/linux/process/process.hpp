@@ -31,39 +31,48 @@ void apply_process_resources(const spec::Config &cfg);
 
 // process.args[0] as an absolute path inside the current root: used as is
 // when it contains '/', else searched in the PATH of process.env (runc's
-// default PATH when none). Errors: `exec "foo": No such file or directory`,
-// `exec "/bin/x": Permission denied`.
+// default PATH when none). Errors in runc's words, which engines map to
+// exit codes 127 and 126: `exec: "foo": executable file not found in
+// $PATH`, `exec: "/x": stat /x: no such file or directory`,
+// `exec: "/etc": permission denied`.
 std::string resolve_executable(const spec::Process &p);
 
 struct ExecOptions {
     int preserve_fds = 0; // fds 3..3+N-1 stay open across the exec
-    // linux.seccomp, loaded by prepare_exec (without noNewPrivileges: after
-    // the bounding set, before the user switch) or finish_exec (after
-    // no_new_privs and the CLOEXEC marking, before execve).
+    // linux.seccomp, loaded by finish_exec just before execve (without
+    // noNewPrivileges prepare_exec keeps CAP_SYS_ADMIN for it).
     const SeccompFilter *seccomp = nullptr;
     // The PR_SET_PDEATHSIG signal the process already has (exec): set again
     // after the user switch, which clears it, and cleared before execve, so
-    // that the exec'd process outlives the runtime. It is also cleared
-    // before a filter that is loaded ahead of those calls (without
-    // noNewPrivileges): the filter may refuse prctl.
+    // that the exec'd process outlives the runtime (before the filter,
+    // which may refuse prctl).
     int parent_death_signal = 0;
 };
 
-// In this order: umask, LSM labels, bounding set, groups/gid/uid,
-// capabilities, cwd, noNewPrivileges, every fd >= 3 + preserve_fds marked
-// CLOEXEC, execve(exe, args, env). An env without HOME gets the user's home
-// from the current root's /etc/passwd ("/" without an entry), as in runc.
-// Returns only by throwing.
+// In this order: umask, LSM labels, bounding set, every fd >= 3 +
+// preserve_fds marked CLOEXEC, groups/gid/uid, capabilities, cwd,
+// noNewPrivileges; then default signal dispositions and an empty mask,
+// the seccomp filter, execve(exe, args, env). An env without HOME gets the
+// user's home from the current root's /etc/passwd ("/" without an entry),
+// as in runc. Returns only by throwing.
 [[noreturn]] void exec_process(const spec::Process &p, const std::string &exe, const ExecOptions &o);
 
-// exec_process in two halves, for a runtime that wants configuration errors
-// (unmapped uid, missing cwd, unknown capability, inactive LSM) to fail
-// `create` as in runc: prepare_exec before the process waits to be started,
-// finish_exec after. Between them the process already runs as the
-// container's user with its capabilities (an exec fifo it opens then must
-// be writable by that user: runc makes it 0622).
-void prepare_exec(const spec::Process &p, const ExecOptions &o = {}); // umask, LSM labels, bounding set, [seccomp], user, capabilities, cwd
-[[noreturn]] void finish_exec(const spec::Process &p, const std::string &exe, const ExecOptions &o); // noNewPrivileges, fds, [seccomp], execve
+// exec_process in two halves, so that everything that can fail fails
+// `create` (the init calls prepare_exec before it reports "ready") and
+// only execve and the filter are left for after `start`. Between them the
+// process already runs as the container's user with its capabilities (an
+// exec fifo it opens then must be writable by that user: runc makes it
+// 0622). After the filter finish_exec makes no syscall but execve (and one
+// capset when, without noNewPrivileges, CAP_SYS_ADMIN was kept to load it).
+spec::Process with_default_home(const spec::Process &p); // HOME added as exec_process does
+void prepare_exec(const spec::Process &p, const ExecOptions &o = {}); // ... up to noNewPrivileges
+[[noreturn]] void finish_exec(const spec::Process &p, const std::string &exe, const ExecOptions &o); // signals, [seccomp], execve
+
+// The resolved executable (resolve_executable) can be run by the current
+// (the container's) user: the error execve would give, in runc's words.
+void check_user_can_exec(const std::string &exe);
+// An execve failure in runc's words: `exec /bin/x: exec format error`.
+[[noreturn]] void exec_failed(const std::string &exe, int err);
 
 // execCPUAffinity.final: applied by the runtime to the exec'd process.
 void apply_final_cpu_affinity(pid_t pid, const std::string &cpus);

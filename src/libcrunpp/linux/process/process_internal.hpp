@@ -23,8 +23,23 @@ void apply_memory_policy(const spec::MemoryPolicy &m);
 
 // capabilities.cpp: the bounding set is dropped while the process still
 // has CAP_SETPCAP (before the user switch); the other four after it.
+// keep_sys_admin: CAP_SYS_ADMIN stays effective and permitted on top of
+// the sets, for a seccomp filter loaded later without no_new_privs; then
+// apply_capset(capset_data(c)) sets the exact sets (one syscall).
 void drop_bounding_set(const spec::Capabilities &c);
-void apply_capability_sets(const spec::Capabilities &c);
+void apply_capability_sets(const spec::Capabilities &c, bool keep_sys_admin = false);
+// capset(2)'s arguments, version 3 (linux/capability.h's layout).
+struct CapsetData {
+    struct Header {
+        uint32_t version = 0x20080522; // _LINUX_CAPABILITY_VERSION_3
+        int pid = 0;
+    } header;
+    struct Data {
+        uint32_t effective = 0, permitted = 0, inheritable = 0;
+    } data[2];
+};
+CapsetData capset_data(const spec::Capabilities &c);
+void apply_capset(const CapsetData &d);
 
 // user.cpp: groups, gid, uid, keeping the permitted capabilities across
 // the switch so that apply_capability_sets can set them.

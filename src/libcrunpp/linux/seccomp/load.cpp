@@ -3,6 +3,7 @@
 // the container init with seccomp(2).
 #include "seccomp.hpp"
 
+#include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -13,6 +14,7 @@
 
 #include "crunpp/error.hpp"
 #include "crunpp/log.hpp"
+#include "crunpp/state.hpp"
 
 #ifndef SECCOMP_FILTER_FLAG_TSYNC_ESRCH
 #define SECCOMP_FILTER_FLAG_TSYNC_ESRCH (1UL << 4)
@@ -77,12 +79,19 @@ bool has_notify(const spec::Seccomp &s) {
 
 } // namespace
 
-SeccompFilter prepare_seccomp(const spec::Seccomp &s, const std::string &state_root) {
+std::string seccomp_cache_dir() {
+    try {
+        return state::default_root() + kSeccompCacheSuffix;
+    } catch (const Error &) {
+        return "";
+    }
+}
+
+SeccompFilter prepare_seccomp(const spec::Seccomp &s, const std::string &dir) {
     SeccompFilter f;
     f.notify = has_notify(s);
     f.flags = flag_bits(s, f.notify);
     std::string key = seccomp_cache_key(s);
-    std::string dir = state_root.empty() ? std::string() : state_root + "/" + kSeccompCacheDir;
     if (!dir.empty()) {
         if (std::optional<std::vector<sock_filter>> cached = seccomp_cache_lookup(dir, key)) {
             f.program = std::move(*cached);
@@ -120,6 +129,15 @@ UniqueFd load_seccomp(const SeccompFilter &f, bool no_new_privileges) {
         throw_errno("load the seccomp filter", err);
     }
     return UniqueFd(f.notify ? rc : -1);
+}
+
+void check_seccomp_loadable(const SeccompFilter &f) {
+    if (f.program.empty() || f.program.size() > BPF_MAXINSNS)
+        throw Error("load the seccomp filter: " + std::to_string(f.program.size()) +
+                    " instructions (the kernel takes 1 to " + std::to_string(BPF_MAXINSNS) + ")");
+    // A known flag gets as far as reading the (null) program: EFAULT.
+    if (f.flags != 0 && seccomp_syscall(SECCOMP_SET_MODE_FILTER, f.flags, nullptr) < 0 && errno != EFAULT)
+        throw_errno("load the seccomp filter (are linux.seccomp.flags supported by this kernel?)");
 }
 
 std::vector<std::string> seccomp_supported_flags() {

@@ -10,16 +10,20 @@
 //   passes the listener to the runtime (sendmsg on the sync socket: a
 //   NOTIFY rule on sendmsg is refused), which forwards it to the agent at
 //   once, so the init's later syscalls may be notified too;
-// - otherwise with noNewPrivileges: in finish_exec, after the no_new_privs
-//   bit and after every fd is marked CLOEXEC, just before execve;
-// - otherwise (needs CAP_SYS_ADMIN): in prepare_exec after the bounding set
-//   is dropped and before the user switch clears the effective set.
-// The filter thus applies to the runtime's own last syscalls (user switch,
-// capset, chdir, execve...), as in runc: a profile must allow them.
+// - otherwise in finish_exec, after `start`, just before execve: every fd
+//   is marked CLOEXEC, the user, capabilities, cwd and no_new_privs are set
+//   before it (before "ready"). Without noNewPrivileges the load needs
+//   CAP_SYS_ADMIN: prepare_exec keeps it effective and finish_exec drops
+//   it with one capset after the load (a profile must allow capset then,
+//   as Docker's do). So a profile needs to allow execve and nothing else
+//   the runtime does (runc needs more: its user switch, capset, chdir and
+//   the exec fifo run under the filter).
 //
-// Cache: <state root>/.seccomp-cache/<16 hex digits>, one file per compiled
-// program. The name starts with '.' so that it can never be a container id
-// (list_ids() skips it). Entries are keyed by a canonical encoding of every
+// Cache: <default state root>-seccomp-cache/<16 hex digits> (for root
+// /run/crunpp-seccomp-cache, rootless $XDG_RUNTIME_DIR/crunpp-seccomp-cache),
+// one file per compiled program: never inside a --root, which engines share
+// with runc (Docker's .../runtime-runc/moby), whose `list` reads every entry
+// of it as a container. Entries are keyed by a canonical encoding of every
 // field that shapes the program plus the native architecture and the
 // libseccomp version and API level; the whole key is stored in the entry and
 // compared byte for byte, so a hash collision is a miss, never a wrong
@@ -56,16 +60,24 @@ struct SeccompFilter {
 };
 
 inline constexpr size_t kSeccompCacheEntries = 64;
-inline constexpr const char *kSeccompCacheDir = ".seccomp-cache";
+inline constexpr const char *kSeccompCacheSuffix = "-seccomp-cache";
 
-// In the runtime, before the clone. `state_root` empty: no cache. Config
+// The cache directory of the calling user; empty (no cache) when it has no
+// default state root (rootless without XDG_RUNTIME_DIR).
+std::string seccomp_cache_dir();
+
+// In the runtime, before the clone. `cache_dir` empty: no cache. Config
 // errors name their JSON path ("config.json: .linux.seccomp.syscalls[2]...").
-SeccompFilter prepare_seccomp(const spec::Seccomp &s, const std::string &state_root);
+SeccompFilter prepare_seccomp(const spec::Seccomp &s, const std::string &cache_dir);
 
 // Loads the filter into the calling process (seccomp(2) directly; the init
 // is single-threaded). Sets no_new_privs first when `no_new_privileges`.
 // Returns the listener fd when f.notify, else an empty UniqueFd.
 UniqueFd load_seccomp(const SeccompFilter &f, bool no_new_privileges);
+// What load_seccomp could refuse, checked without loading (the program's
+// length, the flags the kernel knows), so that it fails `create` rather
+// than the load just before execve.
+void check_seccomp_loadable(const SeccompFilter &f);
 
 // Sends the listener fd and the container process state (runtime-spec
 // "Seccomp notify": ociVersion, fds ["seccompFd"], pid, metadata, state) in
@@ -96,7 +108,7 @@ std::string seccomp_cache_key(const spec::Seccomp &s);
 // The entry's file name for a key (hex of a 64-bit hash).
 std::string seccomp_cache_name(std::string_view key);
 // nullopt when absent, unreadable or failing any check (the bad entry is
-// then removed). `cache_dir` is the .seccomp-cache directory itself.
+// then removed). `cache_dir` is the cache directory itself.
 std::optional<std::vector<sock_filter>> seccomp_cache_lookup(const std::string &cache_dir, std::string_view key);
 // Best effort (false when the entry could not be written); evicts down to
 // `max_entries`.
