@@ -3,13 +3,14 @@
 # (Debian's docker.io) with crunpp and runc registered as runtimes, as a user
 # registers crunpp in /etc/docker/daemon.json.
 #
-# The host is never changed. dockerd, the containerd it starts and manages,
-# every shim and every container run in a private mount namespace where /run
-# is a fresh tmpfs (containerd 1.6 puts its shims' sockets in the fixed
-# /run/containerd/s), and in a private network namespace: docker0, the
+# The host is never changed. dockerd, its containerd (a service of its own,
+# started first as under nohup), every shim and every container run in a
+# private mount namespace where /run is a fresh tmpfs (containerd 1.6 puts
+# its shims' sockets in the fixed /run/containerd/s), and in a private
+# network namespace: docker0, the
 # iptables chains, the userland proxies of -p and the overlay mounts live and
 # die there. "The host" of a test (curl to a -p port) is that namespace
-# (in_dk_net). The data root, exec root, sockets, pid file and config are
+# (in_dk_net). The data roots, exec root, sockets, pid files and configs are
 # under $DK_DIR; containers get cgroups under the parent $DK_CGROUP, which
 # dk_stop removes.
 #
@@ -83,6 +84,26 @@ _dk_write_config() {
     }' >"$DK_DIR/daemon.json"
 }
 
+_dk_write_containerd_config() {
+    cat >"$DK_DIR/containerd.toml" <<EOF
+version = 2
+root = "$DK_DIR/containerd/root"
+state = "$DK_DIR/containerd/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt",
+  "io.containerd.internal.v1.tracing", "io.containerd.tracing.processor.v1.otlp",
+  "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs",
+  "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.zfs"]
+[grpc]
+  address = "$DK_DIR/containerd.sock"
+[ttrpc]
+  address = "$DK_DIR/containerd.sock.ttrpc"
+[debug]
+  address = "$DK_DIR/containerd-debug.sock"
+[metrics]
+  address = ""
+EOF
+}
+
 # dk_start [DEFAULT-RUNTIME]: starts the private dockerd (a second call after
 # dk_stop reuses the data root, so the images stay); exports DK_*.
 dk_start() {
@@ -99,7 +120,10 @@ dk_start() {
     [ -z "${BATS_FILE_TMPDIR:-}" ] || echo "$DK_DIR" >"$BATS_FILE_TMPDIR/dk-dir"
     export DK_DIR DK_CGROUP DK_IMG
     _dk_write_config "$default"
-    # No bats fd (3) in the daemon, or bats waits for it.
+    _dk_write_containerd_config
+    # containerd is a service of its own, started as under nohup (SIGHUP
+    # ignored, which its children inherit unless reset), and dockerd uses it
+    # (--containerd). No bats fd (3) in the daemons, or bats waits for them.
     unshare -m -n --propagation private sh -c '
         mount -t tmpfs -o mode=0755 tmpfs /run || exit 1
         ip link set lo up || exit 1
@@ -107,9 +131,13 @@ dk_start() {
         # it); "ip-forward": false keeps dockerd from changing it anywhere.
         echo 1 >/proc/sys/net/ipv4/ip_forward || exit 1
         d="$1"
+        (trap "" HUP && exec containerd --config "$d/containerd.toml" >>"$d/containerd.log" 2>&1) &
+        echo $! >"$d/containerd.pid"
+        i=0
+        while [ ! -S "$d/containerd.sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
         exec dockerd --config-file "$d/daemon.json" --data-root "$d/data" --exec-root "$d/exec" \
-            --pidfile "$d/docker.pid" -H "unix://$d/docker.sock" --containerd-namespace crunpp-dk \
-            --containerd-plugins-namespace crunpp-dk-plugins' \
+            --pidfile "$d/docker.pid" -H "unix://$d/docker.sock" --containerd "$d/containerd.sock" \
+            --containerd-namespace crunpp-dk --containerd-plugins-namespace crunpp-dk-plugins' \
         sh "$DK_DIR" </dev/null >>"$DK_DIR/dockerd.log" 2>&1 3>&- &
     DK_PID=$!
     export DK_PID
@@ -156,6 +184,7 @@ dk_stop() {
         _dk_alive "$DK_PID" && kill -KILL "$DK_PID" 2>/dev/null
         # Not a child when started by setup_file: then wait says 127.
         wait "$DK_PID" 2>/dev/null || true
+        _dk_stop_containerd
         if [ -n "$ns" ]; then
             for p in /proc/[0-9]*; do
                 [ "$(readlink "$p/ns/mnt" 2>/dev/null)" = "$ns" ] || continue
@@ -179,6 +208,19 @@ dk_stop() {
     [ "${1:-}" = keep ] && return 0
     rm -rf --one-file-system "$DK_DIR"
     DK_DIR=
+}
+
+_dk_stop_containerd() {
+    local pid i
+    pid="$(cat "$DK_DIR/containerd.pid" 2>/dev/null)"
+    [ -n "$pid" ] || return 0
+    kill -TERM "$pid" 2>/dev/null
+    for ((i = 0; i < 100; i++)); do
+        _dk_alive "$pid" || break
+        sleep 0.1
+    done
+    _dk_alive "$pid" && kill -KILL "$pid" 2>/dev/null
+    rm -f "$DK_DIR/containerd.pid"
 }
 
 dk_pid() {
