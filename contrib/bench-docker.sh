@@ -74,7 +74,7 @@ median() {
     sort -n "$1" | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-echo "Docker $("$DOCKER_BIN" version --format '{{.Client.Version}}' 2>/dev/null || echo 20.10): $N of each per runtime, interleaved"
+echo "Docker $(dk version --format "{{.Server.Version}}"): $N of each per runtime, interleaved"
 printf '%-26s %12s %12s %8s\n' command "crunpp ms" "runc ms" ratio
 for what in run exec; do
     c="$(median "$work/$what.crunpp")"
