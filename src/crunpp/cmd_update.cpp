@@ -235,7 +235,7 @@ const Command kUpdateCommand = {
         {"cpu-rt-runtime", 0, true, "realtime runtime in microseconds (v1)"},
         {"cpuset-cpus", 0, true, "CPUs allowed (e.g. 0-3,5)"},
         {"cpuset-mems", 0, true, "memory nodes allowed"},
-        {"pids-limit", 0, true, "maximum number of processes (0 or -1: none)"},
+        {"pids-limit", 0, true, "maximum number of processes (-1: none; 0 leaves it, as in runc)"},
         {"blkio-weight", 0, true, "block IO weight 10..1000"},
     },
     run_update};

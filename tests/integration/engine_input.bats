@@ -20,6 +20,7 @@ setup() {
     RUNC_ROOT="$BATS_TEST_TMPDIR/runc-state"
     # Ids and cgroup paths are global: unique per test and run.
     ID="ei$$-$BATS_TEST_NUMBER"
+    MODE="$(cgroup_mode)"
 }
 
 teardown() {
@@ -54,10 +55,13 @@ docker_update_json() {
 # Directory of CONTROLLER's files for cgroupsPath CGPATH on this host.
 host_dir() {
     local ctrl="$1" cgpath="$2"
-    case "$(cgroup_mode)" in
-    v2) echo "/sys/fs/cgroup$cgpath" ;;
-    *) if is_v1_controller "$ctrl"; then echo "/sys/fs/cgroup/$ctrl$cgpath"; else echo "/sys/fs/cgroup/unified$cgpath"; fi ;;
-    esac
+    if [ "$MODE" = v2 ]; then
+        echo "/sys/fs/cgroup$cgpath"
+    elif [ -f "/sys/fs/cgroup/$ctrl/cgroup.procs" ]; then
+        echo "/sys/fs/cgroup/$ctrl$cgpath"
+    else
+        echo "/sys/fs/cgroup/unified$cgpath"
+    fi
 }
 
 # "file=value" for the limits a zero could disturb, of cgroupsPath CGPATH.
@@ -68,10 +72,13 @@ snapshot() {
         memory/memory.soft_limit_in_bytes memory/memory.max memory/memory.swap.max memory/memory.low \
         pids/pids.max cpuset/cpuset.cpus cpuset/cpuset.mems blkio/blkio.weight blkio/io.weight; do
         ctrl="${f%%/*}"
-        [ "$ctrl" = blkio ] && [ "$(cgroup_mode)" = v2 ] && ctrl=io
-        local file
+        [ "$ctrl" = blkio ] && [ "$MODE" = v2 ] && ctrl=io
+        local file value
         file="$(host_dir "$ctrl" "$cgpath")/${f#*/}"
-        [ -f "$file" ] && echo "${f#*/}=$(tr '\n' ' ' <"$file")"
+        if [ -f "$file" ]; then
+            value="$(<"$file")"
+            echo "${f#*/}=${value//$'\n'/ }"
+        fi
     done
     return 0
 }
@@ -103,7 +110,7 @@ same_as_runc() {
     fi
 }
 
-value_of() { snapshot "/$ID" | sed -n "s/^$1=//p" | sed 's/ *$//'; }
+value_of() { snapshot "/$ID" | sed -n "s/^$1=//p"; }
 
 @test "engine_input: Docker's zero resources leave the kernel defaults, as runc" {
     require_root

@@ -9,6 +9,7 @@
 
 load helpers
 load lifecycle_helpers
+load who_helpers
 bats_require_minimum_version 1.5.0
 
 TO_OCI="$REPO_ROOT/contrib/podman-seccomp-to-oci.py"
@@ -21,23 +22,6 @@ setup() {
 
 teardown() {
     crunpp_teardown
-}
-
-bundle_as() {
-    local who="$1"
-    shift
-    if [ "$who" = rootless ]; then
-        make_rootless_bundle "$B" "$@"
-    else
-        require_root
-        make_bundle "$B" "$@"
-    fi
-}
-
-crunpp_as() {
-    local who="$1"
-    shift
-    if [ "$who" = rootless ]; then crunpp_rootless "$@"; else crunpp "$@"; fi
 }
 
 # What a static busybox needs for `cat /proc/self/status`, and execve:

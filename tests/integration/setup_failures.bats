@@ -9,6 +9,7 @@
 
 load helpers
 load lifecycle_helpers
+load who_helpers
 bats_require_minimum_version 1.5.0
 
 setup() {
@@ -21,17 +22,7 @@ teardown() {
     crunpp_teardown
 }
 
-bundle_as() {
-    local who="$1"
-    shift
-    if [ "$who" = rootless ]; then
-        make_rootless_bundle "$B" "$@"
-    else
-        require_root
-        make_bundle "$B" "$@"
-    fi
-}
-
+# crunpp_as WHO ARGS...: with a JSON log (who_helpers.bash's, plus --log).
 crunpp_as() {
     local who="$1"
     shift

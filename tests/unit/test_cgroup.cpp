@@ -480,6 +480,19 @@ TEST_CASE("cgroup: a failed update puts back what it had written", "[cgroup]") {
     // old limit of 8:0 written back, last.
     CHECK(other.get("blkio.throttle.read_bps_device").rfind("8:0 1000", 0) == 0);
 
+    SECTION("what the config cannot have is found before any write") {
+        FakeCgroup cg({"memory.max", "memory.swap.max", "cpu.max"}, "cpu memory");
+        cg.put("memory.max", "max\n");
+        spec::Resources v;
+        v.memory.emplace();
+        v.memory->limit = 64 << 20;
+        v.cpu.emplace();
+        v.cpu->realtimeRuntime = 1000;
+        CHECK_THROWS_WITH(apply_res(cgroup::Paths{{"unified", cg.dir}}, v, true),
+                          "cgroup: linux.resources.cpu.realtimeRuntime/realtimePeriod: not available on cgroup v2");
+        // Not even written and put back (a plain file would keep the tail).
+        CHECK(cg.get("memory.max") == "max\n");
+    }
     SECTION("a successful update is kept") {
         r.pids.reset();
         other.put("pids.max", "");

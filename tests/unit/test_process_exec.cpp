@@ -10,6 +10,7 @@
 #include <catch.hpp>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <grp.h>
 #include <sys/capability.h>
@@ -395,4 +396,26 @@ TEST_CASE("exec without CAP_SETPCAP: a bounding set already reduced is fine, a n
     });
     CHECK(r.exit_code == 127);
     CHECK(r.output == "drop CAP_CHOWN from the bounding set: Operation not permitted\n");
+}
+
+TEST_CASE("exec: the process starts with default signal dispositions and nothing blocked", "[process][exec]") {
+    spec::Process p;
+    p.args = {"/bin/cat", "/proc/self/status"};
+    p.cwd = "/";
+    auto r = run_in_child([&] {
+        // As under nohup, and a caller that blocks signals: SIG_IGN and the
+        // mask survive execve unless the runtime resets them.
+        signal(SIGHUP, SIG_IGN);
+        signal(SIGPIPE, SIG_IGN);
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGUSR1);
+        sigaddset(&set, SIGTERM);
+        sigprocmask(SIG_BLOCK, &set, nullptr);
+        exec(p);
+    });
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    CHECK(status_field(r.output, "SigIgn") == "0000000000000000");
+    CHECK(status_field(r.output, "SigBlk") == "0000000000000000");
 }

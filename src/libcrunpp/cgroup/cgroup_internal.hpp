@@ -55,6 +55,15 @@ std::optional<Target> find_controller(const Paths &p, const std::string &v1_name
 class Writer {
 public:
     explicit Writer(bool journal) : journal_(journal) {}
+    // A dry run: every check of the values and the controllers, no write
+    // (update validates everything before it changes anything).
+    static Writer dry_run() {
+        Writer w(false);
+        w.dry_ = true;
+        return w;
+    }
+    bool dry() const { return dry_; }
+    Writer(Writer &&) = default;
     Writer(const Writer &) = delete;
     Writer &operator=(const Writer &) = delete;
     void write(const std::string &dir, const std::string &file, const std::string &value);
@@ -75,6 +84,7 @@ private:
     };
     void remember(const std::string &dir, const std::string &file, std::string old);
     bool journal_;
+    bool dry_ = false;
     std::vector<Entry> entries_;
 };
 

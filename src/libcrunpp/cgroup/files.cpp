@@ -60,6 +60,8 @@ void Writer::remember(const std::string &dir, const std::string &file, std::stri
 }
 
 void Writer::write(const std::string &dir, const std::string &file, const std::string &value) {
+    if (dry_)
+        return;
     if (journal_) {
         // A file that cannot be read (missing: the write says so) has
         // nothing to put back.
@@ -75,6 +77,8 @@ void Writer::write(const std::string &dir, const std::string &file, const std::s
 
 void Writer::write_keyed(const std::string &dir, const std::string &file, const std::string &value,
                          const std::string &key, const std::string &reset) {
+    if (dry_)
+        return;
     if (journal_) {
         std::optional<std::string> content = read_file(dir, file);
         std::string old = reset;
@@ -90,6 +94,8 @@ void Writer::write_keyed(const std::string &dir, const std::string &file, const 
 
 void Writer::write_shown_as(const std::string &dir, const std::string &file, const std::string &value,
                             const std::string &key) {
+    if (dry_)
+        return;
     if (!journal_) {
         write_file(dir, file, value);
         return;

@@ -179,6 +179,12 @@ void apply(const Paths &p, const spec::Resources &given, const std::vector<spec:
             throw Error("cgroup: linux.resources." + req.front() + " cannot be applied: the container has no cgroup");
         return;
     }
+    // An update checks everything first: most errors then change nothing,
+    // and the journal puts back what a refused write had left.
+    if (update) {
+        detail::Writer check = detail::Writer::dry_run();
+        detail::apply_resources(p, res, update, check);
+    }
     detail::Writer w(update);
     try {
         detail::apply_resources(p, res, update, w);

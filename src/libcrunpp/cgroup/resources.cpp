@@ -114,7 +114,7 @@ void memory(const Paths &p, const spec::Memory &m, bool update, Writer &w) {
         if (m.reservation)
             w.write(t.dir, "memory.soft_limit_in_bytes", num(*m.reservation));
         // Deprecated in the spec; kernels since 5.16 refuse it (EOPNOTSUPP).
-        if (m.kernel && try_write_file(t.dir, "memory.kmem.limit_in_bytes", num(*m.kernel)) != 0)
+        if (m.kernel && !w.dry() && try_write_file(t.dir, "memory.kmem.limit_in_bytes", num(*m.kernel)) != 0)
             log::debug("cgroup: memory.kernel: not supported by this kernel, ignored");
         if (m.kernelTCP)
             w.write(t.dir, "memory.kmem.tcp.limit_in_bytes", num(*m.kernelTCP));
@@ -194,6 +194,8 @@ void cfs_v1(Writer &w, const std::string &dir, const spec::Cpu &c) {
 // runc does, instead of running with another value than asked.
 void shares_v1(Writer &w, const std::string &dir, uint64_t shares) {
     w.write(dir, "cpu.shares", num(shares));
+    if (w.dry())
+        return;
     std::optional<std::string> got = read_file(dir, "cpu.shares");
     if (!got || trim(*got).empty())
         return;

@@ -216,7 +216,8 @@ void container_init(const InitParams &p) noexcept {
             setup_terminal(p);
         linux::apply_kernel_settings(cfg);
         linux::apply_process_resources(cfg);
-        const spec::Process process = linux::with_default_home(*cfg.process);
+        const std::optional<spec::Process> home = linux::with_default_home(*cfg.process);
+        const spec::Process &process = home ? *home : *cfg.process;
         std::string exe = linux::resolve_executable(process);
         check_not_runtime_binary(exe, runtime_binary);
         // A notify listener must reach the agent during create: loaded now

@@ -24,6 +24,7 @@
 #include <climits>
 #include <charconv>
 #include <cstring>
+#include <optional>
 
 namespace crunpp::linux {
 
@@ -143,17 +144,19 @@ void finish_exec(const spec::Process &p, const std::string &exe, const ExecOptio
     exec_failed(exe, errno);
 }
 
-spec::Process with_default_home(const spec::Process &p) {
-    spec::Process out = p;
+std::optional<spec::Process> with_default_home(const spec::Process &p) {
     auto is_home = [](const std::string &e) { return e.rfind("HOME=", 0) == 0; };
+    if (std::any_of(p.env.begin(), p.env.end(), is_home))
+        return std::nullopt;
     // Read before the user switch and any filter, in the container's root.
-    if (std::none_of(out.env.begin(), out.env.end(), is_home))
-        out.env.push_back("HOME=" + detail::default_home(p.user.uid));
+    spec::Process out = p;
+    out.env.push_back("HOME=" + detail::default_home(p.user.uid));
     return out;
 }
 
 void exec_process(const spec::Process &p, const std::string &exe, const ExecOptions &o) {
-    spec::Process process = with_default_home(p);
+    std::optional<spec::Process> home = with_default_home(p);
+    const spec::Process &process = home ? *home : p;
     prepare_exec(process, o);
     finish_exec(process, exe, o);
 }

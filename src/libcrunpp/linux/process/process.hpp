@@ -64,7 +64,8 @@ struct ExecOptions {
 // exec fifo it opens then must be writable by that user: runc makes it
 // 0622). After the filter finish_exec makes no syscall but execve (and one
 // capset when, without noNewPrivileges, CAP_SYS_ADMIN was kept to load it).
-spec::Process with_default_home(const spec::Process &p); // HOME added as exec_process does
+// p with HOME added as exec_process does; nullopt when p's env has HOME.
+std::optional<spec::Process> with_default_home(const spec::Process &p);
 void prepare_exec(const spec::Process &p, const ExecOptions &o = {}); // ... up to noNewPrivileges
 [[noreturn]] void finish_exec(const spec::Process &p, const std::string &exe, const ExecOptions &o); // signals, [seccomp], execve
 
