@@ -7,12 +7,11 @@
 # started first as under nohup), every shim and every container run in a
 # private mount namespace where /run is a fresh tmpfs (containerd 1.6 puts
 # its shims' sockets in the fixed /run/containerd/s), and in a private
-# network namespace: docker0, the
-# iptables chains, the userland proxies of -p and the overlay mounts live and
-# die there. "The host" of a test (curl to a -p port) is that namespace
-# (in_dk_net). The data roots, exec root, sockets, pid files and configs are
-# under $DK_DIR; containers get cgroups under the parent $DK_CGROUP, which
-# dk_stop removes.
+# network namespace: docker0, the iptables chains, the userland proxies of
+# -p and the overlay mounts live and die there. "The host" of a test (curl
+# to a -p port) is that namespace (in_dk_net). The data roots, exec root,
+# sockets, pid files and configs are under $DK_DIR; containers get cgroups
+# under the parent $DK_CGROUP, which dk_stop removes.
 #
 # Provides (after dk_start, exported to every test)
 #   $DK_DIR $DK_PID $DK_CGROUP $DK_IMG (the busybox image)
@@ -20,8 +19,10 @@
 #   dk_tty ARGS...          the same under a pseudo-terminal
 #   in_dk_net CMD...        CMD in dockerd's network namespace
 #   dk_start [DEFAULT-RUNTIME]  starts dockerd (default runtime: runc)
-#   dk_stop                 removes the containers, stops dockerd by its pid,
-#                           checks nothing is left
+#   dk_stop [keep]          removes the containers, stops dockerd and
+#                           containerd by their pids, checks nothing is left;
+#                           "keep" keeps the data root for another dk_start
+#   dk_reattach             in a teardown_file: the daemon of setup_file
 #   dk_rm_all               removes every container (not the images)
 #   dk_pid NAME             the host pid of a container's init
 #   dk_cgroup_file NAME CONTROLLER FILE   a container's cgroup file on the host
