@@ -28,8 +28,8 @@ PACKAGES+=(iproute2)
 # docker.bats, compose.bats: Debian's Docker Engine 20.10 (dockerd, its CLI at
 # /usr/bin/docker, docker-init, docker-proxy), the two compose tools, the
 # Debian base of the seed app's images, curl to the published ports. On 2
-# cores: docker.bats ~2 min; compose.bats ~5 min from an empty cache, of which
-# ~4 min are debootstrap (cached in $CRUNPP_TEST_CACHE/seed for the run).
+# busy cores: docker.bats 1.5-2 min; compose.bats 3.5-4 min, plus ~4 min of
+# debootstrap with an empty $CRUNPP_TEST_CACHE (7.2 min for both, measured).
 PACKAGES+=(docker.io docker-compose podman-compose debootstrap curl)
 # compose.bats with podman-compose: podman's netavark backend with aardvark-dns
 # (service names resolve on the project's network), slirp4netns for rootless.
