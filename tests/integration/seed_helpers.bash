@@ -76,7 +76,9 @@ seed_prepare() {
     SEED_MODULES="$cache/node_modules-$(sha256sum <"$SEED_SRC/package.json" | cut -c1-12)"
     export SEED_KEY SEED_BASE_TAR SEED_MODULES
     _once "$SEED_BASE_TAR.done" _seed_build_base "$SEED_BASE_TAR" || return 1
-    _once "$SEED_MODULES.done" _seed_npm_install "$SEED_MODULES"
+    _once "$SEED_MODULES.done" _seed_npm_install "$SEED_MODULES" || return 1
+    # Rootless podman imports the tarball as the test user.
+    _open_path "$cache"
 }
 
 seed_app() {
