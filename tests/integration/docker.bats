@@ -312,6 +312,20 @@ _seccomp() {
         touched "NoNewPrivs:	1"
 }
 
+# Docker gives every runtime the same state root: what crunpp leaves there
+# is its containers' directories, nothing that runc (or anything listing
+# the root) would read as a broken container.
+@test "Docker's state root shared with runc holds only container directories" {
+    local root="$DK_DIR/exec/runtime-runc/crunpp-dk" ids entries
+    run -0 dk run -d --runtime crunpp --name st-1 "$DK_IMG" sleep 100
+    run -0 dk run -d --runtime crunpp --name st-2 --security-opt "seccomp=unconfined" "$DK_IMG" sleep 100
+    run -0 dk run -d --runtime runc --name st-3 "$DK_IMG" sleep 100
+    ids="$(dk ps -q --no-trunc | sort)"
+    entries="$(nsenter -t "$DK_PID" -m -- ls -A "$root" | sort)"
+    [ "$(wc -l <<<"$entries")" -eq 3 ]
+    [ "$entries" = "$ids" ]
+}
+
 # ---- resources ----
 
 _host_limits() {
