@@ -319,6 +319,6 @@ in_pty() {
     run crunpp --log "$BATS_TEST_TMPDIR/log.json" --log-format json create -b "$BATS_TEST_TMPDIR/b" c2
     [ "$status" -eq 1 ]
     run -0 tail -n 1 "$BATS_TEST_TMPDIR/log.json"
-    [[ "$output" =~ ^\{\"level\":\"error\",\"msg\":\"exec\ \\\"/nonexistent\\\":\ No\ such\ file\ or\ directory\",\"time\":\"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(Z|[+-][0-9:]+)\"\}$ ]]
+    [[ "$output" =~ ^\{\"level\":\"error\",\"msg\":\"exec:\ \\\"/nonexistent\\\":\ stat\ /nonexistent:\ no\ such\ file\ or\ directory\",\"time\":\"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(Z|[+-][0-9:]+)\"\}$ ]]
     echo "$output" | jq -e '.level == "error" and (.msg | length > 0)'
 }

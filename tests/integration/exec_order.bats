@@ -89,8 +89,9 @@ docker_2019_case() {
     set_config "$B" '.root.readonly = false'
     "$TO_OCI" "$PODMAN_PROFILE" "$B/config.json"
     # A profile from before close_range (Linux 5.9, 2020): not in the list,
-    # so SCMP_ACT_ERRNO.
-    set_config "$B" '.linux.seccomp.syscalls |= map(.names -= ["close_range"])'
+    # so SCMP_ACT_ERRNO, with EPERM (no defaultErrnoRet then; ENOSYS would
+    # let a runtime fall back).
+    set_config "$B" '.linux.seccomp.syscalls |= map(.names -= ["close_range"]) | del(.linux.seccomp.defaultErrnoRet)'
     [ "$(jq '[.linux.seccomp.syscalls[].names[] | select(. == "close_range")] | length' "$B/config.json")" -eq 0 ]
     for nnp in false true; do
         set_config "$B" ".process.noNewPrivileges = $nnp"

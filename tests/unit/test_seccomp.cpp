@@ -532,6 +532,24 @@ TEST_CASE("seccomp: prepare_seccomp fills, uses and repairs the cache", "[seccom
     }
 }
 
+TEST_CASE("seccomp: an older crunpp's cache in the state root is removed", "[seccomp]") {
+    TempDir root;
+    std::string old = root.path + "/.seccomp-cache";
+    REQUIRE(mkdir(old.c_str(), 0700) == 0);
+    write_file(old + "/0123456789abcdef", "entry");
+    write_file(old + "/.tmp-1-2", "half");
+    linux::remove_legacy_seccomp_cache(root.path);
+    CHECK(access(old.c_str(), F_OK) != 0);
+    // What the cache never held stays, and so does the directory then.
+    REQUIRE(mkdir(old.c_str(), 0700) == 0);
+    REQUIRE(mkdir((old + "/sub").c_str(), 0700) == 0);
+    write_file(old + "/0123456789abcdef", "entry");
+    linux::remove_legacy_seccomp_cache(root.path);
+    CHECK(access((old + "/0123456789abcdef").c_str(), F_OK) != 0);
+    CHECK(access((old + "/sub").c_str(), F_OK) == 0);
+    linux::remove_legacy_seccomp_cache(""); // no root: nothing
+}
+
 TEST_CASE("seccomp: the cache is the user's, beside the default state root, never in one", "[seccomp]") {
     // runc list reads every entry of a --root that engines share with it.
     CHECK(linux::seccomp_cache_dir() == state::default_root() + "-seccomp-cache");

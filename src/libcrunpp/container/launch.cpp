@@ -220,8 +220,10 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
         // Compiled (or taken from the cache) here, by the runtime user, so
         // that the init only loads a ready program.
         std::optional<linux::SeccompFilter> seccomp;
-        if (loaded.config.linux && loaded.config.linux->seccomp)
+        if (loaded.config.linux && loaded.config.linux->seccomp) {
             seccomp = linux::prepare_seccomp(*loaded.config.linux->seccomp, linux::seccomp_cache_dir());
+            linux::remove_legacy_seccomp_cache(ctx.state_root);
+        }
         bool seccomp_listener_sent = false;
         UniqueFd fifo;
         if (!mode.run)

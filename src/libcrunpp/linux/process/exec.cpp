@@ -125,20 +125,23 @@ void finish_exec(const spec::Process &p, const std::string &exe, const ExecOptio
     // when CAP_SYS_ADMIN was kept only to load it.
     std::vector<char *> argv = c_strings(p.args);
     std::vector<char *> envp = c_strings(p.env);
-    const spec::Capabilities no_capabilities;
-    const spec::Capabilities &caps = p.capabilities ? *p.capabilities : no_capabilities;
-    const bool admin_kept = o.seccomp && !p.noNewPrivileges;
-    detail::CapsetData final_caps = detail::capset_data(caps);
-    constexpr uint32_t admin_bit = 1u << (CAP_SYS_ADMIN % 32);
-    const bool drop_admin = admin_kept && ((final_caps.data[CAP_SYS_ADMIN / 32].effective & admin_bit) == 0 ||
-                                           (final_caps.data[CAP_SYS_ADMIN / 32].permitted & admin_bit) == 0);
+    std::optional<detail::CapsetData> final_caps;
+    if (o.seccomp && !p.noNewPrivileges && p.capabilities) {
+        detail::CapsetData d = detail::capset_data(*p.capabilities);
+        constexpr uint32_t admin = 1u << (CAP_SYS_ADMIN % 32);
+        const detail::CapsetData::Data &word = d.data[CAP_SYS_ADMIN / 32];
+        if ((word.effective & admin) == 0 || (word.permitted & admin) == 0)
+            final_caps = d;
+    } else if (o.seccomp && !p.noNewPrivileges) {
+        final_caps = detail::CapsetData{}; // no capabilities at all
+    }
     reset_signals();
     if (o.parent_death_signal)
         set_parent_death_signal(0);
     if (o.seccomp) {
         load_seccomp(*o.seccomp, false);
-        if (drop_admin)
-            detail::apply_capset(final_caps);
+        if (final_caps)
+            detail::apply_capset(*final_caps);
     }
     execve(exe.c_str(), argv.data(), envp.data());
     exec_failed(exe, errno);

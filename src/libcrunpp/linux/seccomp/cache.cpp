@@ -148,6 +148,33 @@ void evict(int dirfd, size_t keep) {
 
 } // namespace
 
+void remove_legacy_seccomp_cache(const std::string &state_root) noexcept {
+    if (state_root.empty())
+        return;
+    UniqueFd root(open(state_root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!root)
+        return;
+    int fd = openat(root.get(), kLegacySeccompCacheDir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    struct stat st;
+    DIR *d = fstat(fd, &st) == 0 && st.st_uid == geteuid() ? fdopendir(fd) : nullptr;
+    if (!d) {
+        close(fd);
+        return;
+    }
+    // Only the regular files the cache held: nothing else is ours to remove.
+    while (struct dirent *e = readdir(d)) {
+        struct stat est;
+        if (e->d_name[0] != '.' || strncmp(e->d_name, ".tmp-", 5) == 0)
+            if (fstatat(dirfd(d), e->d_name, &est, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(est.st_mode))
+                unlinkat(dirfd(d), e->d_name, 0);
+    }
+    closedir(d);
+    if (unlinkat(root.get(), kLegacySeccompCacheDir, AT_REMOVEDIR) == 0)
+        log::debug(std::string("seccomp cache: removed the old ") + state_root + "/" + kLegacySeccompCacheDir);
+}
+
 std::string seccomp_cache_name(std::string_view key) {
     uint64_t h = fnv1a(kFnvBasis, key.data(), key.size());
     static constexpr char kHex[] = "0123456789abcdef";

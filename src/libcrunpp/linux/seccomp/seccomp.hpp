@@ -61,6 +61,13 @@ struct SeccompFilter {
 
 inline constexpr size_t kSeccompCacheEntries = 64;
 inline constexpr const char *kSeccompCacheSuffix = "-seccomp-cache";
+// Where crunpp kept the cache before (inside the state root).
+inline constexpr const char *kLegacySeccompCacheDir = ".seccomp-cache";
+
+// Removes <state_root>/.seccomp-cache left by an older crunpp (its files,
+// then the directory), so that `runc list` on a shared root works again.
+// Best effort; one failing open when there is none.
+void remove_legacy_seccomp_cache(const std::string &state_root) noexcept;
 
 // The cache directory of the calling user; empty (no cache) when it has no
 // default state root (rootless without XDG_RUNTIME_DIR).
