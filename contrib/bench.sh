@@ -14,11 +14,17 @@
 # Usage: contrib/bench.sh [N]     (root; CRUNPP=path overrides build/crunpp,
 #                                  RUNTIMES="crunpp crun" picks a subset)
 #        contrib/bench.sh seccomp [N]   the seccomp setup (contrib/bench-seccomp.sh)
+#        contrib/bench.sh docker [N]    docker run/exec with crunpp and runc
+#                                       (contrib/bench-docker.sh)
 set -euo pipefail
 
 if [ "${1:-}" = seccomp ]; then
     shift
     exec "$(dirname "$0")/bench-seccomp.sh" "$@"
+fi
+if [ "${1:-}" = docker ]; then
+    shift
+    exec "$(dirname "$0")/bench-docker.sh" "$@"
 fi
 
 N="${1:-100}"

@@ -144,6 +144,22 @@ os.execv(sys.argv[1], sys.argv[1:])' "$CRUNPP" --root "$STATE_ROOT" "$@"
     [ "$(status_field NoNewPrivs "$output")" = 0 ]
 }
 
+@test "run: an ambient capability that is not inheritable is left out, as runc and crun do" {
+    # What buildah (podman build's RUN steps) sends: no inheritable set.
+    make_bundle "$B" /bin/cat /proc/self/status
+    set_config "$B" '.process.capabilities = {"bounding": ["CAP_CHOWN", "CAP_KILL"],
+        "effective": ["CAP_CHOWN", "CAP_KILL"], "permitted": ["CAP_CHOWN", "CAP_KILL"],
+        "ambient": ["CAP_AUDIT_WRITE", "CAP_CHOWN", "CAP_KILL"]}'
+    run -0 crunpp run -b "$B" c1
+    [ "$(status_field CapPrm "$output")" = 0000000000000021 ]
+    [ "$(status_field CapInh "$output")" = 0000000000000000 ]
+    [ "$(status_field CapAmb "$output")" = 0000000000000000 ]
+    # Only the inheritable one of two is raised.
+    set_config "$B" '.process.capabilities.inheritable = ["CAP_KILL"]'
+    run -0 crunpp run -b "$B" c1
+    [ "$(status_field CapAmb "$output")" = 0000000000000020 ]
+}
+
 @test "run: the process runs on execCPUAffinity.final" {
     [ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs"
     make_bundle "$B" /bin/sh -c 'grep Cpus_allowed_list /proc/self/status'

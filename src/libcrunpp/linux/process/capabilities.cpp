@@ -147,11 +147,14 @@ void apply_capability_sets(const spec::Capabilities &c, bool keep_sys_admin) {
     // Ambient capabilities need to be permitted and inheritable already.
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
         throw_errno("clear the ambient capabilities");
+    // An ambient capability the config does not also make permitted and
+    // inheritable cannot be raised (EPERM): runc and crun leave it out, and
+    // engines rely on that (buildah's RUN steps ask for ambient capabilities
+    // without any inheritable ones), so it is left out here too.
     std::vector<cap_value_t> ambient = resolve(c.ambient, "ambient");
     for (cap_value_t v : ambient)
-        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, v, 0, 0) < 0)
-            throw_errno("raise the ambient capability " + cap_name(v) +
-                        " (it must be permitted and inheritable too)");
+        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, v, 0, 0) < 0 && errno != EPERM)
+            throw_errno("raise the ambient capability " + cap_name(v));
 }
 
 } // namespace detail
