@@ -16,6 +16,11 @@
 #   realistic  `run` of /bin/true with podman's default seccomp profile
 #              (contrib/podman-seccomp-to-oci.py), 10 mounts, a user
 #              namespace and cgroup limits (memory, pids, cpu shares)
+#   podman     `podman run --rm --network none IMAGE /bin/true` with each
+#              runtime (--runtime), median of min(N, 20): the engine
+#              dominates; the image is the busybox rootfs, imported into a
+#              private podman store (vfs) under the work dir. Only when
+#              podman is installed (BENCH includes it by default then).
 # Then the ratios crunpp/crun and crunpp/runc of each line.
 #
 # All runs happen in one private mount namespace where the cgroup v2 mount of
@@ -85,12 +90,34 @@ make_bundle() {
         "$b/config.json" >"$b/config.json.new"
     mv "$b/config.json.new" "$b/config.json"
 }
-BENCH="${BENCH:-run exec c+s+d parallel realistic}"
+default_lines="run exec c+s+d parallel realistic"
+command -v podman >/dev/null && command -v conmon >/dev/null && default_lines+=" podman"
+BENCH="${BENCH:-$default_lines}"
 bundle="$work/bundle"
 make_bundle "$bundle" '["/bin/true"]'
 make_bundle "$work/long" '["/bin/sleep", "3600"]'
 real="$work/real"
 make_bundle "$real" '["/bin/true"]'
+case " $BENCH " in
+*" podman "*)
+    pm="$work/podman"
+    mkdir -p "$pm/root" "$pm/run" "$pm/tmp"
+    cat >"$pm/containers.conf" <<EOF2
+[containers]
+netns = "none"
+# Root here lacks CAP_SYS_RESOURCE: podman's default limits (1048576)
+# would be above the hard ones.
+default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$pm/events.log"
+EOF2
+    tar -C "$bundle/rootfs" -c . | CONTAINERS_CONF="$pm/containers.conf" timeout 120 podman --root "$pm/root" \
+        --runroot "$pm/run" --tmpdir "$pm/tmp" --storage-driver vfs import - localhost/crunpp-bench-busybox >/dev/null 2>"$pm/import.log" ||
+        { cat "$pm/import.log" >&2; exit 1; }
+    ;;
+esac
 profile=/usr/share/containers/seccomp.json
 case " $BENCH " in
 *" realistic "*)
@@ -233,10 +260,19 @@ if "c+s+d" in lines:
     interleave("c+s+d", n, one_csd)
 if "parallel" in lines:
     interleave("parallel", par_rounds, one_parallel)
+if "podman" in lines:
+    pm = f"{work}/podman"
+    def one_podman(rt, i):
+        argv = ["/usr/bin/env", f"CONTAINERS_CONF={pm}/containers.conf", "podman", "--root", f"{pm}/root",
+                "--runroot", f"{pm}/run", "--tmpdir", f"{pm}/tmp", "--storage-driver", "vfs",
+                "--runtime", binaries[rt], "run", "--rm", "--network", "none",
+                "localhost/crunpp-bench-busybox", "/bin/true"]
+        return spawn(argv, f"podman --runtime {rt} run {i}")
+    interleave("podman", min(n, 20), one_podman)
 if "realistic" in lines:
     interleave("realistic", n, lambda rt, i: one_run(rt, f"real{i}", f"{work}/real"))
 
-print(f"N={n} (parallel: {par_rounds} rounds of 100 containers, 8 at a time), interleaved; medians in ms")
+print(f"N={n} (parallel: {par_rounds} rounds of 100 containers, 8 at a time; podman: {min(n, 20)}), interleaved; medians in ms")
 print(f"{'line':10} {'runtime':8} {'median':>9} {'min':>9} {'p90':>9}")
 ratios = []
 for line in lines:
