@@ -1,18 +1,36 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Startup benchmark: N sequential `run` of /bin/true in a busybox bundle with
-# the default `crunpp spec` config (terminal off), for crunpp, crun and runc,
-# interleaved (crunpp, crun, runc, crunpp, ...). Prints each runtime's median
-# milliseconds per container, the ratios crunpp/crun and crunpp/runc, and the
-# peak RSS of the runtime process (GNU time's %M over min(N, 10) more runs:
-# the runtime and the children it reaped; GNU time's own fork is ~1 MiB).
+# Runtime benchmark for crunpp, crun and runc, interleaved (crunpp, crun,
+# runc, crunpp, ...) in one run, so that the ratios hold on a loaded machine.
+# Every line is the median of N (or of PAR_ROUNDS for the parallel line):
+#   run        `run` of /bin/true, busybox bundle, default `crunpp spec` config
+#              (terminal off), plus peak RSS of the runtime process (GNU
+#              time's %M over min(N, 10) more runs: the runtime and the
+#              children it reaped; GNU time's own fork is ~1 MiB)
+#   exec       `exec` of /bin/true into a running container (one per runtime)
+#   c+s+d      `create`, `start`, `delete` as engines call them: three
+#              processes, their times summed (the wait for the container's
+#              exit between start and delete is not counted)
+#   parallel   100 containers (`run` of /bin/true) with 8 at a time: the
+#              total time of the 100
+#   realistic  `run` of /bin/true with podman's default seccomp profile
+#              (contrib/podman-seccomp-to-oci.py), 10 mounts, a user
+#              namespace and cgroup limits (memory, pids, cpu shares)
+#   podman     `podman run --rm --network none IMAGE /bin/true` with each
+#              runtime (--runtime), median of min(N, 20): the engine
+#              dominates; the image is the busybox rootfs, imported into a
+#              private podman store (vfs) under the work dir. Only when
+#              podman is installed (BENCH includes it by default then).
+# Then the ratios crunpp/crun and crunpp/runc of each line.
 #
 # All runs happen in one private mount namespace where the cgroup v2 mount of
 # this hybrid-cgroup machine (/sys/fs/cgroup/unified) is unmounted: crun 1.8.1
 # refuses hybrid cgroups. The host's mounts are not touched.
 #
 # Usage: contrib/bench.sh [N]     (root; CRUNPP=path overrides build/crunpp,
-#                                  RUNTIMES="crunpp crun" picks a subset)
+#                                  RUNTIMES="crunpp crun" picks a subset,
+#                                  BENCH="run exec" picks lines,
+#                                  PAR_ROUNDS=5 rounds of the parallel line)
 #        contrib/bench.sh seccomp [N]   the seccomp setup (contrib/bench-seccomp.sh)
 #        contrib/bench.sh docker [N]    docker run/exec with crunpp and runc
 #                                       (contrib/bench-docker.sh)
@@ -64,86 +82,226 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The user namespace of the realistic line maps root to 100000: its root
+# must be able to reach the bundles.
+chmod 755 "$work"
+make_bundle() {
+    local b="$1" args="$2"
+    mkdir -p "$b/rootfs"/{bin,proc,sys,dev,tmp,etc}
+    cp "$busybox" "$b/rootfs/bin/busybox"
+    for l in true sh sleep; do ln -s busybox "$b/rootfs/bin/$l"; done
+    (cd "$b" && "$CRUNPP" spec)
+    # crun 1.8.1 accepts only ociVersion 1.0.x; the config is otherwise crunpp's.
+    jq --argjson args "$args" '.ociVersion = "1.0.2" | .process.terminal = false | .process.args = $args' \
+        "$b/config.json" >"$b/config.json.new"
+    mv "$b/config.json.new" "$b/config.json"
+}
+default_lines="run exec c+s+d parallel realistic"
+command -v podman >/dev/null && command -v conmon >/dev/null && default_lines+=" podman"
+BENCH="${BENCH:-$default_lines}"
 bundle="$work/bundle"
-mkdir -p "$bundle/rootfs"/{bin,proc,sys,dev,tmp,etc}
-cp "$busybox" "$bundle/rootfs/bin/busybox"
-ln -s busybox "$bundle/rootfs/bin/true"
-ln -s busybox "$bundle/rootfs/bin/sh"
-(cd "$bundle" && "$CRUNPP" spec)
-# crun 1.8.1 accepts only ociVersion 1.0.x; the config is otherwise crunpp's.
-jq '.ociVersion = "1.0.2" | .process.terminal = false | .process.args = ["/bin/true"]' \
-    "$bundle/config.json" >"$bundle/config.json.new"
-mv "$bundle/config.json.new" "$bundle/config.json"
+make_bundle "$bundle" '["/bin/true"]'
+make_bundle "$work/long" '["/bin/sleep", "3600"]'
+real="$work/real"
+make_bundle "$real" '["/bin/true"]'
+case " $BENCH " in
+*" podman "*)
+    pm="$work/podman"
+    mkdir -p "$pm/root" "$pm/run" "$pm/tmp"
+    cat >"$pm/containers.conf" <<EOF2
+[containers]
+netns = "none"
+# Root here lacks CAP_SYS_RESOURCE: podman's default limits (1048576)
+# would be above the hard ones.
+default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$pm/events.log"
+EOF2
+    tar -C "$bundle/rootfs" -c . | CONTAINERS_CONF="$pm/containers.conf" timeout 120 podman --root "$pm/root" \
+        --runroot "$pm/run" --tmpdir "$pm/tmp" --storage-driver vfs import - localhost/crunpp-bench-busybox >/dev/null 2>"$pm/import.log" ||
+        { cat "$pm/import.log" >&2; exit 1; }
+    ;;
+esac
+profile=/usr/share/containers/seccomp.json
+case " $BENCH " in
+*" realistic "*)
+    [ -f "$profile" ] || { echo "bench.sh: no $profile (apt-get install golang-github-containers-common)" >&2; exit 1; }
+    "$here/contrib/podman-seccomp-to-oci.py" "$profile" "$real/config.json"
+    # Mount points exist: the root of the user namespace may not create them.
+    mkdir -p "$real/data" "$real/rootfs/data" "$real/rootfs/run" "$real/rootfs/var/tmp"
+    # 10 mounts: the 7 of the default config and 3 more (a bind, two tmpfs);
+    # root of a user namespace maps to 100000 (65536 ids); cgroup limits.
+    jq --arg data "$real/data" '.mounts += [
+          {"destination": "/data", "type": "bind", "source": $data, "options": ["rbind", "ro"]},
+          {"destination": "/run", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "mode=755"]},
+          {"destination": "/var/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev"]}]
+        | .linux.namespaces += [{"type": "user"}]
+        | .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+        | .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+        | .linux.resources.memory = {"limit": 268435456}
+        | .linux.resources.pids = {"limit": 512}
+        | .linux.resources.cpu = {"shares": 512}' "$real/config.json" >"$real/config.json.new"
+    mv "$real/config.json.new" "$real/config.json"
+    ;;
+esac
 
 cat >"$work/bench.py" <<'EOF'
-import os, statistics, sys, time
+import os, statistics, sys, threading, time
 
 n = int(os.environ["N"])
 work = os.environ["BENCH_WORK"]
 state = os.environ["BENCH_STATE"]
 bundle = os.environ["BENCH_BUNDLE"]
+lines = os.environ["BENCH"].split()
+par_rounds = int(os.environ["PAR_ROUNDS"])
 binaries = {"crunpp": os.environ["CRUNPP"], "crun": "/usr/bin/crun", "runc": "/usr/sbin/runc"}
 runtimes = os.environ["RUNTIMES"].split()
-times = {rt: [] for rt in runtimes}
-rss = {rt: [] for rt in runtimes}
 devnull = os.open("/dev/null", os.O_RDWR)
 quiet = [(os.POSIX_SPAWN_DUP2, devnull, 0), (os.POSIX_SPAWN_DUP2, devnull, 1)]
+# line -> runtime -> samples (ms)
+times = {line: {rt: [] for rt in runtimes} for line in lines}
+rss = {rt: [] for rt in runtimes}
 
-def argv_of(rt, name):
-    return [binaries[rt], "--root", f"{state}/{rt}", "run", "--bundle", bundle, f"bench-{rt}-{name}"]
+def rt_argv(rt, *args):
+    return [binaries[rt], "--root", f"{state}/{rt}", *args]
 
-def check(rt, name, status):
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        sys.exit(f"bench.sh: {rt} run {name} exited with {code}")
-
-def timed_run(rt, i):
-    argv = argv_of(rt, i)
+# One runtime process; its wall time in ms (exits the bench on a failure).
+def spawn(argv, what):
     t0 = time.perf_counter_ns()
     pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=quiet)
     _, status = os.waitpid(pid, 0)
     t1 = time.perf_counter_ns()
-    check(rt, i, status)
-    times[rt].append((t1 - t0) / 1e6)
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        sys.exit(f"bench.sh: {what} exited with {code}")
+    return (t1 - t0) / 1e6
+
+def one_run(rt, name, b=bundle):
+    return spawn(rt_argv(rt, "run", "--bundle", b, f"bench-{rt}-{name}"), f"{rt} run {name}")
+
+def status_of(rt, name):
+    r, w = os.pipe()
+    argv = rt_argv(rt, "state", name)
+    pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, w, 1)])
+    os.close(w)
+    out = b""
+    while chunk := os.read(r, 65536):
+        out += chunk
+    os.close(r)
+    os.waitpid(pid, 0)
+    return b'"stopped"' in out
+
+# create + start + delete, summed; the exit of /bin/true is awaited (bounded,
+# untimed) between start and delete, as an engine waits for it.
+def one_csd(rt, i):
+    name = f"bench-{rt}-csd{i}"
+    t = spawn(rt_argv(rt, "create", "--bundle", bundle, name), f"{rt} create {name}")
+    t += spawn(rt_argv(rt, "start", name), f"{rt} start {name}")
+    for _ in range(2000):
+        if status_of(rt, name):
+            break
+        time.sleep(0.005)
+    else:
+        sys.exit(f"bench.sh: {rt} {name} did not stop")
+    t += spawn(rt_argv(rt, "delete", name), f"{rt} delete {name}")
+    return t
+
+# 100 containers, 8 workers: the total wall time of the 100 in ms.
+def one_parallel(rt, r):
+    todo = list(range(100))
+    lock = threading.Lock()
+    errors = []
+    def worker():
+        while True:
+            with lock:
+                if not todo or errors:
+                    return
+                i = todo.pop()
+            try:
+                one_run(rt, f"par{r}-{i}")
+            except SystemExit as e:
+                errors.append(str(e))
+    t0 = time.perf_counter_ns()
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    t1 = time.perf_counter_ns()
+    if errors:
+        sys.exit(errors[0])
+    return (t1 - t0) / 1e6
 
 # Peak RSS through GNU time: a child of this (large) python process would
 # report python's RSS as its own, since it is a copy of it until execve.
 def rss_run(rt, i):
     out = f"{work}/rss"
-    argv = ["/usr/bin/time", "-f", "%M", "-o", out] + argv_of(rt, f"rss{i}")
-    pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=quiet)
-    _, status = os.waitpid(pid, 0)
-    check(rt, f"rss{i}", status)
+    argv = ["/usr/bin/time", "-f", "%M", "-o", out] + rt_argv(rt, "run", "--bundle", bundle, f"bench-{rt}-rss{i}")
+    spawn(argv, f"{rt} run rss{i}")
     with open(out) as f:
         rss[rt].append(int(f.read().split()[-1]))
 
-# One warm-up round (page cache, first-use costs), not counted.
-for rt in runtimes:
-    timed_run(rt, "warmup")
-    times[rt].clear()
-for i in range(n):
-    for rt in runtimes:
-        timed_run(rt, i)
-for i in range(min(n, 10)):
-    for rt in runtimes:
-        rss_run(rt, i)
+def interleave(line, rounds, one):
+    for rt in runtimes:  # warm-up round (page cache, first uses), not counted
+        one(rt, "warmup")
+    for i in range(rounds):
+        for rt in runtimes:
+            times[line][rt].append(one(rt, i))
 
-print(f"{n} sequential runs of /bin/true per runtime, interleaved")
-print(f"{'runtime':8} {'median ms':>10} {'min ms':>8} {'p90 ms':>8} {'peak RSS KiB':>13}")
-med = {}
-for rt in runtimes:
-    t = sorted(times[rt])
-    med[rt] = statistics.median(t)
-    p90 = t[min(len(t) - 1, int(len(t) * 0.9))]
-    print(f"{rt:8} {med[rt]:10.2f} {t[0]:8.2f} {p90:8.2f} {max(rss[rt]):13d}")
-for other in ("crun", "runc"):
-    if "crunpp" in med and other in med:
-        print(f"crunpp/{other}: {med['crunpp'] / med[other]:.2f}")
+if "run" in lines:
+    interleave("run", n, one_run)
+    for i in range(min(n, 10)):
+        for rt in runtimes:
+            rss_run(rt, i)
+if "exec" in lines:
+    for rt in runtimes:
+        spawn(rt_argv(rt, "create", "--bundle", f"{work}/long", f"bench-{rt}-long"), f"{rt} create long")
+        spawn(rt_argv(rt, "start", f"bench-{rt}-long"), f"{rt} start long")
+    interleave("exec", n, lambda rt, i: spawn(rt_argv(rt, "exec", f"bench-{rt}-long", "/bin/true"), f"{rt} exec {i}"))
+    for rt in runtimes:
+        spawn(rt_argv(rt, "delete", "-f", f"bench-{rt}-long"), f"{rt} delete long")
+if "c+s+d" in lines:
+    interleave("c+s+d", n, one_csd)
+if "parallel" in lines:
+    interleave("parallel", par_rounds, one_parallel)
+if "podman" in lines:
+    pm = f"{work}/podman"
+    def one_podman(rt, i):
+        argv = ["/usr/bin/env", f"CONTAINERS_CONF={pm}/containers.conf", "podman", "--root", f"{pm}/root",
+                "--runroot", f"{pm}/run", "--tmpdir", f"{pm}/tmp", "--storage-driver", "vfs",
+                "--runtime", binaries[rt], "run", "--rm", "--network", "none",
+                "localhost/crunpp-bench-busybox", "/bin/true"]
+        return spawn(argv, f"podman --runtime {rt} run {i}")
+    interleave("podman", min(n, 20), one_podman)
+if "realistic" in lines:
+    interleave("realistic", n, lambda rt, i: one_run(rt, f"real{i}", f"{work}/real"))
+
+print(f"N={n} (parallel: {par_rounds} rounds of 100 containers, 8 at a time; podman: {min(n, 20)}), interleaved; medians in ms")
+print(f"{'line':10} {'runtime':8} {'median':>9} {'min':>9} {'p90':>9}")
+ratios = []
+for line in lines:
+    med = {}
+    for rt in runtimes:
+        t = sorted(times[line][rt])
+        med[rt] = statistics.median(t)
+        p90 = t[min(len(t) - 1, int(len(t) * 0.9))]
+        print(f"{line:10} {rt:8} {med[rt]:9.2f} {t[0]:9.2f} {p90:9.2f}")
+    for other in ("crun", "runc"):
+        if "crunpp" in med and other in med:
+            ratios.append(f"{line:10} crunpp/{other}: {med['crunpp'] / med[other]:.2f}")
+if rss["crunpp"] if "crunpp" in rss else False:
+    print("peak RSS KiB (run): " + ", ".join(f"{rt} {max(rss[rt])}" for rt in runtimes))
+print("ratios of the medians:")
+for r in ratios:
+    print(r)
 EOF
 
 # The umount happens only inside the new mount namespace: unshare runs the
 # shell there or fails (set -e) before anything is unmounted.
-export CRUNPP RUNTIMES N BENCH_WORK="$work" BENCH_STATE="$state" BENCH_BUNDLE="$bundle"
+export CRUNPP RUNTIMES N BENCH PAR_ROUNDS="${PAR_ROUNDS:-5}"
+export BENCH_WORK="$work" BENCH_STATE="$state" BENCH_BUNDLE="$bundle"
 unshare --mount --propagation private -- /bin/sh -c '
     if mountpoint -q /sys/fs/cgroup/unified; then umount /sys/fs/cgroup/unified || exit 1; fi
     exec python3 "$1"' sh "$work/bench.py"

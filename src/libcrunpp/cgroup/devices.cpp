@@ -155,9 +155,25 @@ std::vector<DeviceRule> device_rules(const std::vector<spec::DeviceCgroup> &conf
     return out;
 }
 
+// One open per file: the kernel takes each write(2) as one rule, in order.
 void apply_devices_v1(const std::string &dir, const std::vector<DeviceRule> &rules) {
-    for (const DeviceRule &r : rules)
-        write_file(dir, r.allow ? "devices.allow" : "devices.deny", rule_text(r));
+    UniqueFd files[2]; // deny, allow
+    for (const DeviceRule &r : rules) {
+        const char *name = r.allow ? "devices.allow" : "devices.deny";
+        UniqueFd &fd = files[r.allow ? 1 : 0];
+        if (!fd) {
+            fd.reset(open((dir + "/" + name).c_str(), O_WRONLY | O_CLOEXEC));
+            if (!fd)
+                throw_errno("cgroup: open " + dir + "/" + name);
+        }
+        const std::string text = rule_text(r);
+        ssize_t w;
+        do
+            w = write(fd.get(), text.data(), text.size());
+        while (w < 0 && errno == EINTR);
+        if (w != static_cast<ssize_t>(text.size()))
+            throw Error("cgroup: write \"" + text + "\" to " + dir + "/" + name, w < 0 ? errno : EIO);
+    }
 }
 
 void apply_devices_bpf(const std::string &dir, const std::vector<DeviceRule> &rules) {

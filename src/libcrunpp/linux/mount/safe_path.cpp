@@ -97,6 +97,27 @@ std::string join_from(const std::vector<std::string> &parts, size_t from) {
     return out;
 }
 
+// The common case of a missing directory, only its last component missing
+// (the mount points of /sys/fs/cgroup/<controller>, /dev/pts ...): made in
+// its parent resolved in the root, 4 syscalls instead of the walk's 2 per
+// component. Empty when that is not the case (no parent, a component of it
+// missing, the leaf made meanwhile or a dangling symlink): the walk decides.
+UniqueFd mkdir_leaf(int root_fd, const std::string &path) {
+    size_t slash = path.rfind('/');
+    if (slash == std::string::npos || slash == 0 || slash + 1 == path.size())
+        return UniqueFd();
+    int err = 0;
+    UniqueFd parent = open_in_root(root_fd, path.substr(0, slash), O_PATH | O_DIRECTORY, err);
+    if (!parent)
+        return UniqueFd();
+    if (mkdirat(parent.get(), path.c_str() + slash + 1, 0755) < 0) {
+        if (errno == EEXIST)
+            return UniqueFd();
+        throw_errno("mkdir \"" + display_path(path) + "\"");
+    }
+    return open_in_root(root_fd, path, O_PATH | O_DIRECTORY, err);
+}
+
 } // namespace
 
 UniqueFd mkdir_all_in_root(int root_fd, const std::string &rel) {
@@ -111,6 +132,8 @@ UniqueFd mkdir_all_in_root(int root_fd, const std::string &rel) {
             return cur;
         if (err != ENOENT)
             throw_errno(what, err);
+        if (UniqueFd made = mkdir_leaf(root_fd, path))
+            return made;
         cur = open_in_root(root_fd, "", O_PATH | O_DIRECTORY, err);
         if (!cur)
             throw_errno("open the root", err);
