@@ -93,7 +93,12 @@ void setup_rootfs(const spec::Config &cfg, const std::string &rootfs_abs_path, c
     unsigned long propagation = MS_SLAVE | MS_REC;
     if (lx.rootfsPropagation)
         propagation = parse_propagation(*lx.rootfsPropagation);
-    if (mount(nullptr, "/", nullptr, propagation, nullptr) < 0)
+    // An unbindable "/" could not give the rootfs bind below: private until
+    // the root has changed (unbindable implies private), unbindable after.
+    unsigned long host_propagation = propagation;
+    if (propagation & MS_UNBINDABLE)
+        host_propagation = (propagation & ~MS_UNBINDABLE) | MS_PRIVATE;
+    if (mount(nullptr, "/", nullptr, host_propagation, nullptr) < 0)
         throw_errno("make \"/\" " + lx.rootfsPropagation.value_or("rslave"));
     // A recursive slave/private "/" leaves no shared mount; otherwise the
     // rootfs' parent may be shared and the rootfs bind (and every mount
@@ -130,13 +135,13 @@ void setup_rootfs(const spec::Config &cfg, const std::string &rootfs_abs_path, c
     enter_root(root.get(), rootfs, o.no_pivot);
     root.reset();
 
-    // The root's own propagation: "/" after the change is the rootfs bind,
-    // private so far.
-    if (lx.rootfsPropagation && mount(nullptr, "/", nullptr, propagation, nullptr) < 0)
-        throw_errno("make the new \"/\" " + *lx.rootfsPropagation);
-
     apply_readonly_paths(lx.readonlyPaths);
     apply_masked_paths(lx.maskedPaths, lx.mountLabel && selinux_enabled() ? *lx.mountLabel : std::string());
+
+    // The root's own propagation: "/" after the change is the rootfs bind,
+    // private so far. After the binds above, which an unbindable "/" refuses.
+    if (lx.rootfsPropagation && mount(nullptr, "/", nullptr, propagation, nullptr) < 0)
+        throw_errno("make the new \"/\" " + *lx.rootfsPropagation);
 
     if (cfg.root && cfg.root->readonly) {
         UniqueFd new_root(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
