@@ -39,3 +39,60 @@ root_propagation_cmd='awk '"'"'$5 == "/" {for (i = 7; $i != "-"; i++) printf "%s
     run -0 crunpp_rootless run -b "$B" c13-unbind-rl
     [[ "$output" == *unbindable* ]]
 }
+
+# Hooks of the create phases that write, relative to their working
+# directory, where they ran and what they saw of CRUNPP_T13.
+hooks_config='.hooks = {
+    createRuntime: [{path: "/bin/sh", args: ["sh", "-c", "pwd >cr-cwd; echo ${CRUNPP_T13:-unset} >cr-env"]}],
+    createContainer: [{path: "/bin/sh", args: ["sh", "-c", "pwd >cc-cwd; echo ${CRUNPP_T13:-unset} >cc-env"]}],
+    prestart: [{path: "/bin/sh", args: ["sh", "-c", "echo ${CRUNPP_T13:-unset} >empty-env"], env: []}]
+  }'
+
+check_hook_files() {
+    [ "$(cat "$B/cr-cwd")" = "$B" ]
+    [ "$(cat "$B/cc-cwd")" = "$B" ]
+    [ "$(cat "$B/cr-env")" = from-caller ]
+    [ "$(cat "$B/cc-env")" = from-caller ]
+    [ "$(cat "$B/empty-env")" = unset ]
+}
+
+@test "compat: hooks without env get the runtime's environment; create hooks run in the bundle, as root" {
+    require_root
+    make_bundle "$B"
+    set_config "$B" "$hooks_config"
+    cd /
+    CRUNPP_T13=from-caller run -0 crunpp run -b "$B" c13-hooks
+    check_hook_files
+}
+
+@test "compat: hooks without env get the runtime's environment; create hooks run in the bundle, rootless" {
+    make_rootless_bundle "$B"
+    set_config "$B" "$hooks_config"
+    _ensure_rootless_state_root
+    run -0 as_rootless env CRUNPP_T13=from-caller "$CRUNPP" --root "$ROOTLESS_STATE_ROOT" run -b "$B" c13-hooks-rl
+    check_hook_files
+}
+
+@test "compat: run.oci.hooks.stdout and run.oci.hooks.stderr get every phase's hook output (crun)" {
+    require_root
+    make_bundle "$B"
+    local out="$BATS_TEST_TMPDIR/hooks.out" err="$BATS_TEST_TMPDIR/hooks.err" phase
+    set_config "$B" ".annotations = {\"run.oci.hooks.stdout\": \"$out\", \"run.oci.hooks.stderr\": \"$err\"}
+        | .hooks = ([\"prestart\", \"createRuntime\", \"createContainer\", \"startContainer\", \"poststart\", \"poststop\"]
+            | map({key: ., value: [{path: \"/bin/sh\", args: [\"sh\", \"-c\", \"echo out-\$0; echo err-\$0 >&2\", .]}]})
+            | from_entries)"
+    echo before >"$out"
+    run -0 crunpp run -b "$B" c13-hooks-out
+    [ "$output" = "" ]
+    for phase in prestart createRuntime createContainer startContainer poststart poststop; do
+        grep -qx "out-$phase" "$out"
+        grep -qx "err-$phase" "$err"
+    done
+    [ "$(head -n1 "$out")" = before ] # appended to
+    [ "$(stat -c %a "$err")" = 600 ]
+    # A failing hook's error then names no output; the file has it.
+    set_config "$B" '.hooks = {createRuntime: [{path: "/bin/sh", args: ["sh", "-c", "echo broken >&2; exit 3"]}]}'
+    run -1 crunpp run -b "$B" c13-hooks-out2
+    [[ "$output" == *'createRuntime hook[0] "/bin/sh": exited with status 3' ]]
+    [ "$(tail -n1 "$err")" = broken ]
+}

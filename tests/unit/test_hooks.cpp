@@ -169,3 +169,41 @@ TEST_CASE("exe guard: crunpp's own binary by path, symlink or #! chain is refuse
     container::check_not_runtime_binary((d.path / "fine").string(), self);
     container::check_not_runtime_binary("/bin/true", self);
 }
+
+TEST_CASE("hooks: without env the runtime's environment, with an empty env none", "[hooks]") {
+    TempDir d;
+    std::string log = (d.path / "log").string();
+    setenv("CRUNPP_HOOK_TEST", "from-runtime", 1);
+    spec::Hook inherit;
+    inherit.path = "/bin/sh";
+    inherit.args = {"sh", "-c", "echo \"${CRUNPP_HOOK_TEST:-unset}\" >>" + log};
+    spec::Hook empty = inherit;
+    empty.env = std::vector<std::string>{};
+    hooks::run("prestart", {inherit, empty}, "{}");
+    unsetenv("CRUNPP_HOOK_TEST");
+    CHECK(slurp(log) == "from-runtime\nunset\n");
+}
+
+TEST_CASE("hooks: the working directory and the output files of RunOptions", "[hooks]") {
+    TempDir d;
+    std::filesystem::create_directory(d.path / "bundle");
+    std::string out = (d.path / "out").string(), err = (d.path / "err").string();
+    int out_fd = open(out.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    int err_fd = open(err.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    REQUIRE(out_fd >= 0);
+    REQUIRE(err_fd >= 0);
+    hooks::RunOptions o;
+    o.cwd = (d.path / "bundle").string();
+    o.stdout_fd = out_fd;
+    o.stderr_fd = err_fd;
+    hooks::run("createContainer", {sh_hook("pwd; echo e >&2")}, "{}", o);
+    close(out_fd);
+    close(err_fd);
+    CHECK(slurp(out) == o.cwd + "\n");
+    CHECK(slurp(err) == "e\n");
+    o = {};
+    o.cwd = (d.path / "missing").string();
+    CHECK(error_of([&] { hooks::run("prestart", {sh_hook("true")}, "{}", o); }) ==
+          "prestart hook[0] \"/bin/sh\": exited with status 127: chdir \"" + o.cwd +
+              "\": No such file or directory");
+}

@@ -132,6 +132,14 @@ void wait_for_start(const InitParams &p) {
         throw_errno("write the exec fifo", saved);
 }
 
+hooks::RunOptions hook_options(const InitParams &p, std::string cwd) {
+    hooks::RunOptions o;
+    o.cwd = std::move(cwd);
+    o.stdout_fd = p.hooks_stdout_fd;
+    o.stderr_fd = p.hooks_stderr_fd;
+    return o;
+}
+
 bool has_hooks_before_pivot(const spec::Config &cfg) {
     return cfg.hooks && (!cfg.hooks->prestart.empty() || !cfg.hooks->createRuntime.empty() ||
                          !cfg.hooks->createContainer.empty());
@@ -148,7 +156,8 @@ std::string run_create_hooks(const InitParams &p) {
         throw Error("wait for the createRuntime hooks: unexpected sync message");
     std::string creating = hooks::read_state_memfd(m.fds[0].get());
     std::string created = hooks::read_state_memfd(m.fds[1].get());
-    hooks::run("createContainer", p.config->hooks->createContainer, creating);
+    // In the bundle, as crun does: a hook may use paths relative to it.
+    hooks::run("createContainer", p.config->hooks->createContainer, creating, hook_options(p, *p.bundle));
     return created;
 }
 
@@ -227,7 +236,7 @@ void container_init(const InitParams &p) noexcept {
         p.sync->send(SyncType::Ready);
         wait_for_start(p);
         if (cfg.hooks && !cfg.hooks->startContainer.empty())
-            hooks::run("startContainer", cfg.hooks->startContainer, start_state);
+            hooks::run("startContainer", cfg.hooks->startContainer, start_state, hook_options(p, {}));
         // The container process runs on the final CPUs; the setup above ran
         // on the initial ones (apply_process_resources).
         if (process.execCPUAffinity && process.execCPUAffinity->final)

@@ -37,6 +37,8 @@ struct InitParams {
     const std::string *id = nullptr;
     int preserved_fds = 0;     // fds 3..3+N-1 reach the process
     bool new_keyring = true;   // join a fresh session keyring
+    // The files of run.oci.hooks.stdout/stderr (hooks_flow.hpp), -1: none.
+    int hooks_stdout_fd = -1, hooks_stderr_fd = -1;
 };
 
 // Never returns: execve's the container process or _exit()s (1 before

@@ -126,12 +126,13 @@ void check_terminal(const spec::Config &cfg, const CreateOptions &o, const Launc
 
 // The init's mounts are made: prestart and createRuntime run here, in the
 // runtime's namespaces; the init gets the state for its own hooks.
-void run_runtime_hooks(SyncSocket &sync, const spec::Config &cfg, const state::ContainerState &st, pid_t pid) {
+void run_runtime_hooks(SyncSocket &sync, const spec::Config &cfg, const state::ContainerState &st, pid_t pid,
+                       const hooks::RunOptions &options) {
     std::string creating = hook_state_json(st, state::Status::Creating, pid);
     if (cfg.hooks) {
         // prestart is deprecated but still run, before createRuntime (runc).
-        hooks::run("prestart", cfg.hooks->prestart, creating);
-        hooks::run("createRuntime", cfg.hooks->createRuntime, creating);
+        hooks::run("prestart", cfg.hooks->prestart, creating, options);
+        hooks::run("createRuntime", cfg.hooks->createRuntime, creating, options);
     }
     UniqueFd a = hooks::state_memfd(creating);
     UniqueFd b = hooks::state_memfd(hook_state_json(st, state::Status::Created, pid));
@@ -221,6 +222,7 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
         cg = make_cgroup(ctx, o, loaded.config);
         l.container.state().cgroup_paths = cg.paths();
         l.container.save();
+        const HookOutput hook_output = open_hook_output(loaded.config.annotations, loaded.config.hooks.has_value());
         // Compiled (or taken from the cache) here, by the runtime user, so
         // that the init only loads a ready program.
         std::optional<linux::SeccompFilter> seccomp;
@@ -272,6 +274,8 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
             ip.unshare_cgroupns = unshare_cgroupns;
             for (int fd = 3; fd < 3 + preserved_fds; fd++)
                 keep.push_back(fd);
+            keep.push_back(hook_output.out.get());
+            keep.push_back(hook_output.err.get());
             for (const auto &[type, fd] : plan.joins)
                 keep.push_back(fd.get());
             for (const UniqueFd &tree : inherited_trees) {
@@ -292,6 +296,8 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
             ip.id = &o.id;
             ip.preserved_fds = preserved_fds;
             ip.new_keyring = !o.no_new_keyring;
+            ip.hooks_stdout_fd = hook_output.out.get();
+            ip.hooks_stderr_fd = hook_output.err.get();
             container_init(ip);
         }
         v1_tasks.clear();
@@ -340,7 +346,10 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
                 linux::move_net_devices(*loaded.config.linux, l.pid);
                 l.sync.send(SyncType::Go);
                 break;
-            case SyncType::Hooks: run_runtime_hooks(l.sync, loaded.config, l.container.state(), l.pid); break;
+            case SyncType::Hooks:
+                run_runtime_hooks(l.sync, loaded.config, l.container.state(), l.pid,
+                                  hook_output.options(loaded.bundle));
+                break;
             case SyncType::Console:
                 if (m->fds.size() != 1)
                     throw Error("sync with the container init: bad console message");

@@ -91,7 +91,8 @@ std::vector<Hook> read_hooks(const Node &hooks, std::string_view phase) {
         Hook h;
         h.path = item.required("path").take_absolute_path();
         h.args = item.strings("args");
-        h.env = read_env(item, "env");
+        if (item.has("env"))
+            h.env = read_env(item, "env");
         h.timeout = item.opt_num<int32_t>("timeout");
         if (h.timeout && *h.timeout < 1)
             item.member("timeout").fail("must be at least 1 second");
