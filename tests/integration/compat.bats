@@ -96,3 +96,16 @@ check_hook_files() {
     [[ "$output" == *'createRuntime hook[0] "/bin/sh": exited with status 3' ]]
     [ "$(tail -n1 "$err")" = broken ]
 }
+
+@test "compat: a user namespace without uidMappings/gidMappings as root maps the ids 1:1 (crun)" {
+    require_root
+    make_bundle "$B" /bin/sh -c 'cat /proc/self/uid_map /proc/self/gid_map; id -u; id -g'
+    set_config "$B" '.linux.namespaces += [{type: "user"}] | del(.linux.uidMappings, .linux.gidMappings)'
+    run -0 crunpp run -b "$B" c13-userns-11
+    [ "$(echo "$output" | awk 'NR <= 2 {print $1, $2, $3}' | tr '\n' ' ')" = "0 0 1 0 0 1 " ]
+    [ "$(echo "$output" | sed -n 3,4p | tr '\n' ' ')" = "0 0 " ]
+    set_config "$B" '.process.user = {uid: 1000, gid: 100}'
+    run -0 crunpp run -b "$B" c13-userns-11b
+    [ "$(echo "$output" | awk 'NR <= 2 {print $1, $2, $3}' | tr '\n' ' ')" = "0 0 1001 0 0 101 " ]
+    [ "$(echo "$output" | sed -n 3,4p | tr '\n' ' ')" = "1000 100 " ]
+}

@@ -192,8 +192,23 @@ TEST_CASE("plan_namespaces: a mount namespace is required") {
           "config.json: .linux.namespaces: a mount namespace is required");
 }
 
+TEST_CASE("plan_namespaces: a new user namespace without mappings maps the process's ids 1:1 (crun)") {
+    using T = spec::NamespaceType;
+    auto c = config_with({ns(T::Mount), ns(T::User)});
+    c.process.emplace();
+    c.process->user.uid = 1000;
+    c.process->user.gid = 100;
+    auto plan = plan_namespaces(c, false);
+    REQUIRE(plan.uid_mappings.size() == 1);
+    CHECK((plan.uid_mappings[0].containerID == 0 && plan.uid_mappings[0].hostID == 0 &&
+           plan.uid_mappings[0].size == 1001));
+    REQUIRE(plan.gid_mappings.size() == 1);
+    CHECK(plan.gid_mappings[0].size == 101);
+}
+
 TEST_CASE("plan_namespaces: a new user namespace needs mappings, except rootless") {
     using T = spec::NamespaceType;
+    // Without a process (never launched) nothing says which ids to map.
     CHECK(error_of([] { plan_namespaces(config_with({ns(T::Mount), ns(T::User)}), false); }) ==
           "config.json: .linux.uidMappings/.gidMappings: a new user namespace needs both mappings");
     auto c = config_with({ns(T::Mount), ns(T::User)});

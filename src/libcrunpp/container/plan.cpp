@@ -54,6 +54,14 @@ NamespacePlan plan_namespaces(const spec::Config &cfg, bool rootless) {
         plan.uid_mappings = std::move(maps.uid);
         plan.gid_mappings = std::move(maps.gid);
     }
+    // Root without maps: crun's identity map of the ids up to the process's
+    // own, so that the process runs as itself (and root is root).
+    if (plan.new_user && !rootless && cfg.process) {
+        if (plan.uid_mappings.empty())
+            plan.uid_mappings = {spec::IdMapping{0, 0, cfg.process->user.uid + 1}};
+        if (plan.gid_mappings.empty())
+            plan.gid_mappings = {spec::IdMapping{0, 0, cfg.process->user.gid + 1}};
+    }
     if (plan.new_user && (plan.uid_mappings.empty() || plan.gid_mappings.empty()))
         throw Error("config.json: .linux.uidMappings/.gidMappings: a new user namespace needs both mappings");
 
