@@ -109,3 +109,16 @@ check_hook_files() {
     [ "$(echo "$output" | awk 'NR <= 2 {print $1, $2, $3}' | tr '\n' ' ')" = "0 0 1001 0 0 101 " ]
     [ "$(echo "$output" | sed -n 3,4p | tr '\n' ' ')" = "1000 100 " ]
 }
+
+@test "compat: lo is up in a new network namespace, as root and rootless" {
+    require_root
+    make_bundle "$B" ip -o link show lo
+    set_config "$B" '.linux.namespaces |= (map(select(.type != "network")) + [{type: "network"}])'
+    run -0 crunpp run -b "$B" c13-lo
+    [[ "$output" == *"<LOOPBACK,UP,LOWER_UP>"* ]]
+    rm -rf "$B"
+    make_rootless_bundle "$B" ip -o link show lo
+    set_config "$B" '.linux.namespaces |= (map(select(.type != "network")) + [{type: "network"}])'
+    run -0 crunpp_rootless run -b "$B" c13-lo-rl
+    [[ "$output" == *"<LOOPBACK,UP,LOWER_UP>"* ]]
+}

@@ -13,6 +13,7 @@
 
 #include "../linux/process/process.hpp"
 #include "../linux/mount/rootfs.hpp"
+#include "../linux/net/loopback.hpp"
 #include "../linux/ns/userns.hpp"
 #include "../hooks/hooks.hpp"
 #include "crunpp/cgroup.hpp"
@@ -199,6 +200,8 @@ void container_init(const InitParams &p) noexcept {
             linux::enter_time_namespace(cfg.linux->timeOffsets.value_or(spec::TimeOffsets{}));
         become_root_in_userns(p);
         fork_init_if_needed(p);
+        if (p.plan->new_network)
+            linux::bring_loopback_up();
         wait_for_net_devices(p);
         if (p.new_keyring)
             join_session_keyring(*p.id, p.plan->user);

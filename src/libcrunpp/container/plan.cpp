@@ -28,7 +28,10 @@ NamespacePlan plan_namespaces(const spec::Config &cfg, bool rootless) {
                 plan.new_pid = !join;
                 joins_pid = join;
                 break;
-            case spec::NamespaceType::Network: plan.network = true; break;
+            case spec::NamespaceType::Network:
+                plan.network = true;
+                plan.new_network = !join;
+                break;
             case spec::NamespaceType::Cgroup: plan.cgroup = true; break;
             case spec::NamespaceType::Time: plan.new_time = !join; break;
             default: break;

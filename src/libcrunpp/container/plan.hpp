@@ -28,6 +28,7 @@ struct NamespacePlan {
     bool user = false;       // in a user namespace (new or joined)
     bool new_pid = false;
     bool network = false;    // in its own network namespace (new or joined)
+    bool new_network = false; // a network namespace is created (lo to set up)
     bool cgroup = false;
     bool new_time = false;   // time namespace with offsets (H8's enter_time_namespace)
     std::vector<spec::IdMapping> uid_mappings, gid_mappings;
