@@ -122,3 +122,23 @@ check_hook_files() {
     run -0 crunpp_rootless run -b "$B" c13-lo-rl
     [[ "$output" == *"<LOOPBACK,UP,LOWER_UP>"* ]]
 }
+
+@test "compat: a missing process.cwd is created (by the container's root, 0755), even with a read-only root" {
+    require_root
+    make_bundle "$B" /bin/sh -c 'pwd; stat -c "%u %g %a" . ..'
+    set_config "$B" '.process.cwd = "/work/deep" | .root.readonly = true | .process.user = {uid: 1000, gid: 1000}'
+    run -0 crunpp run -b "$B" c13-cwd
+    [ "$output" = "/work/deep
+0 0 755
+0 0 755" ]
+    [ -d "$B/rootfs/work/deep" ]
+}
+
+@test "compat: a missing process.cwd is created, rootless" {
+    make_rootless_bundle "$B" /bin/sh -c 'pwd; stat -c "%u %a" .'
+    set_config "$B" '.process.cwd = "/work/deep"'
+    run -0 crunpp_rootless run -b "$B" c13-cwd-rl
+    [ "$output" = "/work/deep
+0 755" ]
+    [ "$(stat -c %u "$B/rootfs/work/deep")" = "$(rootless_uid)" ]
+}

@@ -135,6 +135,19 @@ void setup_rootfs(const spec::Config &cfg, const std::string &rootfs_abs_path, c
     enter_root(root.get(), rootfs, o.no_pivot);
     root.reset();
 
+    // A missing process.cwd is made as runc makes it: by the container's
+    // root, mode 0755, before the root may become read-only.
+    if (const std::string cwd = cfg.process ? clean_relative_path(cfg.process->cwd) : ""; !cwd.empty()) {
+        UniqueFd new_root(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+        if (!new_root)
+            throw_errno("open the new \"/\"");
+        try {
+            mkdir_all_in_root(new_root.get(), cwd);
+        } catch (Error &e) {
+            throw e.wrap("process.cwd");
+        }
+    }
+
     apply_readonly_paths(lx.readonlyPaths);
     apply_masked_paths(lx.maskedPaths, lx.mountLabel && selinux_enabled() ? *lx.mountLabel : std::string());
 
