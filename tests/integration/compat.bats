@@ -142,3 +142,30 @@ check_hook_files() {
 0 755" ]
     [ "$(stat -c %u "$B/rootfs/work/deep")" = "$(rootless_uid)" ]
 }
+
+@test "compat: bind sources are opened with the runtime's credentials: a source under root's 0700 directory in a userns container" {
+    require_root
+    make_bundle "$B" /bin/sh -c 'cat /data/file; cat /single; grep -E " /data " /proc/self/mountinfo | cut -d" " -f6; (echo x >/data/new) 2>/dev/null || echo ro'
+    local secret="$BATS_TEST_TMPDIR/secret"
+    mkdir -p "$secret/dir"
+    chmod 0700 "$secret"
+    echo in-dir >"$secret/dir/file"
+    echo single >"$secret/single"
+    chmod 0644 "$secret/single" "$secret/dir/file"
+    set_config "$B" ".linux.namespaces += [{type: \"user\"}]
+        | .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+        | .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+        | .mounts += [{destination: \"/data\", type: \"bind\", source: \"$secret/dir\", options: [\"rbind\", \"ro\", \"nosuid\"]},
+                      {destination: \"/single\", type: \"none\", source: \"$secret/single\", options: [\"bind\"]}]"
+    chown -R 100000:100000 "$B/rootfs"
+    _open_path "$B"
+    run -0 crunpp run -b "$B" c13-bindsrc
+    [ "$output" = "in-dir
+single
+ro,nosuid,relatime
+ro" ]
+    # A missing source is still create's error, naming the mount.
+    set_config "$B" ".mounts[-1].source = \"$secret/missing\""
+    run -1 crunpp run -b "$B" c13-bindsrc2
+    [ "$output" = "crunpp: mount \"$secret/missing\" on \"/single\": No such file or directory" ]
+}

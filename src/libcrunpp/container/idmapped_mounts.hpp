@@ -17,8 +17,9 @@
 
 namespace crunpp::container {
 
-// Whether the parent makes the config's idmapped mounts: a user namespace,
-// real root, and at least one mount asking for it.
+// Whether the parent makes the config's bind mounts (idmapped or not, see
+// linux::prepare_idmapped_mounts): a user namespace, real root, and at
+// least one bind mount.
 bool prepares_idmapped_mounts(const Context &ctx, const NamespacePlan &plan, const spec::Config &cfg);
 
 // For a new user namespace (its maps written): makes the trees with the

@@ -136,15 +136,18 @@ void setup_rootfs(const spec::Config &cfg, const std::string &rootfs_abs_path, c
     root.reset();
 
     // A missing process.cwd is made as runc makes it: by the container's
-    // root, mode 0755, before the root may become read-only.
-    if (const std::string cwd = cfg.process ? clean_relative_path(cfg.process->cwd) : ""; !cwd.empty()) {
+    // root, mode 0755, before the root may become read-only. Only a missing
+    // one: what exists is for the final chdir to judge.
+    struct stat cwd_st;
+    if (const std::string cwd = cfg.process ? clean_relative_path(cfg.process->cwd) : "";
+        !cwd.empty() && stat(cfg.process->cwd.c_str(), &cwd_st) < 0 && errno == ENOENT) {
         UniqueFd new_root(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
         if (!new_root)
             throw_errno("open the new \"/\"");
         try {
             mkdir_all_in_root(new_root.get(), cwd);
         } catch (Error &e) {
-            throw e.wrap("process.cwd");
+            throw e.wrap("create cwd (\"" + cfg.process->cwd + "\") set in config.json");
         }
     }
 

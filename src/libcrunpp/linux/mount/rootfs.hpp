@@ -45,8 +45,12 @@ void setup_rootfs(const spec::Config &cfg, const std::string &rootfs_abs_path, c
 // (SCM_RIGHTS), which passes them in RootfsOptions::prepared_mounts.
 // Returns one fd per config mount, invalid where none is needed. Rootless
 // callers cannot (the kernel refuses; setup_rootfs reports it).
+// `every_bind`: the other bind mounts too (flags applied, not idmapped), so
+// that their sources are resolved and opened with the runtime's host
+// credentials, as runc and crun do: a source under a directory that the
+// container's root cannot search (root's 0700) still works.
 std::vector<UniqueFd> prepare_idmapped_mounts(const spec::Config &cfg, const std::string &bundle,
-                                              int container_userns_fd);
+                                              int container_userns_fd, bool every_bind = false);
 
 // Issue 4: after setup_rootfs, bind the terminal's pty slave onto
 // /dev/console (created as an empty file when missing) of the new root.
