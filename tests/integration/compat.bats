@@ -169,3 +169,50 @@ ro" ]
     run -1 crunpp run -b "$B" c13-bindsrc2
     [ "$output" = "crunpp: mount \"$secret/missing\" on \"/single\": No such file or directory" ]
 }
+
+no_mountns_config='.linux.namespaces |= map(select(.type != "mount")) | .mounts = []
+    | .linux.maskedPaths = [] | .linux.readonlyPaths = [] | .root.readonly = false'
+
+@test "compat: without a mount namespace the container runs in the caller's, chrooted (create, exec), as root" {
+    require_root
+    make_bundle "$B" sleep 100
+    set_config "$B" "$no_mountns_config"
+    echo marker-13 >"$B/rootfs/marker"
+    crunpp create -b "$B" c13-nomnt >"$BATS_TEST_TMPDIR/out" 2>&1
+    local pid
+    pid="$(crunpp state c13-nomnt | jq -r .pid)"
+    [ "$(readlink "/proc/$pid/ns/mnt")" = "$(readlink /proc/self/ns/mnt)" ]
+    [ "$(readlink "/proc/$pid/root")" = "$(readlink -f "$B/rootfs")" ]
+    crunpp start c13-nomnt
+    run -0 crunpp exec c13-nomnt cat /marker
+    [ "$output" = marker-13 ]
+    crunpp delete -f c13-nomnt
+    # Nothing was mounted anywhere.
+    ! grep -q "$B" /proc/self/mountinfo
+}
+
+@test "compat: without a mount namespace, rootless" {
+    make_rootless_bundle "$B" cat /marker
+    set_config "$B" "$no_mountns_config"
+    echo marker-13 >"$B/rootfs/marker"
+    # Its pid namespace would need a procfs that no one can mount.
+    run -1 crunpp_rootless run -b "$B" c13-nomnt-rl
+    [[ "$output" == 'crunpp: config.json: .linux.namespaces: a new pid namespace without a mount namespace cannot work rootless'* ]]
+    set_config "$B" '.linux.namespaces |= map(select(.type != "pid"))'
+    run -0 crunpp_rootless run -b "$B" c13-nomnt-rl
+    [ "$output" = marker-13 ]
+}
+
+@test "compat: without a mount namespace what needs a mount is refused, naming the JSON path" {
+    require_root
+    make_bundle "$B"
+    set_config "$B" '.linux.namespaces |= map(select(.type != "mount"))'
+    run -1 crunpp run -b "$B" c13-nomnt-bad
+    [[ "$output" == 'crunpp: config.json: .mounts: mounting needs a mount namespace'* ]]
+    set_config "$B" "$no_mountns_config"' | .linux.maskedPaths = ["/proc/kcore"]'
+    run -1 crunpp run -b "$B" c13-nomnt-bad
+    [[ "$output" == 'crunpp: config.json: .linux.maskedPaths: masking paths needs a mount namespace'* ]]
+    set_config "$B" "$no_mountns_config"' | .root.readonly = true'
+    run -1 crunpp run -b "$B" c13-nomnt-bad
+    [[ "$output" == 'crunpp: config.json: .root.readonly: a read-only root needs a mount namespace'* ]]
+}

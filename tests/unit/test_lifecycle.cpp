@@ -184,12 +184,19 @@ TEST_CASE("plan_namespaces: the time namespace is entered by the init, not clone
     CHECK(plan.new_time);
 }
 
-TEST_CASE("plan_namespaces: a mount namespace is required") {
+TEST_CASE("plan_namespaces: without a mount namespace, what needs one is refused") {
     using T = spec::NamespaceType;
-    CHECK(error_of([] { plan_namespaces(config_with({ns(T::Pid)}), false); }) ==
-          "config.json: .linux.namespaces: a mount namespace is required");
-    CHECK(error_of([] { plan_namespaces(spec::Config{}, false); }) ==
-          "config.json: .linux.namespaces: a mount namespace is required");
+    CHECK(!plan_namespaces(config_with({ns(T::Pid)}), false).mount_namespace);
+    CHECK(!plan_namespaces(spec::Config{}, false).mount_namespace);
+    CHECK(plan_namespaces(config_with({ns(T::Mount)}), false).mount_namespace);
+    auto c = config_with({ns(T::Pid)});
+    c.mounts.push_back(spec::Mount{});
+    CHECK(error_of([&] { plan_namespaces(c, false); }).rfind("config.json: .mounts: mounting needs a mount namespace", 0) ==
+          0);
+    CHECK(error_of([] { plan_namespaces(config_with({ns(T::Pid)}), true); })
+              .rfind("config.json: .linux.namespaces: a new pid namespace without a mount namespace cannot work "
+                     "rootless",
+                     0) == 0);
 }
 
 TEST_CASE("plan_namespaces: a new user namespace without mappings maps the process's ids 1:1 (crun)") {

@@ -101,7 +101,19 @@ void exec_helper(const ExecChildParams &p) noexcept {
         // Before the namespaces: the host's paths, and a cgroup namespace
         // joined afterwards is then rooted above the process.
         enter_v1_cgroups(*p.cgroups);
+        // A container in our mount namespace (it has none of its own) is
+        // only chrooted: the process gets the init's root, opened now
+        // (after the user namespace is joined /proc may be out of reach).
+        UniqueFd init_root;
+        if (!(p.namespaces & CLONE_NEWNS)) {
+            std::string root = "/proc/" + std::to_string(p.init_pid) + "/root";
+            if (!(init_root = UniqueFd(open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC))))
+                throw_errno("exec: open the container's root " + root);
+        }
         join_container_namespaces(p.init_pidfd, p.init_pid, p.namespaces);
+        if (init_root && (fchdir(init_root.get()) < 0 || chroot(".") < 0 || chdir("/") < 0))
+            throw_errno("exec: enter the container's root");
+        init_root.reset();
         pid_t pid = clone_parent();
         if (pid == 0)
             exec_process_child(p);

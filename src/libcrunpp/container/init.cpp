@@ -15,6 +15,7 @@
 #include "../linux/mount/rootfs.hpp"
 #include "../linux/net/loopback.hpp"
 #include "../linux/ns/userns.hpp"
+#include "../linux/procfs.hpp"
 #include "../hooks/hooks.hpp"
 #include "crunpp/cgroup.hpp"
 #include "crunpp/error.hpp"
@@ -101,26 +102,32 @@ void wait_for_net_devices(const InitParams &p) {
     p.sync->expect(SyncType::Go, "wait for the network devices");
 }
 
-std::string exec_fifo_path(const InitParams &p) { return "/proc/self/fd/" + std::to_string(p.exec_fifo_fd); }
+// The fifo reopened through /proc/self/fd: the new root's /proc, or
+// `host_proc` (a container without a mount namespace, whose rootfs may
+// have none).
+std::string exec_fifo_path(const InitParams &p, int host_proc) {
+    return std::string(host_proc >= 0 ? "" : "/proc/") + "self/fd/" + std::to_string(p.exec_fifo_fd);
+}
 
 // Checked before "ready", so that a container that could never be started
-// fails `create` instead: the fifo is reopened through the new root's /proc.
-void check_exec_fifo(const InitParams &p) {
-    if (p.exec_fifo_fd >= 0 && access(exec_fifo_path(p).c_str(), W_OK) < 0)
+// fails `create` instead.
+void check_exec_fifo(const InitParams &p, int host_proc) {
+    if (p.exec_fifo_fd >= 0 &&
+        faccessat(host_proc >= 0 ? host_proc : AT_FDCWD, exec_fifo_path(p, host_proc).c_str(), W_OK, 0) < 0)
         throw_errno("reach the exec fifo through /proc/self/fd (the container needs /proc mounted)");
 }
 
 // Blocks until `start` opens the fifo for reading, then lets it read a byte.
-void wait_for_start(const InitParams &p) {
+void wait_for_start(const InitParams &p, int host_proc) {
     if (p.exec_fifo_fd < 0) {
         p.sync->expect(SyncType::Start, "wait for start");
         return;
     }
     p.sync->close();
-    std::string path = exec_fifo_path(p);
+    std::string path = exec_fifo_path(p, host_proc);
     int fd;
     do
-        fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+        fd = openat(host_proc >= 0 ? host_proc : AT_FDCWD, path.c_str(), O_WRONLY | O_CLOEXEC);
     while (fd < 0 && errno == EINTR);
     if (fd < 0)
         throw_errno("open the exec fifo");
@@ -165,7 +172,7 @@ std::string run_create_hooks(const InitParams &p) {
 // The pty: made in the new root, its master sent to the parent.
 void setup_terminal(const InitParams &p) {
     std::string name;
-    UniqueFd master = setup_init_terminal(*p.config->process, name);
+    UniqueFd master = setup_init_terminal(*p.config->process, name, p.plan->mount_namespace);
     p.sync->send_fds(SyncType::Console, {master.get()}, name);
 }
 
@@ -218,7 +225,15 @@ void container_init(const InitParams &p) noexcept {
         std::string start_state;
         if (has_hooks_before_pivot(cfg))
             ro.before_root_change = [&] { start_state = run_create_hooks(p); };
-        linux::setup_rootfs(cfg, *p.rootfs, ro);
+        // Without a mount namespace the rootfs may have no /proc: the fifo is
+        // reached through the procfs handle opened before the chroot.
+        int host_proc = -1;
+        if (p.plan->mount_namespace) {
+            linux::setup_rootfs(cfg, *p.rootfs, ro);
+        } else {
+            linux::enter_rootfs_without_mount_namespace(cfg, *p.rootfs, ro);
+            host_proc = linux::procfs::root();
+        }
         if (cfg.process->terminal)
             setup_terminal(p);
         linux::apply_kernel_settings(cfg);
@@ -226,7 +241,7 @@ void container_init(const InitParams &p) noexcept {
         const spec::Process &process = *cfg.process;
         std::string exe = linux::resolve_executable(process);
         check_not_runtime_binary(exe, runtime_binary);
-        check_exec_fifo(p);
+        check_exec_fifo(p, host_proc);
         // A notify listener must reach the agent during create: loaded now
         // (see linux/seccomp.hpp); any other filter is loaded by exec_process.
         linux::ExecOptions eo;
@@ -237,7 +252,7 @@ void container_init(const InitParams &p) noexcept {
             eo.seccomp = p.seccomp;
 
         p.sync->send(SyncType::Ready);
-        wait_for_start(p);
+        wait_for_start(p, host_proc);
         if (cfg.hooks && !cfg.hooks->startContainer.empty())
             hooks::run("startContainer", cfg.hooks->startContainer, start_state, hook_options(p, {}));
         // The container process runs on the final CPUs; the setup above ran

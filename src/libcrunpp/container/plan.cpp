@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "../linux/mount/rootfs.hpp"
 #include "crunpp/error.hpp"
 
 namespace crunpp::container {
@@ -41,9 +42,15 @@ NamespacePlan plan_namespaces(const spec::Config &cfg, bool rootless) {
         }
         plan.joins = linux::open_config_namespaces(*cfg.linux);
     }
-    // Without its own mount namespace the rootfs setup would pivot the host.
-    if (!has_mount)
-        throw Error("config.json: .linux.namespaces: a mount namespace is required");
+    plan.mount_namespace = has_mount;
+    if (!has_mount) {
+        linux::check_without_mount_namespace(cfg);
+        // The init needs a procfs of its pid namespace, and an unprivileged
+        // caller's mount namespace lets it mount none.
+        if (rootless && plan.new_pid)
+            throw Error("config.json: .linux.namespaces: a new pid namespace without a mount namespace cannot work "
+                        "rootless (no procfs of it can be mounted); add {\"type\": \"mount\"} or drop \"pid\"");
+    }
 
     if (plan.new_user && cfg.linux) {
         plan.uid_mappings = cfg.linux->uidMappings;

@@ -35,6 +35,16 @@ struct RootfsOptions {
 // process is in the new root with cwd "/".
 void setup_rootfs(const spec::Config &cfg, const std::string &rootfs_abs_path, const RootfsOptions &o);
 
+// A container without a mount namespace shares the caller's: it is only
+// chrooted into its rootfs, as the runtime-spec allows (runc and crun run
+// it). What would need a mount is refused here, naming the JSON path: it
+// would change the caller's mount table and outlive the container.
+void check_without_mount_namespace(const spec::Config &cfg);
+// In the init of such a container: `before_root_change`, the missing cwd,
+// then chroot into the rootfs.
+void enter_rootfs_without_mount_namespace(const spec::Config &cfg, const std::string &rootfs_abs_path,
+                                          const RootfsOptions &o);
+
 // Host side (the parent, real root) of a container WITH a user namespace
 // whose config has idmapped mounts ("idmap"/"ridmap" or uid/gidMappings on
 // a bind): the kernel lets only a process in the initial user namespace
