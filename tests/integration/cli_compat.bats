@@ -98,7 +98,7 @@ flags_of() {
     run -1 crunpp update --l3-cache-schema L3:0=f c13-shares
     [ "$output" = "crunpp: update: --l3-cache-schema: Intel RDT (resctrl) is not implemented by crunpp" ]
     crunpp delete -f c13-shares
-    rmdir /sys/fs/cgroup/*/crunpp-c13 2>/dev/null || true
+    find /sys/fs/cgroup/*/crunpp-c13 -depth -type d -exec rmdir {} + 2>/dev/null || true
 }
 
 @test "cli compat: delete --regex and kill --regex act on every matching container (crun)" {

@@ -216,3 +216,39 @@ no_mountns_config='.linux.namespaces |= map(select(.type != "mount")) | .mounts 
     run -1 crunpp run -b "$B" c13-nomnt-bad
     [[ "$output" == 'crunpp: config.json: .root.readonly: a read-only root needs a mount namespace'* ]]
 }
+
+require_rt_group_sched() {
+    require_root
+    [ -f /sys/fs/cgroup/cpu/cpu.rt_runtime_us ] || skip "no cgroup v1 cpu controller with real-time group scheduling"
+}
+
+@test "compat: cpu.realtimeRuntime on cgroup v1: the parents get the budget the container needs (runc)" {
+    require_rt_group_sched
+    make_bundle "$B" /bin/sh -c 'cut -d" " -f41 /proc/self/stat'
+    set_config "$B" '.linux.cgroupsPath = "/crunpp-c13rt/a/b" | .linux.resources.cpu = {realtimeRuntime: 20000, realtimePeriod: 1000000}
+        | .process.scheduler = {policy: "SCHED_FIFO", priority: 10}'
+    crunpp create -b "$B" c13-rt >"$BATS_TEST_TMPDIR/out" 2>&1
+    [ "$(cat /sys/fs/cgroup/cpu/crunpp-c13rt/a/b/cpu.rt_runtime_us)" = 20000 ]
+    [ "$(cat /sys/fs/cgroup/cpu/crunpp-c13rt/a/cpu.rt_runtime_us)" -ge 20000 ]
+    [ "$(cat /sys/fs/cgroup/cpu/crunpp-c13rt/cpu.rt_runtime_us)" -ge 20000 ]
+    crunpp start c13-rt
+    crunpp delete -f c13-rt
+    # In the default parent /crunpp, with run: SCHED_FIFO (policy 1) works.
+    set_config "$B" 'del(.linux.cgroupsPath)'
+    run -0 crunpp run -b "$B" c13-rt2
+    [ "$output" = 1 ]
+    # More than the host has is a clear error naming the parent.
+    set_config "$B" '.linux.resources.cpu.realtimeRuntime = 999999'
+    run -1 crunpp run -b "$B" c13-rt3
+    [[ "$output" == "crunpp: cgroup: give the parent /sys/fs/cgroup/cpu"*"the real-time budget"* ]]
+    find /sys/fs/cgroup/*/crunpp-c13rt -depth -type d -exec rmdir {} + 2>/dev/null || true
+}
+
+@test "compat: process.scheduler SCHED_FIFO on cgroup v1 without a budget gets its parent's" {
+    require_rt_group_sched
+    make_bundle "$B" /bin/sh -c 'cut -d" " -f41 /proc/self/stat'
+    set_config "$B" '.process.scheduler = {policy: "SCHED_FIFO", priority: 5} | .linux.cgroupsPath = "/crunpp-c13fifo/x"'
+    run -0 crunpp run -b "$B" c13-fifo
+    [ "$output" = 1 ]
+    find /sys/fs/cgroup/*/crunpp-c13fifo -depth -type d -exec rmdir {} + 2>/dev/null || true
+}

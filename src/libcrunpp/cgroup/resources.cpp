@@ -156,8 +156,10 @@ void cpu(const Paths &p, const spec::Cpu &c) {
             write_file(t.dir, "cpu.cfs_burst_us", num(*c.burst));
         if (c.realtimePeriod)
             write_file(t.dir, "cpu.rt_period_us", num(*c.realtimePeriod));
-        if (c.realtimeRuntime)
+        if (c.realtimeRuntime) {
+            ensure_rt_budget(t.dir, *c.realtimeRuntime);
             write_file(t.dir, "cpu.rt_runtime_us", num(*c.realtimeRuntime));
+        }
         if (c.idle)
             write_file(t.dir, "cpu.idle", num(*c.idle));
         return;

@@ -176,6 +176,8 @@ cgroup::Setup make_cgroup(const Context &ctx, const CreateOptions &o, const spec
         r.resources = cfg.linux->resources ? &*cfg.linux->resources : nullptr;
         r.devices = cfg.linux->devices;
     }
+    if (cfg.process && cfg.process->scheduler)
+        r.realtime_scheduler = cfg.process->scheduler->policy == "SCHED_FIFO" || cfg.process->scheduler->policy == "SCHED_RR";
     return cgroup::create(r);
 }
 
