@@ -252,3 +252,21 @@ require_rt_group_sched() {
     [ "$output" = 1 ]
     find /sys/fs/cgroup/*/crunpp-c13fifo -depth -type d -exec rmdir {} + 2>/dev/null || true
 }
+
+@test "compat: sysctl kernel.hostname, and kernel.domainname against domainname, are refused naming the JSON path (crun)" {
+    make_rootless_bundle "$B" /bin/sh -c 'cat /proc/sys/kernel/domainname'
+    set_config "$B" '.linux.sysctl = {"kernel.hostname": "h"}'
+    run -1 crunpp_rootless run -b "$B" c13-sysctl
+    [ "$output" = 'crunpp: config.json: .linux.sysctl["kernel.hostname"]: not allowed: the host name is set with .hostname' ]
+    set_config "$B" '.domainname = "a.test" | .linux.sysctl = {"kernel.domainname": "b.test"}'
+    run -1 crunpp_rootless run -b "$B" c13-sysctl
+    [ "$output" = 'crunpp: config.json: .linux.sysctl["kernel.domainname"]: "b.test" conflicts with .domainname "a.test"' ]
+}
+
+@test "compat: sysctl kernel.domainname equal to domainname is no conflict, as root" {
+    require_root
+    make_bundle "$B" /bin/sh -c 'cat /proc/sys/kernel/domainname'
+    set_config "$B" '.domainname = "a.test" | .linux.sysctl = {"kernel.domainname": "a.test"}'
+    run -0 crunpp run -b "$B" c13-sysctl2
+    [ "$output" = a.test ]
+}

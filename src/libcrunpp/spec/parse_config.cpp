@@ -140,6 +140,19 @@ Config read_config(const Node &n) {
         if (name && !name->empty() && !uts)
             n.member(key).fail("requires a UTS namespace in linux.namespaces");
     }
+    // crun's rules: the host name has its own field, and a domain name set
+    // twice must agree.
+    if (c.linux) {
+        Node linux = n.member("linux");
+        Node sysctl = linux.member("sysctl");
+        for (const auto &[key, value] : c.linux->sysctl) {
+            if (key == "kernel.hostname" || key == "kernel/hostname")
+                sysctl.member(key).fail("not allowed: the host name is set with .hostname");
+            if ((key == "kernel.domainname" || key == "kernel/domainname") && c.domainname &&
+                *c.domainname != value)
+                sysctl.member(key).fail(quote(value) + " conflicts with .domainname " + quote(*c.domainname));
+        }
+    }
     return c;
 }
 
