@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 
@@ -33,8 +34,10 @@ pid_t clone_parent() {
     return static_cast<pid_t>(r);
 }
 
-void keep_preserved_fds(int count) {
+void keep_preserved_fds(int count, const std::vector<int> *closed) {
     for (int fd = 3; fd < 3 + count; fd++) {
+        if (closed && std::find(closed->begin(), closed->end(), fd) != closed->end())
+            continue;
         int flags = fcntl(fd, F_GETFD);
         if (flags >= 0 && (flags & FD_CLOEXEC))
             fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
@@ -78,7 +81,7 @@ void die_with_runtime() {
         if (process.execCPUAffinity && process.execCPUAffinity->final)
             linux::apply_final_cpu_affinity(0, *process.execCPUAffinity->final);
         failure_status = 127;
-        keep_preserved_fds(p.preserved_fds);
+        keep_preserved_fds(p.preserved_fds, p.closed_fds);
         eo.preserve_fds = p.preserved_fds;
         eo.parent_death_signal = SIGKILL;
         linux::exec_process(process, exe, eo);

@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <optional>
@@ -176,9 +177,12 @@ void setup_terminal(const InitParams &p) {
     p.sync->send_fds(SyncType::Console, {master.get()}, name);
 }
 
-// The preserved fds reach the process as they came, without close-on-exec.
+// The preserved fds reach the process as they came, without close-on-exec;
+// the range's closed ones stay closed (one of crunpp's may have taken it).
 void keep_preserved_fds(const InitParams &p) {
     for (int fd = 3; fd < 3 + p.preserved_fds; fd++) {
+        if (p.closed_fds && std::find(p.closed_fds->begin(), p.closed_fds->end(), fd) != p.closed_fds->end())
+            continue;
         int flags = fcntl(fd, F_GETFD);
         if (flags >= 0 && (flags & FD_CLOEXEC))
             fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
@@ -262,6 +266,12 @@ void container_init(const InitParams &p) noexcept {
         failure_status = 127;
         keep_preserved_fds(p);
         eo.preserve_fds = p.preserved_fds;
+        if (p.set_listen_pid) {
+            // The process keeps this pid across execve.
+            spec::Process with_pid = process;
+            set_listen_pid(with_pid.env);
+            linux::exec_process(with_pid, exe, eo);
+        }
         linux::exec_process(process, exe, eo);
     } catch (...) {
         report_exception_and_exit(*p.sync, "container init", failure_status);

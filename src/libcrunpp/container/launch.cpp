@@ -199,7 +199,8 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
     signal(SIGCHLD, SIG_DFL);
     Loaded loaded = load(o);
     check_terminal(loaded.config, o, mode);
-    const int preserved_fds = prepare_passthrough(loaded.config, o.preserve_fds);
+    const Passthrough passthrough = prepare_passthrough(loaded.config, o.preserve_fds);
+    const int preserved_fds = passthrough.count;
     const std::optional<std::string> notify_host = host_notify_socket();
     // Root in another user namespace (rootless podman) can create every
     // namespace itself: no user namespace is added for it, as in runc.
@@ -275,7 +276,8 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
             }
             ip.unshare_cgroupns = unshare_cgroupns;
             for (int fd = 3; fd < 3 + preserved_fds; fd++)
-                keep.push_back(fd);
+                if (std::find(passthrough.closed.begin(), passthrough.closed.end(), fd) == passthrough.closed.end())
+                    keep.push_back(fd);
             keep.push_back(hook_output.out.get());
             keep.push_back(hook_output.err.get());
             for (const auto &[type, fd] : plan.joins)
@@ -297,6 +299,8 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
             ip.seccomp = seccomp ? &*seccomp : nullptr;
             ip.id = &o.id;
             ip.preserved_fds = preserved_fds;
+            ip.closed_fds = &passthrough.closed;
+            ip.set_listen_pid = passthrough.listen_fds;
             ip.new_keyring = !o.no_new_keyring;
             ip.hooks_stdout_fd = hook_output.out.get();
             ip.hooks_stderr_fd = hook_output.err.get();
