@@ -270,3 +270,27 @@ require_rt_group_sched() {
     run -0 crunpp run -b "$B" c13-sysctl2
     [ "$output" = a.test ]
 }
+
+@test "compat: run.oci.keep_original_groups keeps the caller's supplementary groups, in run and exec (crun)" {
+    require_root
+    make_bundle "$B" /bin/sh -c 'grep ^Groups: /proc/self/status'
+    run -0 setpriv --groups 1234,5678 "$CRUNPP" --root "$STATE_ROOT" run -b "$B" c13-groups
+    [ "$(echo "$output" | xargs)" = "Groups:" ]
+    set_config "$B" '.annotations["run.oci.keep_original_groups"] = "1" | .process.user.additionalGids = [99]'
+    run -0 setpriv --groups 1234,5678 "$CRUNPP" --root "$STATE_ROOT" run -b "$B" c13-groups
+    [ "$(echo "$output" | xargs)" = "Groups: 1234 5678" ]
+    set_config "$B" '.process.args = ["sleep", "100"]'
+    setpriv --groups 1234 "$CRUNPP" --root "$STATE_ROOT" run -d -b "$B" c13-groups >"$BATS_TEST_TMPDIR/out" 2>&1
+    run -0 setpriv --groups 4321 "$CRUNPP" --root "$STATE_ROOT" exec c13-groups grep ^Groups: /proc/self/status
+    [ "$(echo "$output" | xargs)" = "Groups: 4321" ]
+}
+
+@test "compat: run.oci.seccomp_fail_unknown_syscall makes an unknown syscall name an error (crun)" {
+    make_rootless_bundle "$B" /bin/true
+    set_config "$B" '.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW",
+        syscalls: [{names: ["getpid", "c13_no_such_syscall"], action: "SCMP_ACT_ERRNO"}]}'
+    run -0 crunpp_rootless run -b "$B" c13-seccomp
+    set_config "$B" '.annotations["run.oci.seccomp_fail_unknown_syscall"] = "1"'
+    run -1 crunpp_rootless run -b "$B" c13-seccomp
+    [ "$output" = 'crunpp: config.json: .linux.seccomp.syscalls[0].names[1]: unknown syscall "c13_no_such_syscall" (run.oci.seccomp_fail_unknown_syscall)' ]
+}

@@ -54,7 +54,8 @@ TEST_CASE("features: versions, and the six hook phases", "[features]") {
 
 TEST_CASE("features: the crun annotations crunpp honours", "[features]") {
     const json::Value f = features();
-    for (const char *a : {"run.oci.hooks.stdout", "run.oci.hooks.stderr"})
+    for (const char *a : {"run.oci.hooks.stdout", "run.oci.hooks.stderr", "run.oci.seccomp_fail_unknown_syscall",
+                          "run.oci.keep_original_groups"})
         CHECK(member(member(f, "annotations"), a).text == "supported");
 }
 

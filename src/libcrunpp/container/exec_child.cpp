@@ -13,6 +13,7 @@
 
 #include "../linux/process/process.hpp"
 #include "crunpp/error.hpp"
+#include "annotations.hpp"
 #include "exec_join.hpp"
 #include "passthrough.hpp"
 #include "terminal.hpp"
@@ -83,6 +84,7 @@ void die_with_runtime() {
         failure_status = 127;
         keep_preserved_fds(p.preserved_fds, p.closed_fds);
         eo.preserve_fds = p.preserved_fds;
+        eo.keep_groups = annotation_enabled(*p.config, kKeepOriginalGroupsAnnotation);
         eo.parent_death_signal = SIGKILL;
         linux::exec_process(process, exe, eo);
     } catch (...) {

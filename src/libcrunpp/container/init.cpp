@@ -20,6 +20,7 @@
 #include "../hooks/hooks.hpp"
 #include "crunpp/cgroup.hpp"
 #include "crunpp/error.hpp"
+#include "annotations.hpp"
 #include "exe_guard.hpp"
 #include "passthrough.hpp"
 #include "terminal.hpp"
@@ -266,6 +267,7 @@ void container_init(const InitParams &p) noexcept {
         failure_status = 127;
         keep_preserved_fds(p);
         eo.preserve_fds = p.preserved_fds;
+        eo.keep_groups = annotation_enabled(cfg, kKeepOriginalGroupsAnnotation);
         if (p.set_listen_pid) {
             // The process keeps this pid across execve.
             spec::Process with_pid = process;

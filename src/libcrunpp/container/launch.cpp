@@ -20,6 +20,7 @@
 #include "../linux/seccomp/seccomp.hpp"
 #include "../linux/ns/userns.hpp"
 #include "../hooks/hooks.hpp"
+#include "annotations.hpp"
 #include "clone3.hpp"
 #include "hooks_flow.hpp"
 #include "kept_config.hpp"
@@ -229,8 +230,11 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
         // Compiled (or taken from the cache) here, by the runtime user, so
         // that the init only loads a ready program.
         std::optional<linux::SeccompFilter> seccomp;
-        if (loaded.config.linux && loaded.config.linux->seccomp)
+        if (loaded.config.linux && loaded.config.linux->seccomp) {
+            if (annotation_enabled(loaded.config, linux::kFailUnknownSyscallAnnotation))
+                linux::check_known_syscalls(*loaded.config.linux->seccomp);
             seccomp = linux::prepare_seccomp(*loaded.config.linux->seccomp, ctx.state_root);
+        }
         bool seccomp_listener_sent = false;
         UniqueFd fifo;
         if (!mode.run)

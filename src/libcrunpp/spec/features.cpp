@@ -99,7 +99,8 @@ void write_capability_names(json::Writer &w) {
 
 // crun's annotations that change how a container runs, honoured as crun
 // does (README, "Compatibility").
-constexpr std::array kCrunAnnotations = {"run.oci.hooks.stdout", "run.oci.hooks.stderr"};
+constexpr std::array kCrunAnnotations = {"run.oci.hooks.stdout", "run.oci.hooks.stderr",
+                                         "run.oci.seccomp_fail_unknown_syscall", "run.oci.keep_original_groups"};
 
 void write_seccomp(json::Writer &w) {
     w.key("seccomp").begin_object();

@@ -86,7 +86,7 @@ void prepare_exec(const spec::Process &p, const ExecOptions &o) {
             set_parent_death_signal(0);
         load_seccomp(*o.seccomp, false);
     }
-    detail::switch_user(p.user);
+    detail::switch_user(p.user, o.keep_groups);
     if (o.parent_death_signal && !early_seccomp)
         set_parent_death_signal(o.parent_death_signal);
     detail::apply_capability_sets(caps);
