@@ -294,3 +294,21 @@ require_rt_group_sched() {
     run -1 crunpp_rootless run -b "$B" c13-seccomp
     [ "$output" = 'crunpp: config.json: .linux.seccomp.syscalls[0].names[1]: unknown syscall "c13_no_such_syscall" (run.oci.seccomp_fail_unknown_syscall)' ]
 }
+
+@test "compat: linux.devices bound into a user-namespaced container are nosuid,noexec (crun), rootless and as root" {
+    make_rootless_bundle "$B" /bin/sh -c 'grep " /dev/zero " /proc/self/mountinfo | cut -d" " -f6; head -c 3 /dev/zero | wc -c'
+    set_config "$B" '.linux.devices = [{path: "/dev/zero", type: "c", major: 1, minor: 5}]'
+    run -0 crunpp_rootless run -b "$B" c13-dev-rl
+    [[ "${lines[0]}" == *nosuid* && "${lines[0]}" == *noexec* ]]
+    [ "${lines[1]}" = 3 ]
+    rm -rf "$B"
+    make_bundle "$B" /bin/sh -c 'grep " /dev/zero " /proc/self/mountinfo | cut -d" " -f6'
+    set_config "$B" '.linux.devices = [{path: "/dev/zero", type: "c", major: 1, minor: 5}]
+        | .linux.namespaces += [{type: "user"}]
+        | .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+        | .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
+    chown -R 100000:100000 "$B/rootfs"
+    _open_path "$B"
+    run -0 crunpp run -b "$B" c13-dev
+    [[ "$output" == *nosuid* && "$output" == *noexec* ]]
+}

@@ -62,6 +62,10 @@ void create_device(MountContext &c, const spec::Device &d) {
         UniqueFd tree = clone_tree(AT_FDCWD, d.path, false, err);
         if (!tree)
             throw Error(what + ": bind \"" + d.path + "\" of the host", err);
+        // A node bound in, not made: nothing on it is to be executed or
+        // gain privileges (crun binds them nosuid,noexec).
+        if ((err = set_mount_attr(tree.get(), false, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, 0)) != 0)
+            throw Error(what + ": nosuid,noexec on the bind of \"" + d.path + "\"", err);
         UniqueFd file(openat(dir.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
         if (!file && errno == EEXIST) {
             replace_existing();
