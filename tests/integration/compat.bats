@@ -312,3 +312,35 @@ require_rt_group_sched() {
     run -0 crunpp run -b "$B" c13-dev
     [[ "$output" == *nosuid* && "$output" == *noexec* ]]
 }
+
+nnp_of() {
+    awk '/^NoNewPrivs:/ {print $2}' <<<"$1"
+}
+
+exec_nnp_case() {
+    local who="$1" cmd=crunpp
+    [ "$who" = rootless ] && cmd=crunpp_rootless
+    if [ "$who" = rootless ]; then make_rootless_bundle "$B" sleep 100; else make_bundle "$B" sleep 100; fi
+    # The config's noNewPrivileges is inherited by exec (runc's behaviour).
+    set_config "$B" '.process.noNewPrivileges = true'
+    "$cmd" run -d -b "$B" c13-nnp >"$BATS_TEST_TMPDIR/out" 2>&1
+    run -0 "$cmd" exec c13-nnp cat /proc/self/status
+    [ "$(nnp_of "$output")" = 1 ]
+    "$cmd" delete -f c13-nnp
+    set_config "$B" '.process.noNewPrivileges = false'
+    "$cmd" run -d -b "$B" c13-nnp >"$BATS_TEST_TMPDIR/out" 2>&1
+    run -0 "$cmd" exec c13-nnp cat /proc/self/status
+    [ "$(nnp_of "$output")" = 0 ]
+    run -0 "$cmd" exec --no-new-privs c13-nnp cat /proc/self/status
+    [ "$(nnp_of "$output")" = 1 ]
+}
+
+@test "compat: exec inherits the config's noNewPrivileges; --no-new-privs sets it, as root" {
+    require_root
+    exec_nnp_case root
+}
+
+@test "compat: exec inherits the config's noNewPrivileges; --no-new-privs sets it, rootless" {
+    require_rootless_user
+    exec_nnp_case rootless
+}
