@@ -344,3 +344,19 @@ exec_nnp_case() {
     require_rootless_user
     exec_nnp_case rootless
 }
+
+@test "compat: a linux.devices node the host lacks, in a user-namespaced container as root: made by the runtime (crun)" {
+    require_root
+    make_bundle "$B" /bin/sh -c 'stat -c "%F %t:%T %a %u:%g" /dev/c13-null; echo x >/dev/c13-null && echo written; grep " /dev/c13-null " /proc/self/mountinfo | cut -d" " -f6'
+    set_config "$B" '.linux.devices = [{path: "/dev/c13-null", type: "c", major: 1, minor: 3, fileMode: 438, uid: 0, gid: 0}]
+        | .linux.namespaces += [{type: "user"}]
+        | .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+        | .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
+    chown -R 100000:100000 "$B/rootfs"
+    _open_path "$B"
+    [ ! -e /dev/c13-null ]
+    run -0 crunpp run -b "$B" c13-devmiss
+    [ "${lines[0]}" = "character special file 1:3 666 0:0" ]
+    [ "${lines[1]}" = written ]
+    [[ "${lines[2]}" == *nosuid* && "${lines[2]}" == *noexec* ]]
+}

@@ -120,8 +120,11 @@ void inherit_rt_budget(const std::string &dir) {
     if (runtime_of(dir) != 0)
         return;
     const std::string parent = parent_of(dir);
-    if (int64_t left = runtime_of(parent) - children_runtime(parent, dir); left > 0)
-        write_budget(dir, left);
+    // A removed sibling's budget may still count for a while: halve what is
+    // asked until the kernel grants it (any budget lets the scheduler in).
+    for (int64_t left = runtime_of(parent) - children_runtime(parent, dir); left >= 1000; left /= 2)
+        if (try_write_file(dir, kRuntime, std::to_string(left)) != EINVAL)
+            return;
 }
 
 } // namespace crunpp::cgroup::detail

@@ -19,15 +19,18 @@ bool prepares_idmapped_mounts(const Context &ctx, const NamespacePlan &plan, con
         if (!m.uidMappings.empty() || !m.gidMappings.empty() || f.idmap || f.bind || m.type.value_or("") == "bind")
             return true;
     }
-    return false;
+    return plan.new_user && linux::has_missing_devices(cfg);
 }
 
-void send_idmapped_mounts(SyncSocket &sync, const spec::Config &cfg, const std::string &bundle, pid_t pid) {
+void send_idmapped_mounts(SyncSocket &sync, const spec::Config &cfg, const std::string &bundle, pid_t pid,
+                          const NamespacePlan &plan) {
     std::string path = "/proc/" + std::to_string(pid) + "/ns/user";
     UniqueFd userns(open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!userns)
         throw_errno("open " + path);
     std::vector<UniqueFd> trees = linux::prepare_idmapped_mounts(cfg, bundle, userns.get(), true);
+    for (UniqueFd &dev : linux::prepare_missing_devices(cfg, plan.uid_mappings, plan.gid_mappings))
+        trees.push_back(std::move(dev));
     std::vector<int> fds;
     std::string indices;
     for (size_t i = 0; i < trees.size(); i++) {

@@ -49,7 +49,8 @@ void join_and_unshare(const InitParams &p) {
 // The parent's "go" once the user namespace has its maps; before it come
 // the idmapped mounts the parent made for this namespace, if any.
 void wait_for_maps(const InitParams &p, std::vector<UniqueFd> &owned, std::vector<int> &prepared) {
-    const size_t mounts = p.config->mounts.size();
+    // The config's mounts, then its devices (idmapped_mounts.hpp).
+    const size_t mounts = p.config->mounts.size() + (p.config->linux ? p.config->linux->devices.size() : 0);
     for (;;) {
         std::optional<SyncMessage> m = p.sync->receive();
         if (!m)

@@ -187,7 +187,7 @@ void user_namespace_ready(SyncSocket &sync, const Loaded &l, const NamespacePlan
                           bool idmapped_mounts) {
     linux::write_id_mappings(pid, plan.uid_mappings, plan.gid_mappings);
     if (idmapped_mounts)
-        send_idmapped_mounts(sync, l.config, l.bundle, pid);
+        send_idmapped_mounts(sync, l.config, l.bundle, pid, plan);
     sync.send(SyncType::Go);
 }
 

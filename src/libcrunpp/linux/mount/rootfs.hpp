@@ -62,6 +62,16 @@ void enter_rootfs_without_mount_namespace(const spec::Config &cfg, const std::st
 std::vector<UniqueFd> prepare_idmapped_mounts(const spec::Config &cfg, const std::string &bundle,
                                               int container_userns_fd, bool every_bind = false);
 
+// The host side of linux.devices that the host lacks at their path, for a
+// new user namespace (host_device.cpp): a node made by the runtime (real
+// root) on a private tmpfs, owned by the mapped ids, as a detached bind,
+// index-aligned with linux.devices (invalid where the host has the path).
+// The init gets them after the config's mounts in
+// RootfsOptions::prepared_mounts (index cfg.mounts.size() + i).
+std::vector<UniqueFd> prepare_missing_devices(const spec::Config &cfg, const std::vector<spec::IdMapping> &uid_maps,
+                                              const std::vector<spec::IdMapping> &gid_maps);
+bool has_missing_devices(const spec::Config &cfg);
+
 // Issue 4: after setup_rootfs, bind the terminal's pty slave onto
 // /dev/console (created as an empty file when missing) of the new root.
 void setup_console(int pty_slave_fd);
