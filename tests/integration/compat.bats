@@ -242,6 +242,19 @@ require_rt_group_sched() {
     run -1 crunpp run -b "$B" c13-rt3
     [[ "$output" == "crunpp: cgroup: give the parent /sys/fs/cgroup/cpu"*"the real-time budget"* ]]
     find /sys/fs/cgroup/*/crunpp-c13rt -depth -type d -exec rmdir {} + 2>/dev/null || true
+    # The kernel frees removed cgroups' budgets a little later and refuses
+    # every budget until then: wait (bounded) for the next tests.
+    local probe=/sys/fs/cgroup/cpu/crunpp-c13rt-probe i
+    for i in $(seq 100); do
+        mkdir -p "$probe"
+        if echo 1000 >"$probe/cpu.rt_runtime_us" 2>/dev/null; then
+            echo 0 >"$probe/cpu.rt_runtime_us"
+            rmdir "$probe"
+            break
+        fi
+        rmdir "$probe"
+        sleep 0.1
+    done
 }
 
 @test "compat: process.scheduler SCHED_FIFO on cgroup v1 without a budget gets its parent's" {
