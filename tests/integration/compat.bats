@@ -188,7 +188,7 @@ no_mountns_config='.linux.namespaces |= map(select(.type != "mount")) | .mounts 
     [ "$output" = marker-13 ]
     crunpp delete -f c13-nomnt
     # Nothing was mounted anywhere.
-    ! grep -q "$B" /proc/self/mountinfo
+    run -1 grep -q "$B" /proc/self/mountinfo
 }
 
 @test "compat: without a mount namespace, rootless" {
@@ -244,8 +244,8 @@ require_rt_group_sched() {
     find /sys/fs/cgroup/*/crunpp-c13rt -depth -type d -exec rmdir {} + 2>/dev/null || true
     # The kernel frees removed cgroups' budgets a little later and refuses
     # every budget until then: wait (bounded) for the next tests.
-    local probe=/sys/fs/cgroup/cpu/crunpp-c13rt-probe i
-    for i in $(seq 100); do
+    local probe=/sys/fs/cgroup/cpu/crunpp-c13rt-probe
+    for _ in $(seq 100); do
         mkdir -p "$probe"
         if echo 1000 >"$probe/cpu.rt_runtime_us" 2>/dev/null; then
             echo 0 >"$probe/cpu.rt_runtime_us"
