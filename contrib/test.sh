@@ -21,6 +21,8 @@ PACKAGES=(meson ninja-build pkg-config g++ libseccomp-dev libyajl-dev libcap-dev
 PACKAGES+=(containerd podman)
 # podman.bats: the engine, its monitor, --init, the runtime it is compared with.
 PACKAGES+=(conmon catatonit runc)
+# cli_compat.bats: the flags of crun's commands, read from its --help.
+PACKAGES+=(crun)
 # lifecycle.bats, exec_robust.bats: strace delays or fails a syscall to pin a race down.
 PACKAGES+=(strace)
 # netdevices.bats: ip makes the veth pair, its addresses and the test's netns.

@@ -62,6 +62,9 @@ struct Request {
     bool rootless = false;
     const spec::Resources *resources = nullptr; // may be null
     std::vector<spec::Device> devices;          // linux.devices: allowed in the device rules
+    // process.scheduler asks for SCHED_FIFO or SCHED_RR: on v1 each level
+    // without a real-time budget gets its parent's, where the host allows.
+    bool realtime_scheduler = false;
 };
 
 // The container's cgroup while it is being created: its directories exist

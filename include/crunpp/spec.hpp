@@ -101,7 +101,9 @@ struct Process {
 struct Hook {
     std::string path;
     std::vector<std::string> args;
-    std::vector<std::string> env;
+    // Absent: the runtime's own environment (runc, crun); present, even
+    // empty: exactly these variables.
+    std::optional<std::vector<std::string>> env;
     std::optional<int> timeout; // seconds, >= 1
 };
 

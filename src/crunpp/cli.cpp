@@ -29,6 +29,21 @@ const OptionSpec *find_long(const std::vector<OptionSpec> &options, std::string_
     return nullptr;
 }
 
+// crun's (argp's) "--det" for "--detach": a prefix of exactly one option.
+const OptionSpec *find_prefix(const std::vector<OptionSpec> &options, std::string_view prefix) {
+    const OptionSpec *found = nullptr;
+    for (const auto &o : options) {
+        if (!std::string_view(o.long_name).starts_with(prefix))
+            continue;
+        // Two spellings of one option are no ambiguity.
+        const char *name = o.alias_of ? o.alias_of : o.long_name;
+        if (found && std::string_view(found->alias_of ? found->alias_of : found->long_name) != name)
+            return nullptr;
+        found = &o;
+    }
+    return found;
+}
+
 const OptionSpec *find_short(const std::vector<OptionSpec> &options, char c) {
     for (const auto &o : options)
         if (o.short_name != 0 && o.short_name == c)
@@ -85,9 +100,10 @@ ParsedArgs parse_options(std::string_view command, std::vector<std::string> args
     std::string prefix = cmd.empty() ? "" : cmd + ": ";
     std::string help_hint = cmd.empty() ? "crunpp --help" : "crunpp " + cmd + " --help";
     auto store = [&](const OptionSpec &o, std::string value) {
+        const char *name = o.alias_of ? o.alias_of : o.long_name;
         if (!o.repeatable)
-            r.values_.erase(std::string(o.long_name));
-        r.values_.emplace(o.long_name, std::move(value));
+            r.values_.erase(std::string(name));
+        r.values_.emplace(name, std::move(value));
     };
     for (size_t i = 0; i < args.size(); i++) {
         const std::string &a = args[i];
@@ -118,6 +134,16 @@ ParsedArgs parse_options(std::string_view command, std::vector<std::string> args
             o = find_short(options, body[0]);
         if (!o)
             o = find_long(options, body);
+        if (!o && double_dash && body.size() >= 2)
+            o = find_prefix(options, body);
+        // crun's (argp's) short option with its value attached: -b/path.
+        if (!o && !double_dash && body.size() > 1) {
+            const OptionSpec *s = find_short(options, body[0]);
+            if (s && s->takes_value) {
+                store(*s, std::string(std::string_view(a).substr(2)));
+                continue;
+            }
+        }
         if (!o && !double_dash && !inline_value) {
             // A cluster of short flags: -dt
             bool all_flags = true;
@@ -148,7 +174,7 @@ ParsedArgs parse_options(std::string_view command, std::vector<std::string> args
                 throw Error(prefix + "option --" + o->long_name + " takes true or false, not \"" + *inline_value +
                             "\"");
             if (inline_value && *inline_value == "false")
-                r.values_.erase(std::string(o->long_name));
+                r.values_.erase(std::string(o->alias_of ? o->alias_of : o->long_name));
             else
                 store(*o, "true");
         }

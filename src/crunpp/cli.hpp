@@ -36,6 +36,9 @@ struct OptionSpec {
     bool takes_value;
     const char *help;
     bool repeatable = false;
+    // Another spelling of option `alias_of` (runc's or crun's), stored
+    // under that name.
+    const char *alias_of = nullptr;
 };
 
 class ParsedArgs {

@@ -54,13 +54,16 @@ int run_spec(const GlobalOptions &, const ParsedArgs &args) {
     std::string text = spec::to_json(config, true);
 
     std::string bundle = args.get_or("bundle", "");
-    std::string path = bundle.empty() ? "config.json" : bundle + "/config.json";
+    const std::string file = args.get_or("file", "config.json");
+    if (file.empty())
+        throw Error("spec: --file: empty file name");
+    std::string path = bundle.empty() || file[0] == '/' ? file : bundle + "/" + file;
     UniqueFd dir(::open(bundle.empty() ? "." : bundle.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!dir)
         throw_errno("spec: bundle directory \"" + (bundle.empty() ? std::string(".") : bundle) + "\"");
     // O_EXCL: never replace a config someone wrote, even if it appears
     // between a check and the write. 0666 & ~umask, as runc creates it.
-    UniqueFd fd(::openat(dir.get(), "config.json", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666));
+    UniqueFd fd(::openat(dir.get(), file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666));
     if (!fd) {
         if (errno == EEXIST)
             throw Error("spec: " + path + " already exists; remove it first");
@@ -73,7 +76,7 @@ int run_spec(const GlobalOptions &, const ParsedArgs &args) {
     } catch (...) {
         // A half-written config would be refused by the next `spec` and
         // break `run`; leave nothing.
-        ::unlinkat(dir.get(), "config.json", 0);
+        ::unlinkat(dir.get(), file.c_str(), 0);
         throw;
     }
     return 0;
@@ -89,6 +92,7 @@ const Command kSpecCommand = {
     {
         {"bundle", 'b', true, "path to the bundle directory (default: the current directory)"},
         {"rootless", 0, false, "generate a configuration for a rootless container"},
+        {"file", 'f', true, "the file to write instead of config.json (relative to the bundle; crun)"},
     },
     run_spec,
 };

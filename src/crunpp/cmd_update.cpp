@@ -116,6 +116,13 @@ spec::Resources from_flags(const ParsedArgs &a) {
             r.blockIO.emplace();
         r.blockIO->weight = static_cast<uint16_t>(w);
     }
+    if (auto v = a.get("kernel-memory"))
+        mem().kernel = parse_bytes("kernel-memory", *v);
+    if (auto v = a.get("kernel-memory-tcp"))
+        mem().kernelTCP = parse_bytes("kernel-memory-tcp", *v);
+    for (const char *rdt : {"l3-cache-schema", "mem-bw-schema"})
+        if (a.has(rdt))
+            throw Error(std::string("update: --") + rdt + ": Intel RDT (resctrl) is not implemented by crunpp");
     return r;
 }
 
@@ -227,6 +234,7 @@ const Command kUpdateCommand = {
         {"memory-reservation", 0, true, "memory soft limit"},
         {"memory-swap", 0, true, "memory plus swap limit (-1: none)"},
         {"cpu-shares", 0, true, "relative CPU weight (v2: converted to cpu.weight)"},
+        {"cpu-share", 0, true, "the same (runc's and crun's spelling)", false, "cpu-shares"},
         {"cpu-quota", 0, true, "CPU time per period in microseconds (-1: none)"},
         {"cpu-period", 0, true, "CPU period in microseconds"},
         {"cpu-burst", 0, true, "CPU burst in microseconds"},
@@ -237,6 +245,10 @@ const Command kUpdateCommand = {
         {"cpuset-mems", 0, true, "memory nodes allowed"},
         {"pids-limit", 0, true, "maximum number of processes (-1: none; 0 leaves it, as in runc)"},
         {"blkio-weight", 0, true, "block IO weight 10..1000"},
+        {"kernel-memory", 0, true, "kernel memory limit (v1; crun)"},
+        {"kernel-memory-tcp", 0, true, "kernel TCP buffer memory limit (v1; crun)"},
+        {"l3-cache-schema", 0, true, "Intel RDT L3 schema (runc): refused, RDT is not implemented"},
+        {"mem-bw-schema", 0, true, "Intel RDT memory bandwidth schema (runc): refused, RDT is not implemented"},
     },
     run_update};
 

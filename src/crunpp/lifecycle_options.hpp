@@ -22,6 +22,9 @@ inline const std::vector<OptionSpec> kCreateOptions = {
     {"pidfd-socket", 0, true, "AF_UNIX socket that receives a pidfd of the container's init"},
     {"preserve-fds", 0, true, "number of extra fds (from 3, after LISTEN_FDS ones) passed to the container"},
     {"no-new-keyring", 0, false, "do not give the container its own session keyring"},
+    // runc's run and crun's create/run: crunpp is a subreaper only while it
+    // adopts an init forked in a pid namespace, which it must wait for.
+    {"no-subreaper", 0, false, "accepted for runc and crun (crunpp keeps no subreaper besides its init's)"},
 };
 
 inline container::Context container_context(const GlobalOptions &g) {

@@ -25,8 +25,12 @@ const std::vector<cli::OptionSpec> kGlobalOptions = {
     {"systemd-cgroup", 0, false, "use the systemd cgroup driver"},
     {"cgroup-manager", 0, true, "cgroup manager: cgroupfs, systemd or disabled"},
     {"rootless", 0, true, "rootless mode: true, false or auto"},
+    {"criu", 0, true, "path of criu (runc's option; checkpoint and restore are not implemented)"},
     {"version", 'v', false, "print the version"},
+    {"version", 'V', false, "the same (crun)", false, "version"},
     {"help", 'h', false, "show this help"},
+    {"help", '?', false, "the same (crun)", false, "help"},
+    {"usage", 0, false, "the same (crun)", false, "help"},
 };
 
 std::string global_usage() {
@@ -129,7 +133,7 @@ int run_main(int argc, char **argv) {
     for (const auto &a : rest) {
         if (a == "--")
             break;
-        if (a == "--help" || a == "-h" || a == "-help") {
+        if (a == "--help" || a == "-h" || a == "-help" || a == "-?" || a == "--usage") {
             cli::out(cli::usage_text(cmd->name, cmd->synopsis, cmd->summary, cmd->options));
             return 0;
         }

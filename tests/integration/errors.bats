@@ -135,10 +135,10 @@ expect_error() {
     assert_no_containers
 }
 
-@test "a config without a mount namespace is refused" {
+@test "a config without a mount namespace but with mounts is refused" {
     make_bundle "$B" /bin/true
     set_config "$B" '.linux.namespaces |= map(select(.type != "mount"))'
-    expect_error "config.json: .linux.namespaces: a mount namespace is required" run -b "$B" c1
+    expect_error "config.json: .mounts: mounting needs a mount namespace (add {\"type\": \"mount\"} to .linux.namespaces): without one it would change the caller's mounts" run -b "$B" c1
     assert_no_containers
 }
 

@@ -213,8 +213,11 @@ echo "id: $(id) cwd: $(pwd)"
 # - rootless --privileged: podman binds the host's /dev/null... (nosuid,noexec);
 #   runc binds its default devices once more on top (without them), crunpp
 #   leaves podman's binds as the only ones.
+# - in a user namespace crunpp binds the host's device nodes nosuid,noexec
+#   (as crun does); runc without; the masks bound from /dev/null follow.
 _probe_normalise() {
     sed -E -e '\|^/sys/fs/cgroup/unified |d' \
+        -e 's| rw,nosuid,noexec,relatime devtmpfs | rw,relatime devtmpfs |' \
         -e '\#^/dev/(null|zero|full|random|urandom) rw,relatime devtmpfs #d' \
         -e 's|^/sys/fs/cgroup rw,|/sys/fs/cgroup ro,|' \
         -e '/ tmpfs ro(,|$)/ s/ ro,nosuid,nodev,noexec,/ ro,/'

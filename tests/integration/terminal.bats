@@ -160,10 +160,11 @@ preserve_fds_case() {
 @test "--preserve-fds 2: fds 3 and 4 reach the process, nothing else" {
     make_bundle "$B" /bin/sleep 100
     preserve_fds_case root
-    # A closed fd in the range is refused (it would be one of crunpp's).
-    run crunpp run --preserve-fds 3 -b "$B" c2 3</dev/null 4</dev/null 5<&-
-    [ "$status" -eq 1 ]
-    [[ "$output" == *"preserve-fds: fd 5 is not open"* ]]
+    # A closed fd in the range is skipped (crun): the process finds it
+    # closed, and none of crunpp's own fds takes its place.
+    set_config "$B" '.process.args = ["/bin/sh", "-c", "ls /proc/self/fd | xargs"]'
+    run -0 crunpp run --preserve-fds 4 -b "$B" c2 3</dev/null 4<&- 5<&- 6</dev/null
+    [ "$output" = "0 1 2 3 4 6" ] # 4: ls's own, the lowest free fd
     run crunpp run --preserve-fds x -b "$B" c2
     [ "$status" -eq 1 ]
     [[ "$output" == *"preserve-fds: \"x\" is not a number of fds"* ]]
@@ -174,14 +175,24 @@ preserve_fds_case() {
     preserve_fds_case rootless
 }
 
-@test "LISTEN_FDS/LISTEN_PID: socket-activation fds pass, the process sees LISTEN_PID=1" {
+@test "LISTEN_FDS/LISTEN_PID: socket-activation fds pass, LISTEN_PID is the process's pid" {
     make_bundle "$B" /bin/sh -c 'echo "$LISTEN_FDS $LISTEN_PID"; ls /proc/self/fd | xargs'
     # LISTEN_PID names crunpp itself: sh execs it with its own pid.
     run -0 sh -c 'LISTEN_FDS=2 LISTEN_PID=$$ exec "$@" 3</dev/null 4</dev/null' sh \
         "$CRUNPP" --root "$STATE_ROOT" run --preserve-fds 1 -b "$B" c1 5</dev/null
     [ "${lines[0]}" = "2 1" ]
     [ "${lines[1]}" = "0 1 2 3 4 5 6" ] # 6: ls's own
+    # Without LISTEN_PID (crun), and without a pid namespace: the host pid.
+    set_config "$B" '.process.args = ["/bin/sh", "-c", "echo \"$LISTEN_FDS $LISTEN_PID $$\""]
+        | .linux.namespaces |= map(select(.type != "pid"))'
+    run -0 sh -c 'LISTEN_FDS=1 exec "$@" 3</dev/null' sh "$CRUNPP" --root "$STATE_ROOT" run -b "$B" c1
+    local got
+    read -r -a got <<<"$output"
+    [ "${got[0]}" = 1 ]
+    [ "${got[1]}" = "${got[2]}" ]
+    [ "${got[1]}" != 1 ]
     # Meant for another process: ignored, not passed.
+    set_config "$B" '.process.args = ["/bin/sh", "-c", "echo \"$LISTEN_FDS $LISTEN_PID\"; ls /proc/self/fd | xargs"]'
     run -0 sh -c 'LISTEN_FDS=2 LISTEN_PID=1 exec "$@" 3</dev/null 4</dev/null' sh \
         "$CRUNPP" --root "$STATE_ROOT" run -b "$B" c1
     [ "${lines[0]}" = " " ]

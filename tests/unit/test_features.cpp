@@ -52,6 +52,13 @@ TEST_CASE("features: versions, and the six hook phases", "[features]") {
     CHECK(member(member(f, "annotations"), "run.oci.crunpp.version").text == CRUNPP_VERSION);
 }
 
+TEST_CASE("features: the crun annotations crunpp honours", "[features]") {
+    const json::Value f = features();
+    for (const char *a : {"run.oci.hooks.stdout", "run.oci.hooks.stderr", "run.oci.seccomp_fail_unknown_syscall",
+                          "run.oci.keep_original_groups"})
+        CHECK(member(member(f, "annotations"), a).text == "supported");
+}
+
 TEST_CASE("features: all eight namespaces, known to the model", "[features]") {
     const json::Value f = features();
     std::vector<std::string> ns = strings_of(member(f, "linux").find("namespaces"));

@@ -118,13 +118,13 @@ TEST_CASE("passthrough: NOTIFY_SOCKET is left to the notify proxy", "[hooks]") {
     cfg.process->env = {"PATH=/bin"};
     unsetenv("LISTEN_FDS");
     setenv("NOTIFY_SOCKET", "/run/host/notify", 1);
-    CHECK(container::prepare_passthrough(cfg, 0) == 0);
+    CHECK(container::prepare_passthrough(cfg, 0).count == 0);
     unsetenv("NOTIFY_SOCKET");
     CHECK(cfg.mounts.empty());
     CHECK(cfg.process->env == std::vector<std::string>{"PATH=/bin"});
 }
 
-TEST_CASE("passthrough: LISTEN_FDS for us adds fds and LISTEN_PID=1; bad counts refused", "[hooks]") {
+TEST_CASE("passthrough: LISTEN_FDS for us adds fds, LISTEN_PID is the process's; closed fds skipped", "[hooks]") {
     spec::Config cfg;
     cfg.process.emplace();
     // LISTEN_FDS names fds 3 and up: made here, not close-on-exec as
@@ -138,19 +138,27 @@ TEST_CASE("passthrough: LISTEN_FDS for us adds fds and LISTEN_PID=1; bad counts 
     REQUIRE(b == 4);
     setenv("LISTEN_FDS", "1", 1);
     setenv("LISTEN_PID", std::to_string(getpid()).c_str(), 1);
-    CHECK(container::prepare_passthrough(cfg, 1) == 2);
-    CHECK(cfg.process->env == std::vector<std::string>{"LISTEN_FDS=1", "LISTEN_PID=1"});
+    container::Passthrough p = container::prepare_passthrough(cfg, 1);
+    CHECK(p.count == 2);
+    CHECK(p.listen_fds);
+    CHECK(p.closed.empty());
+    CHECK(cfg.process->env == std::vector<std::string>{"LISTEN_FDS=1"});
+    container::set_listen_pid(cfg.process->env);
+    CHECK(cfg.process->env == std::vector<std::string>{"LISTEN_FDS=1", "LISTEN_PID=" + std::to_string(getpid())});
     setenv("LISTEN_PID", "1", 1);
     spec::Config other;
     other.process.emplace();
-    CHECK(container::prepare_passthrough(other, 0) == 0);
+    CHECK(container::prepare_passthrough(other, 0).count == 0);
     CHECK(other.process->env.empty());
-    unsetenv("LISTEN_FDS");
+    // Without LISTEN_PID they are ours too (crun).
     unsetenv("LISTEN_PID");
+    CHECK(container::prepare_passthrough(other, 0).count == 1);
+    unsetenv("LISTEN_FDS");
+    other.process->env.clear();
     close(b);
-    CHECK(error_of([&] { container::prepare_passthrough(other, 2); }) == "preserve-fds: fd 4 is not open");
+    CHECK(container::prepare_passthrough(other, 2).closed == std::vector<int>{4});
     fcntl(a, F_SETFD, FD_CLOEXEC);
-    CHECK(error_of([&] { container::prepare_passthrough(other, 1); }) == "preserve-fds: fd 3 is not open");
+    CHECK(container::prepare_passthrough(other, 1).closed == std::vector<int>{3});
     close(a);
     CHECK(error_of([&] { container::prepare_passthrough(other, -1); }) == "preserve-fds: -1 is negative");
 }
@@ -168,4 +176,42 @@ TEST_CASE("exe guard: crunpp's own binary by path, symlink or #! chain is refuse
     }
     container::check_not_runtime_binary((d.path / "fine").string(), self);
     container::check_not_runtime_binary("/bin/true", self);
+}
+
+TEST_CASE("hooks: without env the runtime's environment, with an empty env none", "[hooks]") {
+    TempDir d;
+    std::string log = (d.path / "log").string();
+    setenv("CRUNPP_HOOK_TEST", "from-runtime", 1);
+    spec::Hook inherit;
+    inherit.path = "/bin/sh";
+    inherit.args = {"sh", "-c", "echo \"${CRUNPP_HOOK_TEST:-unset}\" >>" + log};
+    spec::Hook empty = inherit;
+    empty.env = std::vector<std::string>{};
+    hooks::run("prestart", {inherit, empty}, "{}");
+    unsetenv("CRUNPP_HOOK_TEST");
+    CHECK(slurp(log) == "from-runtime\nunset\n");
+}
+
+TEST_CASE("hooks: the working directory and the output files of RunOptions", "[hooks]") {
+    TempDir d;
+    std::filesystem::create_directory(d.path / "bundle");
+    std::string out = (d.path / "out").string(), err = (d.path / "err").string();
+    int out_fd = open(out.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    int err_fd = open(err.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    REQUIRE(out_fd >= 0);
+    REQUIRE(err_fd >= 0);
+    hooks::RunOptions o;
+    o.cwd = (d.path / "bundle").string();
+    o.stdout_fd = out_fd;
+    o.stderr_fd = err_fd;
+    hooks::run("createContainer", {sh_hook("pwd; echo e >&2")}, "{}", o);
+    close(out_fd);
+    close(err_fd);
+    CHECK(slurp(out) == o.cwd + "\n");
+    CHECK(slurp(err) == "e\n");
+    o = {};
+    o.cwd = (d.path / "missing").string();
+    CHECK(error_of([&] { hooks::run("prestart", {sh_hook("true")}, "{}", o); }) ==
+          "prestart hook[0] \"/bin/sh\": exited with status 127: chdir \"" + o.cwd +
+              "\": No such file or directory");
 }

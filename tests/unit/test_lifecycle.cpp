@@ -184,16 +184,38 @@ TEST_CASE("plan_namespaces: the time namespace is entered by the init, not clone
     CHECK(plan.new_time);
 }
 
-TEST_CASE("plan_namespaces: a mount namespace is required") {
+TEST_CASE("plan_namespaces: without a mount namespace, what needs one is refused") {
     using T = spec::NamespaceType;
-    CHECK(error_of([] { plan_namespaces(config_with({ns(T::Pid)}), false); }) ==
-          "config.json: .linux.namespaces: a mount namespace is required");
-    CHECK(error_of([] { plan_namespaces(spec::Config{}, false); }) ==
-          "config.json: .linux.namespaces: a mount namespace is required");
+    CHECK(!plan_namespaces(config_with({ns(T::Pid)}), false).mount_namespace);
+    CHECK(!plan_namespaces(spec::Config{}, false).mount_namespace);
+    CHECK(plan_namespaces(config_with({ns(T::Mount)}), false).mount_namespace);
+    auto c = config_with({ns(T::Pid)});
+    c.mounts.push_back(spec::Mount{});
+    CHECK(error_of([&] { plan_namespaces(c, false); }).rfind("config.json: .mounts: mounting needs a mount namespace", 0) ==
+          0);
+    CHECK(error_of([] { plan_namespaces(config_with({ns(T::Pid)}), true); })
+              .rfind("config.json: .linux.namespaces: a new pid namespace without a mount namespace cannot work "
+                     "rootless",
+                     0) == 0);
+}
+
+TEST_CASE("plan_namespaces: a new user namespace without mappings maps the process's ids 1:1 (crun)") {
+    using T = spec::NamespaceType;
+    auto c = config_with({ns(T::Mount), ns(T::User)});
+    c.process.emplace();
+    c.process->user.uid = 1000;
+    c.process->user.gid = 100;
+    auto plan = plan_namespaces(c, false);
+    REQUIRE(plan.uid_mappings.size() == 1);
+    CHECK((plan.uid_mappings[0].containerID == 0 && plan.uid_mappings[0].hostID == 0 &&
+           plan.uid_mappings[0].size == 1001));
+    REQUIRE(plan.gid_mappings.size() == 1);
+    CHECK(plan.gid_mappings[0].size == 101);
 }
 
 TEST_CASE("plan_namespaces: a new user namespace needs mappings, except rootless") {
     using T = spec::NamespaceType;
+    // Without a process (never launched) nothing says which ids to map.
     CHECK(error_of([] { plan_namespaces(config_with({ns(T::Mount), ns(T::User)}), false); }) ==
           "config.json: .linux.uidMappings/.gidMappings: a new user namespace needs both mappings");
     auto c = config_with({ns(T::Mount), ns(T::User)});

@@ -521,3 +521,16 @@ TEST_CASE("rootfsPropagation takes runc's recursive forms too", "[parse]") {
         CHECK(cfg.linux->rootfsPropagation == p);
     }
 }
+
+TEST_CASE("a hook's absent env differs from an empty one, also after to_json", "[parse][serialize]") {
+    Config c = parse_config(config_with(
+        R"("hooks": {"prestart": [{"path": "/bin/a"}, {"path": "/bin/b", "env": []}]})"));
+    REQUIRE(c.hooks);
+    REQUIRE(c.hooks->prestart.size() == 2);
+    CHECK(!c.hooks->prestart[0].env);
+    REQUIRE(c.hooks->prestart[1].env);
+    CHECK(c.hooks->prestart[1].env->empty());
+    Config again = parse_config(to_json(c, false));
+    CHECK(!again.hooks->prestart[0].env);
+    REQUIRE(again.hooks->prestart[1].env);
+}

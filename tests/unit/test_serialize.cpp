@@ -140,7 +140,7 @@ std::string compact(std::string_view json_text) { return json::to_string(json::p
 
 IdMapping idmap(uint32_t c, uint32_t h, uint32_t s) { return IdMapping{c, h, s}; }
 
-Hook hook(std::string path, std::vector<std::string> args = {}, std::vector<std::string> env = {},
+Hook hook(std::string path, std::vector<std::string> args = {}, std::optional<std::vector<std::string>> env = {},
           std::optional<int> timeout = {}) {
     Hook h;
     h.path = std::move(path);
@@ -356,10 +356,10 @@ Config full_config() {
     tmp.destination = "/tmp";
     c.mounts = {proc, data, tmp};
     Hooks h;
-    h.prestart = {hook("/usr/bin/pre", {"pre", "1"}, {"A=1"}, 5)};
+    h.prestart = {hook("/usr/bin/pre", {"pre", "1"}, std::vector<std::string>{"A=1"}, 5)};
     h.createRuntime = {hook("/usr/bin/cr")};
     h.createContainer = {hook("/usr/bin/cc", {"cc"})};
-    h.startContainer = {hook("/usr/bin/sc", {}, {"B=2"})};
+    h.startContainer = {hook("/usr/bin/sc", {}, std::vector<std::string>{"B=2"})};
     h.poststart = {hook("/usr/bin/ps", {}, {}, 1)};
     h.poststop = {hook("/usr/bin/pst"), hook("/usr/bin/pst2")};
     c.hooks = h;

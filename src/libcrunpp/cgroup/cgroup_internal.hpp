@@ -26,6 +26,12 @@ bool file_exists(const std::string &dir, const std::string &file);
 using util::split;
 std::string trim(const std::string &s);
 
+// v1 real-time budgets (rt_budget.cpp): the ancestors of `dir` raised so
+// that `dir` can get cpu.rt_runtime_us `runtime` (throws naming the parent
+// that cannot); and the parent's budget copied to a new `dir`, best effort.
+void ensure_rt_budget(const std::string &dir, int64_t runtime);
+void inherit_rt_budget(const std::string &dir);
+
 struct Hierarchy {
     std::string mountpoint;               // /sys/fs/cgroup/memory
     std::string root;                     // the mount's root in the hierarchy ("/" usually)

@@ -119,7 +119,7 @@ void enable_controllers(const std::string &parent) {
 }
 
 // mkdir -p below `mountpoint`, recording what was made.
-void make_dirs(const Hierarchy &h, const std::string &path, std::vector<std::string> &created) {
+void make_dirs(const Hierarchy &h, const std::string &path, std::vector<std::string> &created, bool realtime) {
     std::string dir = h.mountpoint;
     std::vector<std::string> parts = detail::split(path, '/');
     int restarts = 0;
@@ -139,9 +139,12 @@ void make_dirs(const Hierarchy &h, const std::string &path, std::vector<std::str
             throw_errno("cgroup: mkdir " + dir);
         }
         if (!h.v2)
-            for (const std::string &c : h.controllers)
+            for (const std::string &c : h.controllers) {
                 if (c == "cpuset")
                     init_cpuset(dir);
+                if (c == "cpu" && realtime)
+                    detail::inherit_rt_budget(dir);
+            }
     }
 }
 
@@ -239,7 +242,7 @@ Setup create(const Request &r) {
             continue;
         std::string path = path_in(h, r, base);
         size_t made = s.created_.size();
-        make_dirs(h, path, s.created_);
+        make_dirs(h, path, s.created_, r.realtime_scheduler);
         std::string dir = h.mountpoint + path;
         // Another container's cgroup (same id under another --root, or the
         // same cgroupsPath): joining it would mix them and our delete would

@@ -224,8 +224,10 @@ void cpu(const Paths &p, const spec::Cpu &c, Writer &w) {
             w.write(t.dir, "cpu.cfs_burst_us", num(*c.burst));
         if (c.realtimePeriod)
             w.write(t.dir, "cpu.rt_period_us", num(*c.realtimePeriod));
-        if (c.realtimeRuntime)
+        if (c.realtimeRuntime) {
+            ensure_rt_budget(t.dir, *c.realtimeRuntime);
             w.write(t.dir, "cpu.rt_runtime_us", num(*c.realtimeRuntime));
+        }
         if (c.idle)
             w.write(t.dir, "cpu.idle", num(*c.idle));
         return;

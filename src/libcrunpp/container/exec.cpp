@@ -18,6 +18,7 @@
 #include "exec_process.hpp"
 #include "foreground.hpp"
 #include "kept_config.hpp"
+#include "passthrough.hpp"
 #include "launch.hpp"
 #include "pid_file.hpp"
 #include "pidfd.hpp"
@@ -80,11 +81,6 @@ void check_options(const spec::Process &p, const ExecOptions &o) {
         throw Error("cannot use console socket if crunpp will not allocate tty (exec without --tty)");
     if (o.preserve_fds < 0 || o.preserve_fds > 4096)
         throw Error("preserve-fds: " + std::to_string(o.preserve_fds) + " is not a valid number of fds");
-    for (int fd = 3; fd < 3 + o.preserve_fds; fd++) {
-        int flags = fcntl(fd, F_GETFD);
-        if (flags < 0 || (flags & FD_CLOEXEC))
-            throw Error("preserve-fds: fd " + std::to_string(fd) + " is not open");
-    }
 }
 
 struct Spawned {
@@ -146,6 +142,9 @@ int exec(const Context &ctx, const ExecOptions &o) {
     cp.id = &o.id;
     cp.new_keyring = st.extra.find(kStateNoNewKeyring) == st.extra.end();
     cp.preserved_fds = o.preserve_fds;
+    // Closed fds of the range are skipped (crun).
+    const std::vector<int> closed_fds = closed_fds_in_range(o.preserve_fds);
+    cp.closed_fds = &closed_fds;
     cp.signal_mask = signals ? signals->original() : nullptr;
     cp.runtime_binary = runtime_binary;
 

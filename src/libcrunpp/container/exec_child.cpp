@@ -7,11 +7,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 
 #include "../linux/process/process.hpp"
 #include "crunpp/error.hpp"
+#include "annotations.hpp"
 #include "exec_join.hpp"
 #include "passthrough.hpp"
 #include "terminal.hpp"
@@ -33,8 +35,10 @@ pid_t clone_parent() {
     return static_cast<pid_t>(r);
 }
 
-void keep_preserved_fds(int count) {
+void keep_preserved_fds(int count, const std::vector<int> *closed) {
     for (int fd = 3; fd < 3 + count; fd++) {
+        if (closed && std::find(closed->begin(), closed->end(), fd) != closed->end())
+            continue;
         int flags = fcntl(fd, F_GETFD);
         if (flags >= 0 && (flags & FD_CLOEXEC))
             fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
@@ -78,8 +82,9 @@ void die_with_runtime() {
         if (process.execCPUAffinity && process.execCPUAffinity->final)
             linux::apply_final_cpu_affinity(0, *process.execCPUAffinity->final);
         failure_status = 127;
-        keep_preserved_fds(p.preserved_fds);
+        keep_preserved_fds(p.preserved_fds, p.closed_fds);
         eo.preserve_fds = p.preserved_fds;
+        eo.keep_groups = annotation_enabled(*p.config, kKeepOriginalGroupsAnnotation);
         eo.parent_death_signal = SIGKILL;
         linux::exec_process(process, exe, eo);
     } catch (...) {
@@ -101,7 +106,19 @@ void exec_helper(const ExecChildParams &p) noexcept {
         // Before the namespaces: the host's paths, and a cgroup namespace
         // joined afterwards is then rooted above the process.
         enter_v1_cgroups(*p.cgroups);
+        // A container in our mount namespace (it has none of its own) is
+        // only chrooted: the process gets the init's root, opened now
+        // (after the user namespace is joined /proc may be out of reach).
+        UniqueFd init_root;
+        if (!(p.namespaces & CLONE_NEWNS)) {
+            std::string root = "/proc/" + std::to_string(p.init_pid) + "/root";
+            if (!(init_root = UniqueFd(open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC))))
+                throw_errno("exec: open the container's root " + root);
+        }
         join_container_namespaces(p.init_pidfd, p.init_pid, p.namespaces);
+        if (init_root && (fchdir(init_root.get()) < 0 || chroot(".") < 0 || chdir("/") < 0))
+            throw_errno("exec: enter the container's root");
+        init_root.reset();
         pid_t pid = clone_parent();
         if (pid == 0)
             exec_process_child(p);

@@ -36,6 +36,7 @@ struct ExecChildParams {
     const std::string *id = nullptr;
     bool new_keyring = true;   // join the container's session keyring "_ses.<id>"
     int preserved_fds = 0;     // fds 3..3+N-1 reach the process
+    const std::vector<int> *closed_fds = nullptr; // but these, not open in crunpp
     const sigset_t *signal_mask = nullptr; // restored by the process
     FileId runtime_binary;     // crunpp's binary, never the process's (CVE-2019-5736)
 };

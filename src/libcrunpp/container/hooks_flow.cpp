@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "hooks_flow.hpp"
 
+#include <fcntl.h>
+
 #include "../hooks/hooks.hpp"
 #include "crunpp/error.hpp"
 #include "crunpp/log.hpp"
@@ -14,6 +16,32 @@ namespace {
 constexpr const char *kHooksConfig = "hooksConfig";
 
 } // namespace
+
+hooks::RunOptions HookOutput::options(std::string cwd) const {
+    hooks::RunOptions o;
+    o.cwd = std::move(cwd);
+    o.stdout_fd = out.get();
+    o.stderr_fd = err.get();
+    return o;
+}
+
+HookOutput open_hook_output(const std::map<std::string, std::string> &annotations, bool has_hooks) {
+    HookOutput h;
+    if (!has_hooks)
+        return h;
+    auto open_one = [&](const char *key) {
+        auto it = annotations.find(key);
+        if (it == annotations.end())
+            return UniqueFd();
+        UniqueFd fd(open(it->second.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+        if (!fd)
+            throw_errno(std::string("config.json: .annotations[\"") + key + "\"]: open \"" + it->second + "\"");
+        return fd;
+    };
+    h.out = open_one(kHooksStdoutAnnotation);
+    h.err = open_one(kHooksStderrAnnotation);
+    return h;
+}
 
 std::string hook_state_json(state::ContainerState st, state::Status status, pid_t pid) {
     st.status = status;
@@ -36,8 +64,11 @@ void run_poststop(const state::Container &c) noexcept {
     try {
         const state::ContainerState &st = c.state();
         std::optional<spec::Hooks> h = recorded_hooks(c.dir(), st);
-        if (h && !h->poststop.empty())
-            hooks::run_warn_only("poststop", h->poststop, hook_state_json(st, state::Status::Stopped, 0));
+        if (h && !h->poststop.empty()) {
+            HookOutput out = open_hook_output(st.annotations, true);
+            hooks::run_warn_only("poststop", h->poststop, hook_state_json(st, state::Status::Stopped, 0),
+                                 out.options());
+        }
     } catch (const std::exception &e) {
         log::warn(std::string("poststop hooks: ") + e.what());
     }

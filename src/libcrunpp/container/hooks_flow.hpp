@@ -4,11 +4,14 @@
 // (delete, run). createContainer/startContainer run in the init (init.cpp).
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 
+#include "../hooks/hooks.hpp"
 #include "crunpp/spec.hpp"
 #include "crunpp/state.hpp"
+#include "crunpp/unique_fd.hpp"
 
 namespace crunpp::container {
 
@@ -21,6 +24,20 @@ void record_hooks_config(state::ContainerState &st, const spec::Config &cfg, con
 // Those hooks of the container whose state directory is `dir`, or nullopt
 // when it has none. Throws on a kept config that cannot be read.
 std::optional<spec::Hooks> recorded_hooks(const std::string &dir, const state::ContainerState &st);
+
+// crun's annotations run.oci.hooks.stdout and run.oci.hooks.stderr: files,
+// appended to (created when missing), that get every hook's output instead
+// of the error message.
+inline constexpr const char *kHooksStdoutAnnotation = "run.oci.hooks.stdout";
+inline constexpr const char *kHooksStderrAnnotation = "run.oci.hooks.stderr";
+struct HookOutput {
+    UniqueFd out, err;
+    // The hooks' options with these files and working directory `cwd`.
+    hooks::RunOptions options(std::string cwd = {}) const;
+};
+// Opens the annotations' files (none without hooks); throws naming the
+// annotation.
+HookOutput open_hook_output(const std::map<std::string, std::string> &annotations, bool has_hooks);
 
 // poststop: failures (and an unreadable config) are warnings.
 void run_poststop(const state::Container &c) noexcept;

@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <optional>
@@ -13,10 +14,13 @@
 
 #include "../linux/process/process.hpp"
 #include "../linux/mount/rootfs.hpp"
+#include "../linux/net/loopback.hpp"
 #include "../linux/ns/userns.hpp"
+#include "../linux/procfs.hpp"
 #include "../hooks/hooks.hpp"
 #include "crunpp/cgroup.hpp"
 #include "crunpp/error.hpp"
+#include "annotations.hpp"
 #include "exe_guard.hpp"
 #include "passthrough.hpp"
 #include "terminal.hpp"
@@ -45,7 +49,8 @@ void join_and_unshare(const InitParams &p) {
 // The parent's "go" once the user namespace has its maps; before it come
 // the idmapped mounts the parent made for this namespace, if any.
 void wait_for_maps(const InitParams &p, std::vector<UniqueFd> &owned, std::vector<int> &prepared) {
-    const size_t mounts = p.config->mounts.size();
+    // The config's mounts, then its devices (idmapped_mounts.hpp).
+    const size_t mounts = p.config->mounts.size() + (p.config->linux ? p.config->linux->devices.size() : 0);
     for (;;) {
         std::optional<SyncMessage> m = p.sync->receive();
         if (!m)
@@ -100,28 +105,34 @@ void wait_for_net_devices(const InitParams &p) {
     p.sync->expect(SyncType::Go, "wait for the network devices");
 }
 
-std::string exec_fifo_path(const InitParams &p) { return "/proc/self/fd/" + std::to_string(p.exec_fifo_fd); }
+// The fifo reopened through /proc/self/fd: the new root's /proc, or
+// `host_proc` (a container without a mount namespace, whose rootfs may
+// have none).
+std::string exec_fifo_path(const InitParams &p, int host_proc) {
+    return std::string(host_proc >= 0 ? "" : "/proc/") + "self/fd/" + std::to_string(p.exec_fifo_fd);
+}
 
 // Checked before "ready", so that a container that could never be started
-// fails `create` instead: the fifo is reopened through the new root's /proc.
-void check_exec_fifo(const InitParams &p) {
-    if (p.exec_fifo_fd >= 0 && access(exec_fifo_path(p).c_str(), W_OK) < 0)
+// fails `create` instead.
+void check_exec_fifo(const InitParams &p, int host_proc) {
+    if (p.exec_fifo_fd >= 0 &&
+        faccessat(host_proc >= 0 ? host_proc : AT_FDCWD, exec_fifo_path(p, host_proc).c_str(), W_OK, 0) < 0)
         throw_errno("reach the exec fifo through /proc/self/fd (the container needs /proc mounted)");
 }
 
 // Blocks until `start` opens the fifo for reading, then lets it read a
 // byte. The returned write end (close-on-exec) stays open: `start` reads
 // on until execve closes it, or until the init writes why it failed.
-int wait_for_start(const InitParams &p) {
+int wait_for_start(const InitParams &p, int host_proc) {
     if (p.exec_fifo_fd < 0) {
         p.sync->expect(SyncType::Start, "wait for start");
         return -1;
     }
     p.sync->close();
-    std::string path = exec_fifo_path(p);
+    std::string path = exec_fifo_path(p, host_proc);
     int fd;
     do
-        fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+        fd = openat(host_proc >= 0 ? host_proc : AT_FDCWD, path.c_str(), O_WRONLY | O_CLOEXEC);
     while (fd < 0 && errno == EINTR);
     if (fd < 0)
         throw_errno("open the exec fifo");
@@ -134,6 +145,14 @@ int wait_for_start(const InitParams &p) {
         throw_errno("write the exec fifo", saved);
     }
     return fd;
+}
+
+hooks::RunOptions hook_options(const InitParams &p, std::string cwd) {
+    hooks::RunOptions o;
+    o.cwd = std::move(cwd);
+    o.stdout_fd = p.hooks_stdout_fd;
+    o.stderr_fd = p.hooks_stderr_fd;
+    return o;
 }
 
 bool has_hooks_before_pivot(const spec::Config &cfg) {
@@ -152,20 +171,24 @@ std::string run_create_hooks(const InitParams &p) {
         throw Error("wait for the createRuntime hooks: unexpected sync message");
     std::string creating = hooks::read_state_memfd(m.fds[0].get());
     std::string created = hooks::read_state_memfd(m.fds[1].get());
-    hooks::run("createContainer", p.config->hooks->createContainer, creating);
+    // In the bundle, as crun does: a hook may use paths relative to it.
+    hooks::run("createContainer", p.config->hooks->createContainer, creating, hook_options(p, *p.bundle));
     return created;
 }
 
 // The pty: made in the new root, its master sent to the parent.
 void setup_terminal(const InitParams &p) {
     std::string name;
-    UniqueFd master = setup_init_terminal(*p.config->process, name);
+    UniqueFd master = setup_init_terminal(*p.config->process, name, p.plan->mount_namespace);
     p.sync->send_fds(SyncType::Console, {master.get()}, name);
 }
 
-// The preserved fds reach the process as they came, without close-on-exec.
+// The preserved fds reach the process as they came, without close-on-exec;
+// the range's closed ones stay closed (one of crunpp's may have taken it).
 void keep_preserved_fds(const InitParams &p) {
     for (int fd = 3; fd < 3 + p.preserved_fds; fd++) {
+        if (p.closed_fds && std::find(p.closed_fds->begin(), p.closed_fds->end(), fd) != p.closed_fds->end())
+            continue;
         int flags = fcntl(fd, F_GETFD);
         if (flags >= 0 && (flags & FD_CLOEXEC))
             fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
@@ -195,6 +218,8 @@ void container_init(const InitParams &p) noexcept {
             linux::enter_time_namespace(cfg.linux->timeOffsets.value_or(spec::TimeOffsets{}));
         become_root_in_userns(p);
         fork_init_if_needed(p);
+        if (p.plan->new_network)
+            linux::bring_loopback_up();
         wait_for_net_devices(p);
         if (p.new_keyring)
             join_session_keyring(*p.id, p.plan->user);
@@ -211,13 +236,27 @@ void container_init(const InitParams &p) noexcept {
         std::string start_state;
         if (has_hooks_before_pivot(cfg))
             ro.before_root_change = [&] { start_state = run_create_hooks(p); };
-        linux::setup_rootfs(cfg, *p.rootfs, ro);
+        // Without a mount namespace the rootfs may have no /proc: the fifo is
+        // reached through the procfs handle opened before the chroot.
+        int host_proc = -1;
+        if (p.plan->mount_namespace) {
+            linux::setup_rootfs(cfg, *p.rootfs, ro);
+        } else {
+            linux::enter_rootfs_without_mount_namespace(cfg, *p.rootfs, ro);
+            host_proc = linux::procfs::root();
+        }
         if (cfg.process->terminal)
             setup_terminal(p);
         linux::apply_kernel_settings(cfg);
         linux::apply_process_resources(cfg);
-        const std::optional<spec::Process> home = linux::with_default_home(*cfg.process);
-        const spec::Process &process = home ? *home : *cfg.process;
+        std::optional<spec::Process> adjusted = linux::with_default_home(*cfg.process);
+        if (p.set_listen_pid) {
+            // The process keeps this pid across execve.
+            if (!adjusted)
+                adjusted = *cfg.process;
+            set_listen_pid(adjusted->env);
+        }
+        const spec::Process &process = adjusted ? *adjusted : *cfg.process;
         std::string exe = linux::resolve_executable(process);
         check_not_runtime_binary(exe, runtime_binary);
         // A notify listener must reach the agent during create: loaded now
@@ -232,16 +271,17 @@ void container_init(const InitParams &p) noexcept {
         }
         keep_preserved_fds(p);
         eo.preserve_fds = p.preserved_fds;
+        eo.keep_groups = annotation_enabled(cfg, kKeepOriginalGroupsAnnotation);
         // Everything that can fail does so before "ready": it is `create`'s
         // error (runtime-spec), not a message on the container's stderr.
         linux::prepare_exec(process, eo);
         linux::check_user_can_exec(exe);
-        check_exec_fifo(p);
+        check_exec_fifo(p, host_proc);
 
         p.sync->send(SyncType::Ready);
-        start_fd = wait_for_start(p);
+        start_fd = wait_for_start(p, host_proc);
         if (cfg.hooks && !cfg.hooks->startContainer.empty())
-            hooks::run("startContainer", cfg.hooks->startContainer, start_state);
+            hooks::run("startContainer", cfg.hooks->startContainer, start_state, hook_options(p, {}));
         // The container process runs on the final CPUs; the setup above ran
         // on the initial ones (apply_process_resources).
         if (process.execCPUAffinity && process.execCPUAffinity->final)

@@ -36,7 +36,11 @@ struct InitParams {
     bool unshare_cgroupns = false;
     const std::string *id = nullptr;
     int preserved_fds = 0;     // fds 3..3+N-1 reach the process
+    const std::vector<int> *closed_fds = nullptr; // but these, not open at the start
+    bool set_listen_pid = false; // LISTEN_PID=<the process's pid> (socket activation)
     bool new_keyring = true;   // join a fresh session keyring
+    // The files of run.oci.hooks.stdout/stderr (hooks_flow.hpp), -1: none.
+    int hooks_stdout_fd = -1, hooks_stderr_fd = -1;
 };
 
 // Never returns: execve's the container process or _exit()s (1 before

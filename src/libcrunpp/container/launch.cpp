@@ -20,6 +20,7 @@
 #include "../linux/seccomp/seccomp.hpp"
 #include "../linux/ns/userns.hpp"
 #include "../hooks/hooks.hpp"
+#include "annotations.hpp"
 #include "clone3.hpp"
 #include "hooks_flow.hpp"
 #include "kept_config.hpp"
@@ -126,12 +127,13 @@ void check_terminal(const spec::Config &cfg, const CreateOptions &o, const Launc
 
 // The init's mounts are made: prestart and createRuntime run here, in the
 // runtime's namespaces; the init gets the state for its own hooks.
-void run_runtime_hooks(SyncSocket &sync, const spec::Config &cfg, const state::ContainerState &st, pid_t pid) {
+void run_runtime_hooks(SyncSocket &sync, const spec::Config &cfg, const state::ContainerState &st, pid_t pid,
+                       const hooks::RunOptions &options) {
     std::string creating = hook_state_json(st, state::Status::Creating, pid);
     if (cfg.hooks) {
         // prestart is deprecated but still run, before createRuntime (runc).
-        hooks::run("prestart", cfg.hooks->prestart, creating);
-        hooks::run("createRuntime", cfg.hooks->createRuntime, creating);
+        hooks::run("prestart", cfg.hooks->prestart, creating, options);
+        hooks::run("createRuntime", cfg.hooks->createRuntime, creating, options);
     }
     UniqueFd a = hooks::state_memfd(creating);
     UniqueFd b = hooks::state_memfd(hook_state_json(st, state::Status::Created, pid));
@@ -171,6 +173,8 @@ cgroup::Setup make_cgroup(const Context &ctx, const CreateOptions &o, const spec
         r.resources = cfg.linux->resources ? &*cfg.linux->resources : nullptr;
         r.devices = cfg.linux->devices;
     }
+    if (cfg.process && cfg.process->scheduler)
+        r.realtime_scheduler = cfg.process->scheduler->policy == "SCHED_FIFO" || cfg.process->scheduler->policy == "SCHED_RR";
     return cgroup::create(r);
 }
 
@@ -179,7 +183,7 @@ void user_namespace_ready(SyncSocket &sync, const Loaded &l, const NamespacePlan
                           bool idmapped_mounts) {
     linux::write_id_mappings(pid, plan.uid_mappings, plan.gid_mappings);
     if (idmapped_mounts)
-        send_idmapped_mounts(sync, l.config, l.bundle, pid);
+        send_idmapped_mounts(sync, l.config, l.bundle, pid, plan);
     sync.send(SyncType::Go);
 }
 
@@ -192,7 +196,8 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
     signal(SIGCHLD, SIG_DFL);
     Loaded loaded = load(o);
     check_terminal(loaded.config, o, mode);
-    const int preserved_fds = prepare_passthrough(loaded.config, o.preserve_fds);
+    const Passthrough passthrough = prepare_passthrough(loaded.config, o.preserve_fds);
+    const int preserved_fds = passthrough.count;
     const std::optional<std::string> notify_host = host_notify_socket();
     // Root in another user namespace (rootless podman) can create every
     // namespace itself: no user namespace is added for it, as in runc.
@@ -217,10 +222,13 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
         cg = make_cgroup(ctx, o, loaded.config);
         l.container.state().cgroup_paths = cg.paths();
         l.container.save();
+        const HookOutput hook_output = open_hook_output(loaded.config.annotations, loaded.config.hooks.has_value());
         // Compiled (or taken from the cache) here, by the runtime user, so
         // that the init only loads a ready program.
         std::optional<linux::SeccompFilter> seccomp;
         if (loaded.config.linux && loaded.config.linux->seccomp) {
+            if (annotation_enabled(loaded.config, linux::kFailUnknownSyscallAnnotation))
+                linux::check_known_syscalls(*loaded.config.linux->seccomp);
             seccomp = linux::prepare_seccomp(*loaded.config.linux->seccomp, linux::seccomp_cache_dir());
             linux::remove_legacy_seccomp_cache(ctx.state_root);
         }
@@ -269,7 +277,10 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
             }
             ip.unshare_cgroupns = unshare_cgroupns;
             for (int fd = 3; fd < 3 + preserved_fds; fd++)
-                keep.push_back(fd);
+                if (std::find(passthrough.closed.begin(), passthrough.closed.end(), fd) == passthrough.closed.end())
+                    keep.push_back(fd);
+            keep.push_back(hook_output.out.get());
+            keep.push_back(hook_output.err.get());
             for (const auto &[type, fd] : plan.joins)
                 keep.push_back(fd.get());
             for (const UniqueFd &tree : inherited_trees) {
@@ -289,7 +300,11 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
             ip.seccomp = seccomp ? &*seccomp : nullptr;
             ip.id = &o.id;
             ip.preserved_fds = preserved_fds;
+            ip.closed_fds = &passthrough.closed;
+            ip.set_listen_pid = passthrough.listen_fds;
             ip.new_keyring = !o.no_new_keyring;
+            ip.hooks_stdout_fd = hook_output.out.get();
+            ip.hooks_stderr_fd = hook_output.err.get();
             container_init(ip);
         }
         v1_tasks.clear();
@@ -338,7 +353,10 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
                 linux::move_net_devices(*loaded.config.linux, l.pid);
                 l.sync.send(SyncType::Go);
                 break;
-            case SyncType::Hooks: run_runtime_hooks(l.sync, loaded.config, l.container.state(), l.pid); break;
+            case SyncType::Hooks:
+                run_runtime_hooks(l.sync, loaded.config, l.container.state(), l.pid,
+                                  hook_output.options(loaded.bundle));
+                break;
             case SyncType::Console:
                 if (m->fds.size() != 1)
                     throw Error("sync with the container init: bad console message");

@@ -34,8 +34,9 @@ int socket_activation_fds() {
     long fds = 0, pid = 0;
     if (!parse_number(getenv("LISTEN_FDS"), fds) || fds <= 0)
         return 0;
-    // Meant for us only when LISTEN_PID names us (sd_listen_fds' rule).
-    if (!parse_number(getenv("LISTEN_PID"), pid) || pid != getpid())
+    // Not meant for us when LISTEN_PID names another process (sd_listen_fds'
+    // rule); crun takes them without one.
+    if (getenv("LISTEN_PID") && (!parse_number(getenv("LISTEN_PID"), pid) || pid != getpid()))
         return 0;
     if (fds > 4096)
         throw Error("LISTEN_FDS: " + std::to_string(fds) + " fds is too many");
@@ -44,25 +45,34 @@ int socket_activation_fds() {
 
 } // namespace
 
-int prepare_passthrough(spec::Config &cfg, int preserve_fds) {
+std::vector<int> closed_fds_in_range(int count) {
+    // A closed fd of the range may be taken by one of crunpp's own later:
+    // those are close-on-exec, the caller's never (exec clears the flag).
+    std::vector<int> closed;
+    for (int fd = 3; fd < 3 + count; fd++) {
+        int flags = fcntl(fd, F_GETFD);
+        if (flags < 0 || (flags & FD_CLOEXEC))
+            closed.push_back(fd);
+    }
+    return closed;
+}
+
+void set_listen_pid(std::vector<std::string> &env) { util::set_env(env, "LISTEN_PID", std::to_string(getpid())); }
+
+Passthrough prepare_passthrough(spec::Config &cfg, int preserve_fds) {
     if (preserve_fds < 0)
         throw Error("preserve-fds: " + std::to_string(preserve_fds) + " is negative");
     if (preserve_fds > 4096)
         throw Error("preserve-fds: " + std::to_string(preserve_fds) + " fds is too many");
+    Passthrough p;
     int listen = socket_activation_fds();
     if (listen > 0) {
         util::set_env(cfg.process->env, "LISTEN_FDS", std::to_string(listen));
-        util::set_env(cfg.process->env, "LISTEN_PID", "1");
+        p.listen_fds = true;
     }
-    const int total = listen + preserve_fds;
-    // A closed fd of the range is taken by one of crunpp's own, which would
-    // leak into the container; those are close-on-exec, inherited ones not.
-    for (int fd = 3; fd < 3 + total; fd++) {
-        int flags = fcntl(fd, F_GETFD);
-        if (flags < 0 || (flags & FD_CLOEXEC))
-            throw Error("preserve-fds: fd " + std::to_string(fd) + " is not open");
-    }
-    return total;
+    p.count = listen + preserve_fds;
+    p.closed = closed_fds_in_range(p.count);
+    return p;
 }
 
 void join_session_keyring(const std::string &id, bool user_namespace) {

@@ -5,18 +5,34 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "crunpp/spec.hpp"
 
 namespace crunpp::container {
 
-// Adjusts the loaded config for the container process and returns how many
-// fds from 3 up it keeps:
-// - LISTEN_FDS=N with LISTEN_PID our pid (systemd socket activation): fds
-//   3..3+N-1 are kept and the process gets LISTEN_FDS=N and LISTEN_PID=1,
-//   as runc does;
-// - then `preserve_fds` more; every fd of the range must be open.
-int prepare_passthrough(spec::Config &cfg, int preserve_fds);
+struct Passthrough {
+    int count = 0;           // fds 3..3+count-1
+    std::vector<int> closed; // those of the range that were not open: skipped (crun)
+    bool listen_fds = false; // LISTEN_PID is to be the container process's pid
+};
+
+// Adjusts the loaded config for the container process and says which fds
+// from 3 up it keeps:
+// - LISTEN_FDS=N, with LISTEN_PID absent or our pid (systemd socket
+//   activation): fds 3..3+N-1 are kept and the process gets LISTEN_FDS=N,
+//   and LISTEN_PID its own pid (set_listen_pid, in the init; as crun);
+// - then `preserve_fds` more.
+// An fd of the range that is not open (or is one of crunpp's, close-on-
+// exec) is skipped: the process finds it closed.
+Passthrough prepare_passthrough(spec::Config &cfg, int preserve_fds);
+
+// The fds of 3..3+count-1 that are not the caller's (closed or close-on-
+// exec): never kept or made inheritable.
+std::vector<int> closed_fds_in_range(int count);
+
+// In the init or exec's process: LISTEN_PID=<own pid> in `env`.
+void set_listen_pid(std::vector<std::string> &env);
 
 // In the init: joins a new session keyring "_ses.<id>" (runc's name), so the
 // container does not share the caller's keys; the possessor keeps its

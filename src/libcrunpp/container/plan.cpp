@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "../linux/mount/rootfs.hpp"
 #include "crunpp/error.hpp"
 
 namespace crunpp::container {
@@ -28,7 +29,10 @@ NamespacePlan plan_namespaces(const spec::Config &cfg, bool rootless) {
                 plan.new_pid = !join;
                 joins_pid = join;
                 break;
-            case spec::NamespaceType::Network: plan.network = true; break;
+            case spec::NamespaceType::Network:
+                plan.network = true;
+                plan.new_network = !join;
+                break;
             case spec::NamespaceType::Cgroup: plan.cgroup = true; break;
             case spec::NamespaceType::Time: plan.new_time = !join; break;
             default: break;
@@ -38,9 +42,15 @@ NamespacePlan plan_namespaces(const spec::Config &cfg, bool rootless) {
         }
         plan.joins = linux::open_config_namespaces(*cfg.linux);
     }
-    // Without its own mount namespace the rootfs setup would pivot the host.
-    if (!has_mount)
-        throw Error("config.json: .linux.namespaces: a mount namespace is required");
+    plan.mount_namespace = has_mount;
+    if (!has_mount) {
+        linux::check_without_mount_namespace(cfg);
+        // The init needs a procfs of its pid namespace, and an unprivileged
+        // caller's mount namespace lets it mount none.
+        if (rootless && plan.new_pid)
+            throw Error("config.json: .linux.namespaces: a new pid namespace without a mount namespace cannot work "
+                        "rootless (no procfs of it can be mounted); add {\"type\": \"mount\"} or drop \"pid\"");
+    }
 
     if (plan.new_user && cfg.linux) {
         plan.uid_mappings = cfg.linux->uidMappings;
@@ -53,6 +63,14 @@ NamespacePlan plan_namespaces(const spec::Config &cfg, bool rootless) {
         linux::IdMaps maps = linux::auto_rootless_mappings(getuid(), getgid());
         plan.uid_mappings = std::move(maps.uid);
         plan.gid_mappings = std::move(maps.gid);
+    }
+    // Root without maps: crun's identity map of the ids up to the process's
+    // own, so that the process runs as itself (and root is root).
+    if (plan.new_user && !rootless && cfg.process) {
+        if (plan.uid_mappings.empty())
+            plan.uid_mappings = {spec::IdMapping{0, 0, cfg.process->user.uid + 1}};
+        if (plan.gid_mappings.empty())
+            plan.gid_mappings = {spec::IdMapping{0, 0, cfg.process->user.gid + 1}};
     }
     if (plan.new_user && (plan.uid_mappings.empty() || plan.gid_mappings.empty()))
         throw Error("config.json: .linux.uidMappings/.gidMappings: a new user namespace needs both mappings");

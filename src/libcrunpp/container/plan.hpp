@@ -24,10 +24,14 @@ struct NamespacePlan {
     // a fork of the cloned process, which reports its pid and exits.
     bool fork_in_child = false;
 
+    // Without one the container runs in the caller's mount namespace, only
+    // chrooted into its rootfs (check_without_mount_namespace).
+    bool mount_namespace = true;
     bool new_user = false;   // a user namespace is created (maps to write)
     bool user = false;       // in a user namespace (new or joined)
     bool new_pid = false;
     bool network = false;    // in its own network namespace (new or joined)
+    bool new_network = false; // a network namespace is created (lo to set up)
     bool cgroup = false;
     bool new_time = false;   // time namespace with offsets (H8's enter_time_namespace)
     std::vector<spec::IdMapping> uid_mappings, gid_mappings;

@@ -86,7 +86,9 @@ int run(const Context &ctx, const RunOptions &o) {
     }
     if (l.hooks && !l.hooks->poststart.empty()) {
         try {
-            hooks::run("poststart", l.hooks->poststart, hook_state_json(running, state::Status::Running, pid));
+            HookOutput out = open_hook_output(running.annotations, true);
+            hooks::run("poststart", l.hooks->poststart, hook_state_json(running, state::Status::Running, pid),
+                       out.options());
         } catch (...) {
             // A failed poststart hook fails the container (runtime-spec 1.3).
             kill_and_reap(pidfd.get());

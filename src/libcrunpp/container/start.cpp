@@ -101,8 +101,11 @@ void start(const Context &ctx, std::string_view id) {
     std::optional<spec::Hooks> h;
     try {
         h = recorded_hooks(dir, running);
-        if (h && !h->poststart.empty())
-            hooks::run("poststart", h->poststart, hook_state_json(running, state::Status::Running, running.pid));
+        if (h && !h->poststart.empty()) {
+            HookOutput out = open_hook_output(running.annotations, true);
+            hooks::run("poststart", h->poststart, hook_state_json(running, state::Status::Running, running.pid),
+                       out.options());
+        }
     } catch (...) {
         // A failed poststart hook fails the container (runtime-spec 1.3):
         // it is stopped; delete removes it.

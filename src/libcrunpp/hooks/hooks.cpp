@@ -77,22 +77,31 @@ std::vector<char *> c_strings(const std::vector<std::string> &v) {
     return out;
 }
 
-// In the forked child: stdin the state, stdout/stderr the capture pipe,
-// nothing else of the runtime's fds, default signal dispositions and mask.
-[[noreturn]] void exec_hook(const spec::Hook &h, int state_fd, int out_fd) noexcept {
+// In the forked child: stdin the state, stdout/stderr the capture pipe or
+// the annotation's files, nothing else of the runtime's fds, default signal
+// dispositions and mask.
+[[noreturn]] void exec_hook(const spec::Hook &h, int state_fd, int out_fd, const RunOptions &o) noexcept {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
     for (int s = 1; s < NSIG; s++)
         signal(s, SIG_DFL);
-    if (dup2(state_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)
+    if (dup2(state_fd, 0) < 0 || dup2(o.stdout_fd >= 0 ? o.stdout_fd : out_fd, 1) < 0 ||
+        dup2(o.stderr_fd >= 0 ? o.stderr_fd : out_fd, 2) < 0)
         _exit(126);
     syscall(SYS_close_range, 3u, ~0u, 0u);
-    std::vector<std::string> args = h.args.empty() ? std::vector<std::string>{h.path} : h.args;
-    std::vector<char *> argv = c_strings(args);
-    std::vector<char *> envp = c_strings(h.env);
-    execve(h.path.c_str(), argv.data(), envp.data());
-    std::string msg = "exec: " + std::string(strerror(errno)) + "\n";
+    std::string msg;
+    if (!o.cwd.empty() && chdir(o.cwd.c_str()) < 0) {
+        msg = "chdir \"" + o.cwd + "\": " + strerror(errno) + "\n";
+    } else {
+        std::vector<std::string> args = h.args.empty() ? std::vector<std::string>{h.path} : h.args;
+        std::vector<char *> argv = c_strings(args);
+        std::vector<char *> envp;
+        if (h.env)
+            envp = c_strings(*h.env);
+        execve(h.path.c_str(), argv.data(), h.env ? envp.data() : ::environ);
+        msg = "exec: " + std::string(strerror(errno)) + "\n";
+    }
     ssize_t ignored = write(2, msg.data(), msg.size());
     (void)ignored;
     _exit(127);
@@ -127,7 +136,7 @@ std::string describe_output(std::string out) {
     return out.empty() ? std::string() : ": " + out;
 }
 
-void run_one(const std::string &name, const spec::Hook &h, const std::string &state_json) {
+void run_one(const std::string &name, const spec::Hook &h, const std::string &state_json, const RunOptions &o) {
     UniqueFd state = state_memfd(state_json);
     int pipe_fds[2];
     if (pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) < 0)
@@ -140,7 +149,7 @@ void run_one(const std::string &name, const spec::Hook &h, const std::string &st
     if (pid < 0)
         throw_errno(name + ": fork");
     if (pid == 0)
-        exec_hook(h, state.get(), out_w.get());
+        exec_hook(h, state.get(), out_w.get(), o);
     out_w.reset();
     UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
     if (!pidfd) {
@@ -198,19 +207,20 @@ void run_one(const std::string &name, const spec::Hook &h, const std::string &st
 
 } // namespace
 
-void run(std::string_view phase, const std::vector<spec::Hook> &hooks, const std::string &state_json) {
+void run(std::string_view phase, const std::vector<spec::Hook> &hooks, const std::string &state_json,
+         const RunOptions &o) {
     for (size_t i = 0; i < hooks.size(); i++) {
         std::string name = std::string(phase) + " hook[" + std::to_string(i) + "] \"" + hooks[i].path + "\"";
-        run_one(name, hooks[i], state_json);
+        run_one(name, hooks[i], state_json, o);
     }
 }
 
-void run_warn_only(std::string_view phase, const std::vector<spec::Hook> &hooks,
-                   const std::string &state_json) noexcept {
+void run_warn_only(std::string_view phase, const std::vector<spec::Hook> &hooks, const std::string &state_json,
+                   const RunOptions &o) noexcept {
     for (size_t i = 0; i < hooks.size(); i++) {
         std::string name = std::string(phase) + " hook[" + std::to_string(i) + "] \"" + hooks[i].path + "\"";
         try {
-            run_one(name, hooks[i], state_json);
+            run_one(name, hooks[i], state_json, o);
         } catch (const std::exception &e) {
             log::warn(e.what());
         }

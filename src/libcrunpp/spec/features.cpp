@@ -97,6 +97,11 @@ void write_capability_names(json::Writer &w) {
     w.end_array();
 }
 
+// crun's annotations that change how a container runs, honoured as crun
+// does (README, "Compatibility").
+constexpr std::array kCrunAnnotations = {"run.oci.hooks.stdout", "run.oci.hooks.stderr",
+                                         "run.oci.seccomp_fail_unknown_syscall", "run.oci.keep_original_groups"};
+
 void write_seccomp(json::Writer &w) {
     w.key("seccomp").begin_object();
     w.key("enabled").boolean(kImplemented.seccomp);
@@ -179,6 +184,8 @@ std::string features_json(bool pretty) {
     write_linux(w);
     w.key("annotations").begin_object();
     w.key("run.oci.crunpp.version").string(CRUNPP_VERSION);
+    for (const char *a : kCrunAnnotations)
+        w.key(a).string("supported");
     w.end_object();
     w.end_object();
     std::string s(w.str());

@@ -91,7 +91,8 @@ std::vector<Hook> read_hooks(const Node &hooks, std::string_view phase) {
         Hook h;
         h.path = item.required("path").take_absolute_path();
         h.args = item.strings("args");
-        h.env = read_env(item, "env");
+        if (item.has("env"))
+            h.env = read_env(item, "env");
         h.timeout = item.opt_num<int32_t>("timeout");
         if (h.timeout && *h.timeout < 1)
             item.member("timeout").fail("must be at least 1 second");
@@ -138,6 +139,19 @@ Config read_config(const Node &n) {
         const auto &name = key[0] == 'h' ? c.hostname : c.domainname;
         if (name && !name->empty() && !uts)
             n.member(key).fail("requires a UTS namespace in linux.namespaces");
+    }
+    // crun's rules: the host name has its own field, and a domain name set
+    // twice must agree.
+    if (c.linux) {
+        Node linux = n.member("linux");
+        Node sysctl = linux.member("sysctl");
+        for (const auto &[key, value] : c.linux->sysctl) {
+            if (key == "kernel.hostname" || key == "kernel/hostname")
+                sysctl.member(key).fail("not allowed: the host name is set with .hostname");
+            if ((key == "kernel.domainname" || key == "kernel/domainname") && c.domainname &&
+                *c.domainname != value)
+                sysctl.member(key).fail(quote(value) + " conflicts with .domainname " + quote(*c.domainname));
+        }
     }
     return c;
 }

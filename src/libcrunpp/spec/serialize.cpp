@@ -182,7 +182,13 @@ void write_hooks(Writer &w, const Hooks &h) {
             w.begin_object();
             w.key("path").string(hook.path);
             strings(w, "args", hook.args);
-            strings(w, "env", hook.env);
+            // An empty list stays: it differs from an absent one.
+            if (hook.env) {
+                w.key("env").begin_array();
+                for (const auto &s : *hook.env)
+                    w.string(s);
+                w.end_array();
+            }
             opt_int(w, "timeout", hook.timeout);
             w.end_object();
         }

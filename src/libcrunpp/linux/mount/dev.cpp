@@ -33,7 +33,8 @@ mode_t device_type_bits(const spec::Device &d) {
     throw ConfigError(".linux.devices", "\"" + d.path + "\": unknown device type \"" + d.type + "\"");
 }
 
-void create_device(MountContext &c, const spec::Device &d) {
+// `prepared`: the runtime's bind of a node the host lacks, or -1.
+void create_device(MountContext &c, const spec::Device &d, int prepared = -1) {
     std::string rel = clean_relative_path(d.path);
     const std::string what = "create device \"" + d.path + "\"";
     if (rel.empty())
@@ -59,9 +60,16 @@ void create_device(MountContext &c, const spec::Device &d) {
     bool bind = type != S_IFIFO && (c.opts.rootless || c.opts.user_namespace);
     if (bind) {
         int err = 0;
-        UniqueFd tree = clone_tree(AT_FDCWD, d.path, false, err);
+        UniqueFd tree = prepared >= 0 ? UniqueFd(fcntl(prepared, F_DUPFD_CLOEXEC, 0)) : clone_tree(AT_FDCWD, d.path, false, err);
+        if (!tree && prepared >= 0)
+            throw_errno(what);
         if (!tree)
             throw Error(what + ": bind \"" + d.path + "\" of the host", err);
+        // A node bound in, not made: nothing on it is to be executed or
+        // gain privileges (crun binds them nosuid,noexec). The runtime's
+        // prepared bind has them already.
+        if (prepared < 0 && (err = set_mount_attr(tree.get(), false, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, 0)) != 0)
+            throw Error(what + ": nosuid,noexec on the bind of \"" + d.path + "\"", err);
         UniqueFd file(openat(dir.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
         if (!file && errno == EEXIST) {
             replace_existing();
@@ -115,10 +123,12 @@ void setup_dev(MountContext &c) {
         if (!listed)
             devices.push_back(d);
     }
-    if (config_devices)
-        devices.insert(devices.end(), config_devices->begin(), config_devices->end());
     for (const auto &d : devices)
         create_device(c, d);
+    const size_t first = c.cfg.mounts.size();
+    for (size_t i = 0; config_devices && i < config_devices->size(); i++)
+        create_device(c, (*config_devices)[i],
+                      first + i < c.opts.prepared_mounts.size() ? c.opts.prepared_mounts[first + i] : -1);
 
     int err = 0;
     UniqueFd dev = open_in_root(c.root_fd, "dev", O_PATH | O_DIRECTORY, err);

@@ -146,20 +146,23 @@ UniqueFd idmap_userns(const MountContext &c, const spec::Mount &m, size_t index)
 }
 
 std::vector<UniqueFd> prepare_idmapped_mounts(const spec::Config &cfg, const std::string &bundle,
-                                              int container_userns_fd) {
+                                              int container_userns_fd, bool every_bind) {
     std::vector<UniqueFd> trees(cfg.mounts.size());
     UniqueFd bundle_fd;
     for (size_t i = 0; i < cfg.mounts.size(); ++i) {
         const auto &m = cfg.mounts[i];
         MountFlags f = parse_mount_options(m.options);
-        if (!wants_idmap(m, f))
+        const bool bind = f.bind || m.type.value_or("") == "bind";
+        const bool idmap = wants_idmap(m, f);
+        // A remount changes a mount of the container in place.
+        if (!idmap && !(every_bind && bind && !(f.set & MS_REMOUNT)))
             continue;
-        if (!(f.bind || m.type.value_or("") == "bind"))
+        if (!bind)
             throw ConfigError(mount_at(i) + ".options", "idmapped mounts need a bind mount");
         if (!m.source || m.source->empty())
             throw ConfigError(mount_at(i) + ".source", "a bind mount needs a source");
         UniqueFd userns;
-        if (!uses_container_mappings(cfg, m, mount_at(i))) {
+        if (idmap && !uses_container_mappings(cfg, m, mount_at(i))) {
             try {
                 userns = new_userns(m.uidMappings, m.gidMappings);
             } catch (Error &e) {
@@ -179,7 +182,7 @@ std::vector<UniqueFd> prepare_idmapped_mounts(const spec::Config &cfg, const std
         UniqueFd tree = clone_tree(dirfd, *m.source, f.recursive, err);
         if (!tree)
             throw Error(mount_context(m), err);
-        configure_bind_tree(m, f, tree.get(), userns ? userns.get() : container_userns_fd);
+        configure_bind_tree(m, f, tree.get(), userns ? userns.get() : idmap ? container_userns_fd : -1);
         trees[i] = std::move(tree);
     }
     return trees;

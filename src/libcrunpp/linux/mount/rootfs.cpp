@@ -8,6 +8,7 @@
 
 #include "crunpp/error.hpp"
 #include "mountinfo.hpp"
+#include "../procfs.hpp"
 #include "rootfs_internal.hpp"
 #include "safe_path.hpp"
 
@@ -76,7 +77,60 @@ bool needs_dev_setup(const spec::Config &cfg) {
     return false;
 }
 
+// A missing process.cwd is made as runc makes it: by the container's root,
+// mode 0755, in the new root before it may become read-only. Only a missing
+// one: what exists is for the final chdir to judge.
+void create_missing_cwd(const spec::Config &cfg) {
+    struct stat st;
+    const std::string cwd = cfg.process ? clean_relative_path(cfg.process->cwd) : "";
+    if (cwd.empty() || stat(cfg.process->cwd.c_str(), &st) == 0 || errno != ENOENT)
+        return;
+    UniqueFd new_root(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!new_root)
+        throw_errno("open the new \"/\"");
+    try {
+        mkdir_all_in_root(new_root.get(), cwd);
+    } catch (Error &e) {
+        throw e.wrap("create cwd (\"" + cfg.process->cwd + "\") set in config.json");
+    }
+}
+
 } // namespace
+
+void check_without_mount_namespace(const spec::Config &cfg) {
+    auto refuse = [](const std::string &path, const char *what) {
+        throw Error("config.json: " + path + ": " + what +
+                    " needs a mount namespace (add {\"type\": \"mount\"} to .linux.namespaces): without one it "
+                    "would change the caller's mounts");
+    };
+    if (!cfg.mounts.empty())
+        refuse(".mounts", "mounting");
+    if (cfg.root && cfg.root->readonly)
+        refuse(".root.readonly", "a read-only root");
+    if (!cfg.linux)
+        return;
+    if (!cfg.linux->maskedPaths.empty())
+        refuse(".linux.maskedPaths", "masking paths");
+    if (!cfg.linux->readonlyPaths.empty())
+        refuse(".linux.readonlyPaths", "read-only paths");
+    if (cfg.linux->rootfsPropagation)
+        refuse(".linux.rootfsPropagation", "a root propagation");
+}
+
+void enter_rootfs_without_mount_namespace(const spec::Config &cfg, const std::string &rootfs_abs_path,
+                                          const RootfsOptions &o) {
+    if (o.before_root_change)
+        o.before_root_change();
+    // The rootfs may have no /proc: the handle every later /proc access
+    // uses is opened (and cached) while the caller's is in reach.
+    procfs::root();
+    if (chdir(rootfs_abs_path.c_str()) < 0)
+        throw_errno("chdir to the rootfs \"" + rootfs_abs_path + "\"");
+    if (chroot(".") < 0)
+        throw_errno("chroot to the rootfs \"" + rootfs_abs_path + "\"");
+    UmaskGuard umask_guard(022);
+    create_missing_cwd(cfg);
+}
 
 void setup_rootfs(const spec::Config &cfg, const std::string &rootfs_abs_path, const RootfsOptions &o) {
     if (rootfs_abs_path.empty() || rootfs_abs_path[0] != '/')
@@ -93,7 +147,12 @@ void setup_rootfs(const spec::Config &cfg, const std::string &rootfs_abs_path, c
     unsigned long propagation = MS_SLAVE | MS_REC;
     if (lx.rootfsPropagation)
         propagation = parse_propagation(*lx.rootfsPropagation);
-    if (mount(nullptr, "/", nullptr, propagation, nullptr) < 0)
+    // An unbindable "/" could not give the rootfs bind below: private until
+    // the root has changed (unbindable implies private), unbindable after.
+    unsigned long host_propagation = propagation;
+    if (propagation & MS_UNBINDABLE)
+        host_propagation = (propagation & ~MS_UNBINDABLE) | MS_PRIVATE;
+    if (mount(nullptr, "/", nullptr, host_propagation, nullptr) < 0)
         throw_errno("make \"/\" " + lx.rootfsPropagation.value_or("rslave"));
     // A recursive slave/private "/" leaves no shared mount; otherwise the
     // rootfs' parent may be shared and the rootfs bind (and every mount
@@ -130,13 +189,14 @@ void setup_rootfs(const spec::Config &cfg, const std::string &rootfs_abs_path, c
     enter_root(root.get(), rootfs, o.no_pivot);
     root.reset();
 
-    // The root's own propagation: "/" after the change is the rootfs bind,
-    // private so far.
-    if (lx.rootfsPropagation && mount(nullptr, "/", nullptr, propagation, nullptr) < 0)
-        throw_errno("make the new \"/\" " + *lx.rootfsPropagation);
-
+    create_missing_cwd(cfg);
     apply_readonly_paths(lx.readonlyPaths);
     apply_masked_paths(lx.maskedPaths, lx.mountLabel && selinux_enabled() ? *lx.mountLabel : std::string());
+
+    // The root's own propagation: "/" after the change is the rootfs bind,
+    // private so far. After the binds above, which an unbindable "/" refuses.
+    if (lx.rootfsPropagation && mount(nullptr, "/", nullptr, propagation, nullptr) < 0)
+        throw_errno("make the new \"/\" " + *lx.rootfsPropagation);
 
     if (cfg.root && cfg.root->readonly) {
         UniqueFd new_root(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));

@@ -35,6 +35,16 @@ struct RootfsOptions {
 // process is in the new root with cwd "/".
 void setup_rootfs(const spec::Config &cfg, const std::string &rootfs_abs_path, const RootfsOptions &o);
 
+// A container without a mount namespace shares the caller's: it is only
+// chrooted into its rootfs, as the runtime-spec allows (runc and crun run
+// it). What would need a mount is refused here, naming the JSON path: it
+// would change the caller's mount table and outlive the container.
+void check_without_mount_namespace(const spec::Config &cfg);
+// In the init of such a container: `before_root_change`, the missing cwd,
+// then chroot into the rootfs.
+void enter_rootfs_without_mount_namespace(const spec::Config &cfg, const std::string &rootfs_abs_path,
+                                          const RootfsOptions &o);
+
 // Host side (the parent, real root) of a container WITH a user namespace
 // whose config has idmapped mounts ("idmap"/"ridmap" or uid/gidMappings on
 // a bind): the kernel lets only a process in the initial user namespace
@@ -45,8 +55,22 @@ void setup_rootfs(const spec::Config &cfg, const std::string &rootfs_abs_path, c
 // (SCM_RIGHTS), which passes them in RootfsOptions::prepared_mounts.
 // Returns one fd per config mount, invalid where none is needed. Rootless
 // callers cannot (the kernel refuses; setup_rootfs reports it).
+// `every_bind`: the other bind mounts too (flags applied, not idmapped), so
+// that their sources are resolved and opened with the runtime's host
+// credentials, as runc and crun do: a source under a directory that the
+// container's root cannot search (root's 0700) still works.
 std::vector<UniqueFd> prepare_idmapped_mounts(const spec::Config &cfg, const std::string &bundle,
-                                              int container_userns_fd);
+                                              int container_userns_fd, bool every_bind = false);
+
+// The host side of linux.devices that the host lacks at their path, for a
+// new user namespace (host_device.cpp): a node made by the runtime (real
+// root) on a private tmpfs, owned by the mapped ids, as a detached bind,
+// index-aligned with linux.devices (invalid where the host has the path).
+// The init gets them after the config's mounts in
+// RootfsOptions::prepared_mounts (index cfg.mounts.size() + i).
+std::vector<UniqueFd> prepare_missing_devices(const spec::Config &cfg, const std::vector<spec::IdMapping> &uid_maps,
+                                              const std::vector<spec::IdMapping> &gid_maps);
+bool has_missing_devices(const spec::Config &cfg);
 
 // Issue 4: after setup_rootfs, bind the terminal's pty slave onto
 // /dev/console (created as an empty file when missing) of the new root.

@@ -100,7 +100,7 @@ void prepare_exec(const spec::Process &p, const ExecOptions &o) {
     // Before any filter: a profile need not allow close_range (Docker's
     // before 2020 do not), and the fds are closed by execve itself.
     mark_cloexec_from(3u + static_cast<unsigned>(o.preserve_fds));
-    detail::switch_user(p.user);
+    detail::switch_user(p.user, o.keep_groups);
     if (o.parent_death_signal)
         set_parent_death_signal(o.parent_death_signal);
     // Without no_new_privs, loading the filter needs CAP_SYS_ADMIN: kept

@@ -47,6 +47,9 @@ struct ExecOptions {
     // that the exec'd process outlives the runtime (before the filter,
     // which may refuse prctl).
     int parent_death_signal = 0;
+    // crun's run.oci.keep_original_groups: no setgroups, the runtime's
+    // supplementary groups stay.
+    bool keep_groups = false;
 };
 
 // In this order: umask, LSM labels, bounding set, every fd >= 3 +

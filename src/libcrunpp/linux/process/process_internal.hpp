@@ -43,7 +43,7 @@ void apply_capset(const CapsetData &d);
 
 // user.cpp: groups, gid, uid, keeping the permitted capabilities across
 // the switch so that apply_capability_sets can set them.
-void switch_user(const spec::User &u);
+void switch_user(const spec::User &u, bool keep_groups = false);
 
 // home.cpp: the home directory of `uid` in a passwd file's text ("/" when
 // the uid has no entry), and in /etc/passwd of the current root.

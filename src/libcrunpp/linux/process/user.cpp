@@ -72,12 +72,13 @@ void set_groups(const std::vector<uint32_t> &gids) {
 
 } // namespace
 
-void switch_user(const spec::User &u) {
+void switch_user(const spec::User &u, bool keep_groups) {
     // Keep the permitted capabilities across the uid change; the wanted
     // sets are applied right after.
     if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
         throw_errno("prctl PR_SET_KEEPCAPS");
-    set_groups(u.additionalGids);
+    if (!keep_groups)
+        set_groups(u.additionalGids);
     if (setresgid(u.gid, u.gid, u.gid) < 0) {
         int err = errno;
         throw Error("setresgid " + std::to_string(u.gid) + id_hint(err, "gid"), err);

@@ -148,6 +148,19 @@ void add_rules(scmp_filter_ctx ctx, const spec::Seccomp &s, uint32_t default_act
     }
 }
 
+} // namespace
+
+void check_known_syscalls(const spec::Seccomp &s) {
+    for (size_t i = 0; i < s.syscalls.size(); i++)
+        for (size_t j = 0; j < s.syscalls[i].names.size(); j++)
+            if (seccomp_syscall_resolve_name(s.syscalls[i].names[j].c_str()) == __NR_SCMP_ERROR)
+                throw Error("config.json: .linux.seccomp.syscalls[" + std::to_string(i) + "].names[" +
+                            std::to_string(j) + "]: unknown syscall \"" + s.syscalls[i].names[j] + "\" (" +
+                            kFailUnknownSyscallAnnotation + ")");
+}
+
+namespace {
+
 std::vector<sock_filter> export_program(scmp_filter_ctx ctx) {
     UniqueFd mem(memfd_create("crunpp-seccomp", MFD_CLOEXEC));
     if (!mem)

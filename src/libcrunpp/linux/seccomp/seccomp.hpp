@@ -77,6 +77,11 @@ std::string seccomp_cache_dir();
 // errors name their JSON path ("config.json: .linux.seccomp.syscalls[2]...").
 SeccompFilter prepare_seccomp(const spec::Seccomp &s, const std::string &cache_dir);
 
+// crun's run.oci.seccomp_fail_unknown_syscall: a syscall name libseccomp
+// does not know is an error naming its JSON path instead of being skipped.
+inline constexpr const char *kFailUnknownSyscallAnnotation = "run.oci.seccomp_fail_unknown_syscall";
+void check_known_syscalls(const spec::Seccomp &s);
+
 // Loads the filter into the calling process (seccomp(2) directly; the init
 // is single-threaded). Sets no_new_privs first when `no_new_privileges`.
 // Returns the listener fd when f.notify, else an empty UniqueFd.
