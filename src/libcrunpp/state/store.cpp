@@ -408,7 +408,12 @@ void Container::remove() {
         if (::unlinkat(rootfd_.get(), tomb.c_str(), AT_REMOVEDIR) < 0)
             throw_errno("remove " + dir_);
     } catch (...) {
-        // Put it back under its id so that it can be seen and removed again.
+        // Put it back under its id so that it can be seen and removed again:
+        // with its lock file, else open() takes it for a removal in progress
+        // and the id stays taken forever.
+        int lock = ::openat(dirfd_.get(), kLockFile, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (lock >= 0)
+            ::close(lock);
         ::renameat(rootfd_.get(), tomb.c_str(), rootfd_.get(), id_.c_str());
         throw;
     }
