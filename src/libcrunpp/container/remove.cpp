@@ -23,6 +23,7 @@ constexpr int kKillTimeoutMs = 10000;
 void remove(const Context &ctx, std::string_view id, bool force) {
     state::check_id(id);
     state::Store store(ctx.state_root);
+    store.collect_garbage();
     // runc and crun: `delete --force` of a missing container succeeds, and
     // containerd's shim relies on it (it force-deletes after every delete).
     std::optional<state::Container> found = force ? store.try_open(id) : store.open(id);
