@@ -164,8 +164,18 @@ UniqueFd make_exec_fifo(int dir_fd, const NamespacePlan &plan) {
 
 // The container's cgroup, made and filled with its limits before the init
 // exists, so the init never runs outside it or without them.
-cgroup::Setup make_cgroup(const Context &ctx, const CreateOptions &o, const spec::Config &cfg) {
+cgroup::Setup make_cgroup(const Context &ctx, const CreateOptions &o, const spec::Config &cfg,
+                          state::Container &c) {
     cgroup::Request r;
+    // Saved first, so that a runtime killed while making them leaves the
+    // directories to `delete`, not to nobody.
+    r.planned = [&c](const cgroup::Paths &p) {
+        std::string dirs;
+        for (const auto &[controller, dir] : p)
+            dirs += dir + "\n";
+        c.state().extra[kStateCgroupPlanned] = dirs;
+        c.save();
+    };
     r.id = o.id;
     r.manager = ctx.cgroup_manager;
     r.systemd = ctx.systemd_cgroup;
@@ -218,7 +228,8 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
             l.notify = NotifyProxy::create(l.container, *notify_host, loaded.config);
         if (o.no_new_keyring)
             l.container.state().extra[kStateNoNewKeyring] = "true";
-        cg = make_cgroup(ctx, o, loaded.config);
+        cg = make_cgroup(ctx, o, loaded.config, l.container);
+        l.container.state().extra.erase(kStateCgroupPlanned);
         l.container.state().cgroup_paths = cg.paths();
         l.container.save();
         // Compiled (or taken from the cache) here, by the runtime user, so

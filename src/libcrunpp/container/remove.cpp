@@ -9,6 +9,7 @@
 #include "crunpp/error.hpp"
 #include "crunpp/state.hpp"
 #include "hooks_flow.hpp"
+#include "launch.hpp"
 #include "pidfd.hpp"
 #include "signal_all.hpp"
 
@@ -49,6 +50,15 @@ void remove(const Context &ctx, std::string_view id, bool force) {
         }
     }
     cgroup::destroy(st.cgroup_paths);
+    if (auto planned = st.extra.find(kStateCgroupPlanned); planned != st.extra.end()) {
+        cgroup::Paths p;
+        size_t pos = 0, end;
+        while ((end = planned->second.find('\n', pos)) != std::string::npos) {
+            p[std::to_string(p.size())] = planned->second.substr(pos, end - pos);
+            pos = end + 1;
+        }
+        cgroup::remove_empty(p);
+    }
     run_poststop(c);
     c.remove();
 }
