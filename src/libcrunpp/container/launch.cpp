@@ -372,7 +372,9 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
         if (seccomp && seccomp->notify && !seccomp_listener_sent)
             throw Error("container init: no seccomp listener received");
         st.status = state::Status::Created;
-        if (mode.save_created)
+        // run skips this save, but without a cgroup the saved pid is the
+        // only way delete can find the processes of a run killed later.
+        if (mode.save_created || st.cgroup_paths.empty())
             l.container.save();
         if (!o.pid_file.empty())
             write_pid_file(o.pid_file, l.pid);
