@@ -53,11 +53,11 @@ check_outcome() {
         return 1
     }
     [ "$rc" -eq 0 ] && return 0
-    [ "$(grep -c . "$err")" -eq 1 ] && grep -q '^crunpp: ' "$err" || {
+    if [ "$(grep -c . "$err")" -ne 1 ] || ! grep -q '^crunpp: ' "$err"; then
         echo "$what: status $rc without one 'crunpp: ...' line:"
         cat "$err"
         return 1
-    }
+    fi
 }
 
 # One container's whole life: create, start, exec, delete --force. Prints
