@@ -39,9 +39,17 @@ void remove(const Context &ctx, std::string_view id, bool force) {
     if ((status == state::Status::Running || status == state::Status::Paused) && !force)
         throw Error("cannot delete container " + name + " that is not stopped: it is " +
                     state::status_name(status) + " (use --force)");
-    // Frozen processes do not die of SIGKILL before they are thawed.
-    if (status == state::Status::Paused)
+    // Frozen processes do not die of SIGKILL before they are thawed. A pause
+    // killed half-way leaves the cgroup frozen (or freezing) and the state
+    // "running": thawed too, where there is a freezer.
+    if (status == state::Status::Paused) {
         cgroup::freeze(st.cgroup_paths, false);
+    } else if (status == state::Status::Running && !st.cgroup_paths.empty()) {
+        try {
+            cgroup::freeze(st.cgroup_paths, false);
+        } catch (const Error &) { // no freezer: nothing can be frozen
+        }
+    }
     if (status != state::Status::Stopped) {
         if (UniqueFd init = open_process(st.pid, st.pid_start_time)) {
             signal_all(st.pid, init.get(), SIGKILL);
