@@ -297,6 +297,19 @@ class Sweep:
 
     def clean(self, u, diff):
         """Removes what a failed point left, so the next point starts clean."""
+        for c in diff.get("cgroup", []):
+            # Thawed first: a frozen process does not die of SIGKILL.
+            for f, v in (("freezer.state", "THAWED"), ("cgroup.freeze", "0")):
+                try:
+                    with open(os.path.join(c, f), "w") as fh:
+                        fh.write(v)
+                except OSError:
+                    pass
+            for pid in read(os.path.join(c, "cgroup.procs")).split():
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except OSError:
+                    pass
         for line in diff.get("process", []):
             try:
                 os.kill(int(line.split()[0]), signal.SIGKILL)
