@@ -46,7 +46,7 @@ SANITIZER = re.compile(r"Sanitizer|runtime error:")
 # In the sanitizer build, the sanitizer's runtime makes calls of its own
 # (shadow memory, stack limits, alternate signal stacks) and aborts when
 # they fail: its failure, not crunpp's, counted apart.
-SANITIZER_RUNTIME = re.compile(r"AddressSanitizer: CHECK failed|AddressSanitizer failed to (de)?allocate|"
+SANITIZER_RUNTIME = re.compile(r"Sanitizer(Tool)?: CHECK failed|AddressSanitizer failed to (de)?allocate|"
                                r"ReserveShadowMemoryRange failed|WARNING: reading executable name failed|"
                                r"Sanitizer: out of memory|LeakSanitizer has encountered a fatal error")
 # Calls that cannot fail in the kernel: failing them tests strace, not us.
