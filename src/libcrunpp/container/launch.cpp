@@ -197,6 +197,18 @@ void user_namespace_ready(SyncSocket &sync, const Loaded &l, const NamespacePlan
     sync.send(SyncType::Go);
 }
 
+// Without a cgroup the saved pid is all that delete can find the init by:
+// saved (status creating) as soon as it is known, so that a runtime killed
+// during the setup leaves no init waiting on its exec fifo forever.
+void save_pid_without_cgroup(state::Container &c, pid_t pid) {
+    state::ContainerState &st = c.state();
+    if (!st.cgroup_paths.empty())
+        return;
+    st.pid = pid;
+    st.pid_start_time = state::process_start_time(pid);
+    c.save();
+}
+
 } // namespace
 
 Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mode) {
@@ -311,6 +323,7 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
         } else {
             l.pidfd.reset(pidfd);
             l.pid = pid;
+            save_pid_without_cgroup(l.container, pid);
         }
         child_sync.close();
         fifo.reset();
@@ -330,6 +343,7 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
                 l.pidfd = pidfd_open(l.pid);
                 if (!l.pidfd)
                     throw Error("container init exited during setup");
+                save_pid_without_cgroup(l.container, l.pid);
                 reap(middle.get());
                 middle.reset();
                 l.sync.send(SyncType::Go);
