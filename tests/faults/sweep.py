@@ -462,7 +462,12 @@ class Sweep:
             raise SystemExit(f"sweep: setup of {cmd} failed as {u.name}")
         out = os.path.join(self.work, "census")
         status, err, hung = self.traced(u, argv, trace_out=out)
-        if hung or status != 0:
+        lines = [line for line in err.splitlines() if line.strip()]
+        if status == 1 and len(lines) == 1 and lines[0].startswith("crunpp: ") and not hung:
+            # Rootless without a cgroup, update, pause and resume fail: their
+            # failure path is what is swept.
+            log(f"sweep: {u.name} {cmd} fails without faults ({lines[0]}): its failure path is swept")
+        elif hung or status != 0:
             raise SystemExit(f"sweep: {cmd} fails without faults as {u.name} ({status}, hung {hung}): {err}\n" + read(out)[-800:] + "\nmain: " + str(self.last_main))
         counts = {}
         # Per process, the calls of the dynamic loader and libc's start-up,
@@ -696,7 +701,7 @@ def main():
     ap.add_argument("--regressions", help="points run first, one a line: USER COMMAND MODE SYSCALL N")
     ap.add_argument("--work", help=argparse.SUPPRESS)
     a = ap.parse_args()
-    a.commands = a.commands.split(",")
+    a.commands = [c for c in a.commands.split(",") if c]
     a.modes = a.modes.split(",")
     a.users = a.users.split(",")
     if os.getpid() != 1:
