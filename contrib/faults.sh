@@ -31,7 +31,8 @@ install -m 0755 "$bin" "$work/crunpp"
 # LeakSanitizer cannot work under ptrace (the unit tests check leaks).
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
-exec python3 "$REPO/tests/faults/sweep.py" --crunpp "$work/crunpp" \
+# Not exec: the trap removes the copy afterwards.
+python3 "$REPO/tests/faults/sweep.py" --crunpp "$work/crunpp" \
     --commands run,run-d,create,start,exec,exec-d,kill,delete,update,pause,resume \
     --regressions "$REPO/tests/faults/regressions.txt" \
     --report "${FAULTS_REPORT:-$PWD/faults-report.json}" "$@"
