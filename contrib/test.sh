@@ -302,6 +302,26 @@ run_v2_lane() {
     fi
 }
 
+# tests/faults/sweep.py, the CI subset: an error and a SIGKILL at the first
+# and the last call of every syscall of run and exec (foreground and -d),
+# rootful and rootless, and the recorded regression points; contrib/faults.sh
+# runs every occurrence of every command. One result, its points in the log.
+run_faults() {
+    local log="$WORK/logs/faults.log" start=$SECONDS rc=0 last
+    TMPDIR="$WORK/tmp" timeout 900 python3 tests/faults/sweep.py --crunpp "$CRUNPP" \
+        --commands run,run-d,exec,exec-d --max-occurrences 1 --time-limit 600 \
+        --regressions tests/faults/regressions.txt >"$log" 2>&1 </dev/null || rc=$?
+    last="$(grep '^faults: ' "$log" | tail -n1)"
+    if [ "$rc" -eq 0 ] && [[ "$last" == *" 0 failed" ]]; then
+        say "$last ($((SECONDS - start))s)"
+        passed=$((passed + 1))
+    else
+        say "fault sweep FAILED (status $rc): ${last:-no summary}"
+        grep -E '^(FAIL|sweep:)' "$log" | head -n 40
+        failed=$((failed + 1))
+    fi
+}
+
 summary() {
     say "$passed passed, $failed failed, $skipped skipped"
     [ "$failed" -eq 0 ]
@@ -367,6 +387,9 @@ if [ "$normal_ok" -eq 1 ]; then
     done
 fi
 [ "$normal_ok" -eq 1 ] && [ "$have_schema" -eq 1 ] && check_schema_fallback
+
+step "fault injection"
+[ "$normal_ok" -eq 1 ] && run_faults
 check_leaks
 
 step "pure cgroup v2 lane"

@@ -24,6 +24,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -65,7 +66,13 @@ struct Request {
     // process.scheduler asks for SCHED_FIFO or SCHED_RR: on v1 each level
     // without a real-time budget gets its parent's, where the host allows.
     bool realtime_scheduler = false;
+    // Called with the directories (one per hierarchy) before any is made.
+    std::function<void(const Paths &)> planned;
 };
+
+// Removes the empty directories of `p` that exist (never kills: for a
+// create that was killed before its cgroup held any process).
+void remove_empty(const Paths &p);
 
 // The container's cgroup while it is being created: its directories exist
 // and hold the limits; place() puts the init in it. Destroyed without

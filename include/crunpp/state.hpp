@@ -150,6 +150,10 @@ public:
     // Ids of every container directory, sorted; other entries skipped.
     std::vector<std::string> list_ids() const;
     bool exists(std::string_view id) const;
+    // Removes what a crunpp killed inside create() or Container::remove()
+    // left: the hidden directory it was building or tearing down. Best
+    // effort, never throws; `delete` calls it.
+    void collect_garbage() const;
 
 private:
     UniqueFd open_root(bool create) const;

@@ -237,10 +237,26 @@ Setup create(const Request &r) {
         }
     }
 
+    // Where it goes, told before anything is made: a runtime killed while
+    // making it leaves a note of what to remove (Request::planned).
+    std::vector<std::pair<const Hierarchy *, std::string>> where;
     for (const Hierarchy &h : hs) {
         if (r.rootless && !h.v2)
             continue;
-        std::string path = path_in(h, r, base);
+        where.emplace_back(&h, path_in(h, r, base));
+    }
+    if (r.planned && !where.empty()) {
+        Paths planned;
+        for (const auto &[h, path] : where) {
+            if (h->v2)
+                planned[detail::kUnified] = h->mountpoint + path;
+            for (const std::string &c : h->controllers)
+                planned[c] = h->mountpoint + path;
+        }
+        r.planned(planned);
+    }
+    for (const auto &[hp, path] : where) {
+        const Hierarchy &h = *hp;
         size_t made = s.created_.size();
         make_dirs(h, path, s.created_, r.realtime_scheduler);
         std::string dir = h.mountpoint + path;

@@ -203,6 +203,11 @@ void apply(const Paths &p, const spec::Resources &given, const std::vector<spec:
     }
 }
 
+void remove_empty(const Paths &p) {
+    for (const std::string &d : distinct_dirs(p))
+        rmdir(d.c_str()); // fails on a cgroup in use: then it is not ours
+}
+
 void destroy(const Paths &p) {
     std::vector<std::string> dirs = distinct_dirs(p);
     if (int err = detail::remove_dirs(dirs); err != 0) {

@@ -3,6 +3,7 @@
 // process tree). The state is read without its lock: a paused container's
 // exec (--ignore-paused) waits for `resume`, which takes the lock.
 #include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -90,6 +91,23 @@ struct Spawned {
 };
 
 // Reaps the helper; its status says whether it got as far as the pid.
+// Waits until `sock` is readable (true) or the process of `pidfd` has
+// exited with nothing left to read (false).
+bool readable_before_exit(int sock, int pidfd) {
+    struct pollfd fds[2] = {{sock, POLLIN, 0}, {pidfd, POLLIN, 0}};
+    for (;;) {
+        int n = poll(fds, 2, -1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            throw_errno("exec: wait for the setup process");
+        if (fds[0].revents != 0)
+            return true;
+        if (fds[1].revents != 0)
+            return false;
+    }
+}
+
 void reap_helper(UniqueFd &helper) {
     if (helper) {
         reap(helper.get());
@@ -160,6 +178,14 @@ int exec(const Context &ctx, const ExecOptions &o) {
     Spawned s;
     try {
         for (;;) {
+            // The process holds the children's end of the socket too: a
+            // helper killed before it sent the pid would leave us waiting
+            // for a message forever. What the helper sent is in the socket
+            // before it exits, so its exit counts only with nothing to read.
+            if (!s.pid && helper && !readable_before_exit(sync.fd(), helper.get())) {
+                reap_helper(helper);
+                throw Error("exec: the setup process exited before starting the process");
+            }
             std::optional<SyncMessage> m = sync.receive();
             if (!m) {
                 reap_helper(helper);

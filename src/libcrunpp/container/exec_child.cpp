@@ -60,7 +60,13 @@ void die_with_runtime() {
         die_with_runtime();
         if (p.signal_mask)
             sigprocmask(SIG_SETMASK, p.signal_mask, nullptr);
-        p.sync->expect(SyncType::Go, "wait for the process's pid to be recorded");
+        // EOF instead of Go: crunpp gave up and reports why itself; a second
+        // message from here would only confuse.
+        std::optional<SyncMessage> go = p.sync->receive();
+        if (!go)
+            _exit(failure_status);
+        if (go->type != SyncType::Go)
+            throw Error("wait for the process's pid to be recorded: unexpected sync message");
         if (p.new_keyring)
             join_session_keyring(*p.id, (p.namespaces & CLONE_NEWUSER) != 0);
         const spec::Process &process = *p.config->process;

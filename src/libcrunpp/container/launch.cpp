@@ -162,8 +162,18 @@ UniqueFd make_exec_fifo(int dir_fd, const NamespacePlan &plan) {
 
 // The container's cgroup, made and filled with its limits before the init
 // exists, so the init never runs outside it or without them.
-cgroup::Setup make_cgroup(const Context &ctx, const CreateOptions &o, const spec::Config &cfg) {
+cgroup::Setup make_cgroup(const Context &ctx, const CreateOptions &o, const spec::Config &cfg,
+                          state::Container &c) {
     cgroup::Request r;
+    // Saved first, so that a runtime killed while making them leaves the
+    // directories to `delete`, not to nobody.
+    r.planned = [&c](const cgroup::Paths &p) {
+        std::string dirs;
+        for (const auto &[controller, dir] : p)
+            dirs += dir + "\n";
+        c.state().extra[kStateCgroupPlanned] = dirs;
+        c.save();
+    };
     r.id = o.id;
     r.manager = ctx.cgroup_manager;
     r.systemd = ctx.systemd_cgroup;
@@ -185,6 +195,18 @@ void user_namespace_ready(SyncSocket &sync, const Loaded &l, const NamespacePlan
     if (idmapped_mounts)
         send_idmapped_mounts(sync, l.config, l.bundle, pid, plan);
     sync.send(SyncType::Go);
+}
+
+// Without a cgroup the saved pid is all that delete can find the init by:
+// saved (status creating) as soon as it is known, so that a runtime killed
+// during the setup leaves no init waiting on its exec fifo forever.
+void save_pid_without_cgroup(state::Container &c, pid_t pid) {
+    state::ContainerState &st = c.state();
+    if (!st.cgroup_paths.empty())
+        return;
+    st.pid = pid;
+    st.pid_start_time = state::process_start_time(pid);
+    c.save();
 }
 
 } // namespace
@@ -219,7 +241,8 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
             l.notify = NotifyProxy::create(l.container, *notify_host, loaded.config);
         if (o.no_new_keyring)
             l.container.state().extra[kStateNoNewKeyring] = "true";
-        cg = make_cgroup(ctx, o, loaded.config);
+        cg = make_cgroup(ctx, o, loaded.config, l.container);
+        l.container.state().extra.erase(kStateCgroupPlanned);
         l.container.state().cgroup_paths = cg.paths();
         l.container.save();
         const HookOutput hook_output = open_hook_output(loaded.config.annotations, loaded.config.hooks.has_value());
@@ -313,6 +336,7 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
         } else {
             l.pidfd.reset(pidfd);
             l.pid = pid;
+            save_pid_without_cgroup(l.container, pid);
         }
         child_sync.close();
         fifo.reset();
@@ -332,6 +356,7 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
                 l.pidfd = pidfd_open(l.pid);
                 if (!l.pidfd)
                     throw Error("container init exited during setup");
+                save_pid_without_cgroup(l.container, l.pid);
                 reap(middle.get());
                 middle.reset();
                 l.sync.send(SyncType::Go);
@@ -377,7 +402,9 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
         if (seccomp && seccomp->notify && !seccomp_listener_sent)
             throw Error("container init: no seccomp listener received");
         st.status = state::Status::Created;
-        if (mode.save_created)
+        // run skips this save, but without a cgroup the saved pid is the
+        // only way delete can find the processes of a run killed later.
+        if (mode.save_created || st.cgroup_paths.empty())
             l.container.save();
         if (!o.pid_file.empty())
             write_pid_file(o.pid_file, l.pid);

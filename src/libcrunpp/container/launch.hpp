@@ -25,6 +25,9 @@ inline constexpr const char *kExecFifo = "exec.fifo";
 // seccomp filter) and whether create had --no-new-keyring.
 inline constexpr const char *kStateConfigPath = "configPath";
 inline constexpr const char *kStateNoNewKeyring = "noNewKeyring";
+// The cgroup directories while they are being made, one a line: what
+// `delete` removes (if empty) when the runtime died before saving them.
+inline constexpr const char *kStateCgroupPlanned = "cgroupPlanned";
 
 struct Launched {
     state::Container container; // locked, status Created (saved)

@@ -4,6 +4,7 @@
 // root cannot redirect crunpp elsewhere.
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -12,6 +13,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
+#include <cstring>
 
 #include "crunpp/error.hpp"
 #include "crunpp/log.hpp"
@@ -141,6 +144,22 @@ void remove_contents(int dirfd, const std::string &path, int depth, std::string_
         if (::unlinkat(dirfd, n.c_str(), AT_REMOVEDIR) < 0 && errno != ENOENT)
             throw_errno("remove " + child);
     }
+}
+
+// Whether the hidden directory NAME (".new-PID-..." or ".del-PID-...") was
+// left by a crunpp that died in create() or remove(): its maker is gone and
+// nobody holds its lock (a live creator or remover holds it until the end;
+// a pid in another pid namespace shows as gone, the free lock still counts).
+bool abandoned(int rootfd, const char *name) {
+    char *end = nullptr;
+    long pid = std::strtol(name + 5, &end, 10);
+    if (pid <= 0 || !end || *end != '-' || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH)
+        return false;
+    std::string lock = std::string(name) + "/" + kLockFile;
+    UniqueFd fd(::openat(rootfd, lock.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd)
+        return errno == ENOENT;
+    return ::flock(fd.get(), LOCK_EX | LOCK_NB) == 0;
 }
 
 bool same_file(const struct stat &a, const struct stat &b) { return a.st_dev == b.st_dev && a.st_ino == b.st_ino; }
@@ -359,6 +378,37 @@ std::vector<std::string> Store::list_ids() const {
     return ids;
 }
 
+void Store::collect_garbage() const {
+    UniqueFd rootfd = open_root(false);
+    if (!rootfd)
+        return;
+    int dup_fd = ::fcntl(rootfd.get(), F_DUPFD_CLOEXEC, 0);
+    if (dup_fd < 0)
+        return;
+    DIR *d = ::fdopendir(dup_fd);
+    if (!d) {
+        ::close(dup_fd);
+        return;
+    }
+    std::vector<std::string> names;
+    while (struct dirent *e = ::readdir(d))
+        if ((strncmp(e->d_name, ".new-", 5) == 0 || strncmp(e->d_name, ".del-", 5) == 0) &&
+            abandoned(rootfd.get(), e->d_name))
+            names.emplace_back(e->d_name);
+    ::closedir(d);
+    for (const std::string &n : names) {
+        UniqueFd dirfd(::openat(rootfd.get(), n.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (!dirfd)
+            continue;
+        try {
+            remove_contents(dirfd.get(), root_ + "/" + n, 0);
+        } catch (const Error &) { // best effort: the next delete tries again
+            continue;
+        }
+        ::unlinkat(rootfd.get(), n.c_str(), AT_REMOVEDIR);
+    }
+}
+
 bool Store::exists(std::string_view id) const {
     if (!valid_id(id))
         return false;
@@ -408,7 +458,12 @@ void Container::remove() {
         if (::unlinkat(rootfd_.get(), tomb.c_str(), AT_REMOVEDIR) < 0)
             throw_errno("remove " + dir_);
     } catch (...) {
-        // Put it back under its id so that it can be seen and removed again.
+        // Put it back under its id so that it can be seen and removed again:
+        // with its lock file, else open() takes it for a removal in progress
+        // and the id stays taken forever.
+        int lock = ::openat(dirfd_.get(), kLockFile, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (lock >= 0)
+            ::close(lock);
         ::renameat(rootfd_.get(), tomb.c_str(), rootfd_.get(), id_.c_str());
         throw;
     }

@@ -251,6 +251,26 @@ bool seccomp_cache_store(const std::string &cache_dir, std::string_view key, con
     UniqueFd dir = open_cache_dir(cache_dir, true);
     if (!dir)
         return false;
+    std::string name = seccomp_cache_name(key);
+    // An unnamed file, given its name once written: a writer killed at any
+    // point leaves nothing behind. What has the name already was not taken
+    // by the lookup (a symlink, say): replaced; EEXIST after that: another
+    // writer has just stored the same.
+    if (UniqueFd fd(openat(dir.get(), ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600)); fd) {
+        std::string self = "/proc/self/fd/" + std::to_string(fd.get());
+        auto publish = [&] { return linkat(AT_FDCWD, self.c_str(), dir.get(), name.c_str(), AT_SYMLINK_FOLLOW) == 0; };
+        bool ok = write_all(fd.get(), seccomp_cache_encode(key, program));
+        if (ok && !publish())
+            ok = errno == EEXIST && unlinkat(dir.get(), name.c_str(), 0) == 0 && (publish() || errno == EEXIST);
+        if (!ok) {
+            log::debug("seccomp cache: could not write " + cache_dir + "/" + name);
+            return false;
+        }
+        evict(dir.get(), max_entries);
+        return true;
+    }
+    // A filesystem without O_TMPFILE: a named temporary file, which evict()
+    // removes once old if its writer was killed.
     static std::atomic<unsigned> counter{0};
     std::string tmp = ".tmp-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
     UniqueFd fd(openat(dir.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
@@ -258,7 +278,6 @@ bool seccomp_cache_store(const std::string &cache_dir, std::string_view key, con
         return false;
     bool ok = write_all(fd.get(), seccomp_cache_encode(key, program));
     fd.reset();
-    std::string name = seccomp_cache_name(key);
     if (!ok || renameat(dir.get(), tmp.c_str(), dir.get(), name.c_str()) < 0) {
         unlinkat(dir.get(), tmp.c_str(), 0);
         log::debug("seccomp cache: could not write " + cache_dir + "/" + name);
