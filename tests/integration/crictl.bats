@@ -141,13 +141,13 @@ attach_with_line() {
         sh -c 'echo ready; read line; echo "got $line"')" "$J/p2.pod.json")"
     crictl start "$ctr"
     wait_ctr_state "$ctr" CONTAINER_RUNNING
-    # exec -it: crictl needs a terminal of its own (script gives one).
+    # exec -it: crictl needs a terminal of its own (script gives one). One
+    # line: without SHELL (as in CI) script runs dash, which does not read
+    # the $'...' that %q makes of a newline.
     local cmd
     printf -v cmd '%q ' timeout "$CRICTL_TIMEOUT" nsenter -t "$CTD_PID" -n -i -- "$CRICTL_BIN" \
         --config "$CRI_DIR/crictl.yaml" --runtime-endpoint "unix://$CRI_SOCK" exec -it "$ctr" \
-        sh -c 'test -t 0 && test -t 1 && echo "tty $(tty)"
-            i=0; while [ $i -lt 50 ]; do s="$(stty size 2>/dev/null)"; [ -n "$s" ] && [ "$s" != "0 0" ] && break; i=$((i + 1)); sleep 0.1; done
-            echo "size $s"'
+        sh -c 'test -t 0 && test -t 1 && echo "tty $(tty)"; i=0; while [ $i -lt 50 ]; do s="$(stty size 2>/dev/null)"; [ -n "$s" ] && [ "$s" != "0 0" ] && break; i=$((i + 1)); sleep 0.1; done; echo "size $s"'
     run -0 script -qec "stty rows 33 cols 77; exec $cmd" /dev/null </dev/null
     output="$(printf '%s\n' "$output" | tr -d '\r')"
     [[ "$output" == *"tty /dev/pts/"* ]]
