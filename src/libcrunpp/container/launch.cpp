@@ -183,7 +183,12 @@ cgroup::Setup make_cgroup(const Context &ctx, const CreateOptions &o, const spec
         r.resources = cfg.linux->resources ? &*cfg.linux->resources : nullptr;
         r.devices = cfg.linux->devices;
     }
-    if (cfg.process && cfg.process->scheduler)
+    // A real-time scheduler without a budget of the config's inherits what
+    // the parents have left; a budget given is granted exactly
+    // (ensure_rt_budget), so that it does not take the host's whole budget
+    // from the other containers.
+    const bool rt_budget_given = r.resources && r.resources->cpu && r.resources->cpu->realtimeRuntime.value_or(0) > 0;
+    if (cfg.process && cfg.process->scheduler && !rt_budget_given)
         r.realtime_scheduler = cfg.process->scheduler->policy == "SCHED_FIFO" || cfg.process->scheduler->policy == "SCHED_RR";
     return cgroup::create(r);
 }
