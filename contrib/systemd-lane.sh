@@ -65,7 +65,7 @@ GUEST_PACKAGES=(systemd libsystemd0 libnss-systemd libpam-systemd systemd-sysv
     podman conmon golang-github-containers-common netavark aardvark-dns
     containernetworking-plugins slirp4netns catatonit iptables runc crun
     bash dash coreutils util-linux mount grep sed mawk findutils diffutils
-    procps hostname jq bats uidmap libc-bin busybox-static "$PYTHON-minimal")
+    procps hostname tar jq bats uidmap libc-bin busybox-static "$PYTHON-minimal")
 # containerd's package also holds the v1 shims and test tools: only these.
 CONTAINERD_FILES=(/usr/bin/containerd /usr/bin/ctr /usr/bin/containerd-shim-runc-v2)
 HOST_PACKAGES=(qemu-system-x86 "$KERNEL_PACKAGE" cpio containerd "${GUEST_PACKAGES[@]}")
