@@ -27,9 +27,9 @@
 #                        CRUNPP_TEST_USER set); its output is shown, its exit
 #                        status counts as one test
 #   SYSTEMDLANE_TIMEOUT  seconds for the whole lane (default 480: the default
-#                        suites take about 4.5 minutes under TCG on 2 idle
-#                        cores, more on a loaded host); the guest starts no
-#                        suite it cannot finish in time and says so
+#                        suites took 365-415 s under TCG on a 2-core host at
+#                        load 10); the guest starts no suite it cannot finish
+#                        in time and says so
 #   SYSTEMDLANE_ACCEL    auto (default), kvm or tcg
 #   SYSTEMDLANE_SMP      guest cpus (default 1)
 #   SYSTEMDLANE_MEM      guest memory in MiB (default 3072: the initramfs is
