@@ -302,6 +302,31 @@ run_v2_lane() {
     fi
 }
 
+# contrib/systemd-lane.sh: systemd as pid 1 on pure cgroup v2 in qemu, with
+# podman and containerd; parsed as run_v2_lane parses its lane.
+run_systemd_lane() {
+    local log="$WORK/logs/systemd-lane.log" last
+    CRUNPP="$REPO/build/crunpp" SYSTEMDLANE_LOG="$WORK/logs/systemd-lane-serial.log" \
+        "$REPO/contrib/systemd-lane.sh" >"$log" 2>&1 </dev/null
+    last="$(tail -n1 "$log")"
+    if [[ "$last" =~ ^systemd-lane:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped$ ]]; then
+        passed=$((passed + BASH_REMATCH[1]))
+        failed=$((failed + BASH_REMATCH[2]))
+        skipped=$((skipped + BASH_REMATCH[3]))
+        if [ "${BASH_REMATCH[2]}" -eq 0 ]; then
+            grep -v '^systemd-lane: guest:' "$log"
+        else
+            cat "$log"
+        fi
+    elif [[ "$last" == "systemd-lane: SKIP:"* ]]; then
+        say "$last"
+    else
+        say "systemd-lane: no summary line"
+        show_log "$log"
+        failed=$((failed + 1))
+    fi
+}
+
 # tests/faults/sweep.py, the CI subset: an error and a SIGKILL at the first
 # and the last call of every syscall of run and exec (foreground and -d),
 # rootful and rootless, and the recorded regression points; contrib/faults.sh
@@ -402,6 +427,9 @@ check_leaks
 
 step "pure cgroup v2 lane"
 [ "$normal_ok" -eq 1 ] && run_v2_lane
+
+step "systemd lane"
+[ "$normal_ok" -eq 1 ] && run_systemd_lane
 
 say "total time: $((SECONDS - start_time))s"
 summary
