@@ -1,0 +1,338 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The systemd test lane: boots a Debian kernel in qemu (KVM when a quick probe
+# boots, else TCG) with Debian's systemd as pid 1 on a pure cgroup v2
+# hierarchy (systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all), the system
+# bus, logind and a lingering user manager for the test user, from an
+# initramfs made of the host's Debian packages: systemd, dbus, podman with
+# conmon and netavark, containerd and ctr, runc, crun, bats, plus the built
+# crunpp and the tests. A oneshot service (tests/systemdlane/) runs the bats
+# suites rootful (as a system service) and rootless (in a delegated scope of
+# the user manager), then an optional script, checks for scopes and cgroups
+# left behind, and reports over the serial console. Ends with the line
+#   systemd-lane: N passed, N failed, N skipped
+# (exit 1 on a failure), or `systemd-lane: SKIP: <reason>` (exit 0) where
+# qemu cannot run at all.
+#
+# Environment:
+#   CRUNPP               the binary to test (default: build/crunpp), with the
+#                        leak-guard built next to it when there is one
+#   SYSTEMDLANE_SUITES   tests/integration suites to run, without .bats
+#                        (default: systemd_lane; none when a script is given)
+#   SYSTEMDLANE_PASSES   "rootful rootless" (default) or one of them
+#   SYSTEMDLANE_ROOTLESS_FILTER  the bats --filter of the rootless pass
+#                        (default "rootless"); empty: every test
+#   SYSTEMDLANE_SCRIPT   a script the guest runs as root after the suites
+#                        (cwd: the repo copy; CRUNPP, SYSTEMD_LANE=1 and
+#                        CRUNPP_TEST_USER set); its output is shown, its exit
+#                        status counts as one test
+#   SYSTEMDLANE_TIMEOUT  seconds for the whole lane (default 360)
+#   SYSTEMDLANE_ACCEL    auto (default), kvm or tcg
+#   SYSTEMDLANE_SMP      guest cpus (default 1)
+#   SYSTEMDLANE_MEM      guest memory in MiB (default 3072: the initramfs is
+#                        held twice while stage 1 copies it)
+#   SYSTEMDLANE_LOG      where to keep the serial log (default: a temp file)
+set -uo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CRUNPP="${CRUNPP:-$REPO/build/crunpp}"
+LEAK_GUARD="$(dirname "$CRUNPP")/tests/helpers/leak-guard"
+SCRIPT="${SYSTEMDLANE_SCRIPT:-}"
+if [ -n "$SCRIPT" ]; then
+    SUITES="${SYSTEMDLANE_SUITES:-}"
+else
+    SUITES="${SYSTEMDLANE_SUITES:-systemd_lane}"
+fi
+PASSES="${SYSTEMDLANE_PASSES:-rootful rootless}"
+ROOTLESS_FILTER="${SYSTEMDLANE_ROOTLESS_FILTER-rootless}"
+TIMEOUT="${SYSTEMDLANE_TIMEOUT:-360}"
+ACCEL="${SYSTEMDLANE_ACCEL:-auto}"
+SUITE_TIMEOUT=300
+# Seconds kept for the guest's boot, leak check and power-off, and for
+# building the initramfs.
+GUEST_RESERVE=40
+INITRAMFS_TIME=15
+TEST_USER=crunpp-test
+TEST_UID=1000
+KERNEL_PACKAGE=linux-image-cloud-amd64
+QEMU=qemu-system-x86_64
+PYTHON="$(python3 -c 'import sys; print("python%d.%d" % sys.version_info[:2])' 2>/dev/null)" || PYTHON=python3.11
+# What the guest runs: systemd with its bus, logind and PAM for the user
+# manager; the engines and runtimes; the tests' shell and tools.
+GUEST_PACKAGES=(systemd libsystemd0 libnss-systemd libpam-systemd systemd-sysv
+    dbus dbus-bin dbus-daemon dbus-system-bus-common dbus-session-bus-common dbus-user-session
+    libpam0g libpam-modules libpam-modules-bin libpam-runtime kmod
+    podman conmon golang-github-containers-common netavark aardvark-dns
+    containernetworking-plugins slirp4netns catatonit iptables runc crun
+    bash dash coreutils util-linux mount grep sed mawk findutils diffutils
+    procps hostname jq bats uidmap libc-bin busybox-static "$PYTHON-minimal")
+# containerd's package also holds the v1 shims and test tools: only these.
+CONTAINERD_FILES=(/usr/bin/containerd /usr/bin/ctr /usr/bin/containerd-shim-runc-v2)
+HOST_PACKAGES=(qemu-system-x86 "$KERNEL_PACKAGE" cpio containerd "${GUEST_PACKAGES[@]}")
+# Kernel modules the guest loads at boot (systemd-modules-load): overlayfs
+# for podman's and containerd's default storage.
+GUEST_MODULES=(overlay)
+
+say() { printf 'systemd-lane: %s\n' "$*"; }
+skip() {
+    say "SKIP: $*"
+    exit 0
+}
+fail() {
+    say "$*"
+    say "0 passed, 1 failed, 0 skipped"
+    exit 1
+}
+apt_say() { say "$*"; }
+# shellcheck source=contrib/lib/apt.sh
+. "$REPO/contrib/lib/apt.sh"
+# shellcheck source=contrib/lib/qemu-lane.sh
+. "$REPO/contrib/lib/qemu-lane.sh"
+
+WORK="$(mktemp -d /tmp/crunpp-sdlane.XXXXXX)"
+trap 'rm -rf --one-file-system "$WORK"' EXIT
+LOG="${SYSTEMDLANE_LOG:-$WORK/serial.log}"
+
+# The guest's own files: the first stage, systemd's configuration, the
+# service, the tests, the binary, the accounts.
+make_staging() {
+    local s="$1" u e=$1/etc
+    mkdir -p "$s"/{etc,lane/bin,lane/repo,proc,sys,dev,run,tmp,root,home,var/tmp,var/lib/systemd/linger}
+    chmod 1777 "$s/tmp" "$s/var/tmp"
+    chmod 0700 "$s/root"
+    ln -s usr/bin "$s/bin"
+    ln -s usr/sbin "$s/sbin"
+    ln -s usr/lib "$s/lib"
+    ln -s usr/lib64 "$s/lib64"
+    install -m 0755 "$REPO/tests/systemdlane/init" "$s/init"
+    install -m 0755 "$REPO/tests/systemdlane/guest.sh" "$s/lane/guest.sh"
+    install -m 0755 "$CRUNPP" "$s/lane/bin/crunpp"
+    [ -x "$LEAK_GUARD" ] && install -m 0755 "$LEAK_GUARD" "$s/lane/bin/leak-guard"
+    [ -n "$SCRIPT" ] && install -m 0755 "$SCRIPT" "$s/lane/script"
+    cp -r "$REPO/tests" "$s/lane/repo/tests"
+    rm -rf "$s/lane/repo/tests/fuzz" "$s/lane/repo/tests/unit"
+    if [ -d "$REPO/../shared/runtime-spec/schema" ]; then
+        mkdir -p "$s/lane/shared/runtime-spec"
+        cp -r "$REPO/../shared/runtime-spec/schema" "$s/lane/shared/runtime-spec/"
+    fi
+    cat >"$s/lane/config" <<EOC
+SUITES="$SUITES"
+PASSES="$PASSES"
+ROOTLESS_FILTER="$ROOTLESS_FILTER"
+SUITE_TIMEOUT=$SUITE_TIMEOUT
+DEADLINE=$((TIMEOUT - (SECONDS - start) - INITRAMFS_TIME - GUEST_RESERVE))
+TEST_USER=$TEST_USER
+TEST_UID=$TEST_UID
+SCRIPT=$([ -n "$SCRIPT" ] && echo 1 || echo 0)
+EOC
+    # Accounts: systemd-sysusers adds systemd's own at boot.
+    cat >"$e/passwd" <<EOC
+root:x:0:0:root:/root:/bin/bash
+messagebus:x:100:101::/nonexistent:/usr/sbin/nologin
+$TEST_USER:x:$TEST_UID:$TEST_UID:crunpp test user:/home/$TEST_USER:/bin/sh
+nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
+EOC
+    cat >"$e/group" <<EOC
+root:x:0:
+tty:x:5:
+messagebus:x:101:
+$TEST_USER:x:$TEST_UID:
+nogroup:x:65534:
+EOC
+    printf 'root:*:19000:0:99999:7:::\nmessagebus:!:19000::::::\n%s:!:19000::::::\nnobody:!:19000::::::\n' \
+        "$TEST_USER" >"$e/shadow"
+    printf 'root:*::\nmessagebus:!::\n%s:!::\nnogroup:*::\n' "$TEST_USER" >"$e/gshadow"
+    chmod 0640 "$e/shadow" "$e/gshadow"
+    echo "$TEST_USER:100000:65536" >"$e/subuid"
+    echo "$TEST_USER:100000:65536" >"$e/subgid"
+    printf 'passwd: files systemd\ngroup: files systemd\nshadow: files\n' >"$e/nsswitch.conf"
+    echo sdlane >"$e/hostname"
+    # A fixed machine id: not a first boot, no generated one.
+    echo 5d1a7e0c0ffee0000000000000c2a9e1 >"$e/machine-id"
+    ln -s ../usr/lib/os-release "$e/os-release"
+    [ -f /etc/login.defs ] && cp /etc/login.defs "$e/login.defs"
+    mkdir -p "$e/pam.d"
+    cp /etc/pam.d/common-* /etc/pam.d/other "$e/pam.d/" 2>/dev/null
+    # The test user's manager starts at boot and keeps running.
+    touch "$s/var/lib/systemd/linger/$TEST_USER"
+    mkdir -p "$e/modules-load.d"
+    printf '%s\n' "${GUEST_MODULES[@]}" >"$e/modules-load.d/crunpp-lane.conf"
+    # systemd: multi-user with the lane's service, and nothing slow or
+    # irrelevant here (no network, terminals, clock sync, udev, first boot).
+    mkdir -p "$e/systemd/system/multi-user.target.wants" "$e/systemd/user"
+    install -m 0644 "$REPO/tests/systemdlane/crunpp-lane.service" "$e/systemd/system/"
+    ln -s ../crunpp-lane.service "$e/systemd/system/multi-user.target.wants/crunpp-lane.service"
+    ln -s /lib/systemd/system/multi-user.target "$e/systemd/system/default.target"
+    for u in systemd-networkd.service systemd-networkd.socket systemd-networkd-wait-online.service \
+        systemd-timesyncd.service systemd-resolved.service getty.target getty@.service \
+        serial-getty@.service console-getty.service systemd-firstboot.service \
+        systemd-update-utmp.service systemd-update-utmp-runlevel.service systemd-random-seed.service \
+        systemd-pstore.service systemd-hwdb-update.service systemd-udevd.service \
+        systemd-udev-trigger.service systemd-udev-settle.service ldconfig.service \
+        systemd-machine-id-commit.service systemd-journal-catalog-update.service \
+        proc-sys-fs-binfmt_misc.automount systemd-binfmt.service sys-kernel-tracing.mount \
+        sys-kernel-debug.mount sys-fs-fuse-connections.mount dev-hugepages.mount dev-mqueue.mount \
+        systemd-tmpfiles-clean.timer apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer \
+        fstrim.timer podman-auto-update.timer podman-restart.service containerd.service \
+        systemd-ask-password-console.path systemd-ask-password-wall.path; do
+        ln -s /dev/null "$e/systemd/system/$u"
+    done
+    for u in pipewire.socket pipewire-pulse.socket podman.socket podman-auto-update.timer \
+        gpg-agent.socket dirmngr.socket; do
+        ln -s /dev/null "$e/systemd/user/$u"
+    done
+    # The engines: systemd cgroups (their default on a systemd host), local
+    # storage only.
+    mkdir -p "$e/containers" "$e/containerd"
+    cat >"$e/containers/containers.conf" <<'EOC'
+[engine]
+cgroup_manager = "systemd"
+events_logger = "file"
+EOC
+    cat >"$e/containerd/config.toml" <<'EOC'
+version = 2
+disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.v1.aufs",
+  "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.devmapper",
+  "io.containerd.snapshotter.v1.zfs", "io.containerd.tracing.processor.v1.otlp",
+  "io.containerd.internal.v1.tracing"]
+
+[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+  runtime_type = "io.containerd.runc.v2"
+[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+  SystemdCgroup = true
+EOC
+    return 0
+}
+
+# The guest's kernel modules (and what they need) for GUEST_MODULES, with
+# the index files modprobe reads.
+module_paths() {
+    local kver="$1" m
+    [ -d "/lib/modules/$kver" ] || return 0
+    for m in "${GUEST_MODULES[@]}"; do
+        modprobe --show-depends -S "$kver" "$m" 2>/dev/null | awk '$1 == "insmod" {print "--path"; print $2}'
+    done
+    for m in /lib/modules/"$kver"/modules.*; do
+        printf -- '--path\n%s\n' "$m"
+    done
+}
+
+# initramfs OUT: the host files the guest needs, then the staging tree; the
+# kernel unpacks concatenated newc archives in order.
+make_initramfs() {
+    local out="$1" list="$WORK/files.txt" s="$WORK/staging" args=() f kver
+    kver="$(basename "$KERNEL")"
+    kver="${kver#vmlinuz-}"
+    [ -x "$LEAK_GUARD" ] && args+=(--libs-of "$LEAK_GUARD")
+    for f in "${CONTAINERD_FILES[@]}"; do args+=(--path "$f"); done
+    mapfile -t -O "${#args[@]}" args < <(module_paths "$kver")
+    python3 "$REPO/tests/v2lane/collect-files.py" --path "/usr/lib/$PYTHON" \
+        --path /usr/bin/python3 --path /usr/bin/awk --path /usr/bin/sh \
+        --path /usr/lib/os-release --libs-of "$CRUNPP" "${args[@]}" \
+        "${GUEST_PACKAGES[@]}" >"$list" || return 1
+    (cd / && cpio --quiet -o -H newc <"$list") >"$out" || return 1
+    make_staging "$s" || return 1
+    (cd "$s" && find . -mindepth 1 | sort | cpio --quiet -o -H newc -R 0:0) >>"$out"
+}
+
+# Counts the TAP lines of the serial log and prints what failed.
+report() {
+    local log="$1" p f s finished=1 extra=0
+    tr -d '\r' <"$log" >"$WORK/clean.log"
+    log="$WORK/clean.log"
+    grep -E '^SDLANE: (stage1|service up|kernel|pid 1|system state|cgroup mount|/proc/self/cgroup|/sys/fs/cgroup|user manager|tests begin|finished|warning|pass .* begin)' "$log" |
+        sed 's/^SDLANE: /systemd-lane: guest: /'
+    s="$(grep -cE '^SDLANE\|[^|]*\|[^|]*\|ok [0-9]+ .*# skip' "$log")"
+    p="$(grep -cE '^SDLANE\|[^|]*\|[^|]*\|ok [0-9]+ ' "$log")"
+    p=$((p - s))
+    f="$(grep -cE '^SDLANE\|[^|]*\|[^|]*\|not ok [0-9]+ ' "$log")"
+    local pass suite rc time sp sf ss
+    # "SDLANE: suite PASS SUITE end rc=N time=Ts"
+    while read -r _ _ pass suite _ rc time; do
+        rc="${rc#rc=}"
+        sp="$(grep -cE "^SDLANE\|$pass\|$suite\|ok [0-9]+ " "$log")"
+        ss="$(grep -cE "^SDLANE\|$pass\|$suite\|ok [0-9]+ .*# skip" "$log")"
+        sf="$(grep -cE "^SDLANE\|$pass\|$suite\|not ok [0-9]+ " "$log")"
+        say "$pass $suite.bats: $((sp - ss)) passed, $sf failed, $ss skipped (${time#time=})"
+        if grep -qE "^SDLANE\|$pass\|$suite\|leak-guard: leaked process" "$log"; then
+            grep -E "^SDLANE\|$pass\|$suite\|leak-guard: leaked process" "$log"
+            extra=$((extra + 1))
+        elif [ "$rc" != 0 ] && [ "$sf" -eq 0 ]; then
+            say "$pass $suite.bats: bats exited with status $rc without a failed test"
+            [ "$rc" = 124 ] && say "$pass $suite.bats: timed out (SYSTEMDLANE_TIMEOUT=${TIMEOUT}s for the lane)"
+            extra=$((extra + 1))
+        fi
+    done < <(grep -E '^SDLANE: suite [^ ]+ [^ ]+ end rc=' "$log")
+    if grep -qE '^SDLANE: suite [^ ]+ [^ ]+ (missing|not run)' "$log"; then
+        grep -E '^SDLANE: suite [^ ]+ [^ ]+ (missing|not run)' "$log" | sed 's/^SDLANE: /systemd-lane: /'
+        extra=$((extra + $(grep -cE '^SDLANE: suite [^ ]+ [^ ]+ (missing|not run)' "$log")))
+    fi
+    # The failing tests with the diagnostics bats prints under them.
+    awk '/^SDLANE\|[^|]*\|[^|]*\|not ok /{p=1; print; next}
+         /^SDLANE\|[^|]*\|[^|]*\|(ok|not ok) /{p=0}
+         p && /^SDLANE\|[^|]*\|[^|]*\|#/{print}' "$log"
+    # The script: its whole output, one result.
+    if [ -n "$SCRIPT" ]; then
+        sed -n 's/^SDLANE|script|-|//p' "$log"
+        rc="$(sed -n 's/^SDLANE: script end rc=\([0-9]*\) .*/\1/p' "$log")"
+        if [ "$rc" = 0 ]; then
+            say "script $SCRIPT: passed"
+            p=$((p + 1))
+        else
+            say "script $SCRIPT: failed (status ${rc:-none})"
+            extra=$((extra + 1))
+        fi
+    fi
+    if grep -qE '^SDLANE: leaked (cgroup|scope)' "$log"; then
+        grep -E '^SDLANE: leaked (cgroup|scope)' "$log" | sed 's/^SDLANE: /systemd-lane: /'
+        extra=$((extra + 1))
+    fi
+    if ! grep -q '^SDLANE: done' "$log"; then
+        finished=0
+        extra=$((extra + 1))
+        say "the guest did not finish (timeout ${qemu_timeout}s or a crash); the last lines of its console:"
+        tail -n 60 "$log"
+    fi
+    f=$((f + extra))
+    [ "$finished" -eq 1 ] && [ "$p" -eq 0 ] && [ "$f" -eq 0 ] && {
+        say "no test ran"
+        f=1
+    }
+    say "total time: $((SECONDS - start))s (boot to the service: $(sed -n 's/^SDLANE: service up after \([0-9.]*\)s/\1s/p' "$log"))"
+    say "$p passed, $f failed, $s skipped"
+    [ "$f" -eq 0 ]
+}
+
+if ! command -v "$QEMU" >/dev/null || [ -z "$(qemu_find_kernel)" ] || ! command -v cpio >/dev/null; then
+    apt_install_missing "$WORK/apt.log" "${HOST_PACKAGES[@]}" ||
+        skip "qemu, a kernel or cpio is missing and cannot be installed"
+fi
+apt_install_missing "$WORK/apt.log" "${HOST_PACKAGES[@]}" ||
+    fail "the guest's programs are missing and cannot be installed"
+command -v "$QEMU" >/dev/null || skip "$QEMU not found"
+KERNEL="$(qemu_find_kernel)" || skip "no readable kernel in /boot"
+[ -x "$CRUNPP" ] || fail "$CRUNPP not found: build first (ninja -C build) or set CRUNPP"
+[ -z "$SCRIPT" ] || [ -r "$SCRIPT" ] || fail "SYSTEMDLANE_SCRIPT $SCRIPT not readable"
+
+# The time budget starts after the one-time package installation.
+start=$SECONDS
+
+accel="$(qemu_choose_accel "$ACCEL" "$KERNEL" "$WORK")"
+make_initramfs "$WORK/initramfs.cpio" || fail "could not build the initramfs"
+say "kernel $KERNEL, initramfs $(($(stat -c %s "$WORK/initramfs.cpio") / 1048576)) MiB, accel $accel, suites: ${SUITES:-none}, passes: $PASSES${SCRIPT:+, script: $SCRIPT} ($((SECONDS - start))s)"
+qemu_timeout=$((TIMEOUT - (SECONDS - start)))
+# -la57: four-level paging, a shorter page walk for TCG's soft MMU.
+# mitigations=off: the guest's speculation defences only slow emulation.
+# systemd.show_status=error: the console shows failed units only.
+timeout "$qemu_timeout" "$QEMU" -machine q35 -accel "$accel" -cpu max,-la57 \
+    -m "${SYSTEMDLANE_MEM:-3072}" -smp "${SYSTEMDLANE_SMP:-1}" \
+    -nographic -no-reboot -kernel "$KERNEL" -initrd "$WORK/initramfs.cpio" \
+    -append "console=ttyS0 systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all panic=-1 quiet loglevel=3 mitigations=off systemd.show_status=error systemd.log_target=console systemd.log_level=warning" \
+    </dev/null >"$LOG" 2>&1
+rc=$?
+[ "$rc" -eq 124 ] && say "qemu timed out after ${qemu_timeout}s"
+if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && ! grep -q '^SDLANE' "$LOG"; then
+    tail -n 20 "$LOG"
+    skip "$QEMU failed with status $rc before the guest started"
+fi
+report "$LOG"
