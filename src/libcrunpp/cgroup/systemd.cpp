@@ -49,9 +49,15 @@ Properties unit_properties(const Setup &s, const std::string &id, bool is_slice,
         spec::Resources r = without_unset(*res);
         for (Property &x : systemd::resource_properties(r, v2, false))
             p.push_back(std::move(x));
-        if (!rootless && !r.devices.empty())
-            for (Property &x : systemd::device_properties(detail::device_rules(r.devices, devices), proc_devices()))
-                p.push_back(std::move(x));
+    }
+    // runc's rule: a rootful scope always gets the device policy (the
+    // config's rules, then the default devices), the default policy being
+    // to deny.
+    if (!rootless) {
+        std::vector<spec::DeviceCgroup> none;
+        const std::vector<spec::DeviceCgroup> &rules = res ? res->devices : none;
+        for (Property &x : systemd::device_properties(detail::device_rules(rules, devices), proc_devices()))
+            p.push_back(std::move(x));
     }
     for (Property &x : systemd::annotation_properties(annotations))
         p.push_back(std::move(x));

@@ -212,6 +212,13 @@ void append_properties(sd_bus_message *m, const Properties &props) {
     check(a.close_container(m), "build the message");
 }
 
+std::string names(const Properties &props) {
+    std::string out;
+    for (const Property &p : props)
+        out += (out.empty() ? "" : " ") + p.name;
+    return out;
+}
+
 uint64_t now_usec() {
     struct timespec ts {};
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -314,6 +321,7 @@ Bus Bus::open(bool user) {
 }
 
 void Bus::start_unit(const std::string &unit, const Properties &props) {
+    log::debug("systemd: StartTransientUnit " + unit + " on " + impl_->where() + ": " + names(props));
     impl_->subscribe();
     for (int attempt = 0;; attempt++) {
         Message reply;
@@ -374,6 +382,7 @@ void Bus::reset_failed(const std::string &unit) noexcept {
 void Bus::set_properties(const std::string &unit, const Properties &props) {
     if (props.empty())
         return;
+    log::debug("systemd: SetUnitProperties " + unit + " on " + impl_->where() + ": " + names(props));
     Message reply;
     BusError err;
     int r = impl_->call("SetUnitProperties", reply, err, [&](sd_bus_message *m) {

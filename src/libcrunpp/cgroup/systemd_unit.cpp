@@ -312,6 +312,19 @@ Value parse_variant(const std::string &given, const std::string &json_path) {
         return false;
     if (std::optional<std::string> s = parse_quoted(text))
         return *s;
+    // An array of strings: ['a', 'b'].
+    if (text.size() >= 2 && text.front() == '[' && text.back() == ']') {
+        std::vector<std::string> out;
+        std::string inner = detail::trim(text.substr(1, text.size() - 2));
+        if (!inner.empty())
+            for (const std::string &item : util::split(inner, ',')) {
+                std::optional<std::string> s = parse_quoted(detail::trim(item));
+                if (!s)
+                    throw ConfigError(json_path, "\"" + given + "\": only arrays of quoted strings are understood");
+                out.push_back(*s);
+            }
+        return out;
+    }
     // A type given before the value: "uint64 5" or "@t 5".
     size_t sp = text.find(' ');
     if (sp != std::string::npos) {
@@ -344,19 +357,6 @@ Value parse_variant(const std::string &given, const std::string &json_path) {
                 return *s;
         }
         throw ConfigError(json_path, "\"" + given + "\": not a GVariant value (\"uint64 5\", \"true\", \"'text'\")");
-    }
-    // An array of strings: ['a', 'b'].
-    if (text.size() >= 2 && text.front() == '[' && text.back() == ']') {
-        std::vector<std::string> out;
-        std::string inner = detail::trim(text.substr(1, text.size() - 2));
-        if (!inner.empty())
-            for (const std::string &item : util::split(inner, ',')) {
-                std::optional<std::string> s = parse_quoted(detail::trim(item));
-                if (!s)
-                    throw ConfigError(json_path, "\"" + given + "\": only arrays of quoted strings are understood");
-                out.push_back(*s);
-            }
-        return out;
     }
     // Bare numbers: int32 as GVariant types them, int64 when larger,
     // double with a point or an exponent.
