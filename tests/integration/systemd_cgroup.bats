@@ -1,0 +1,298 @@
+#!/usr/bin/env bats
+# bats' `run --separate-stderr` sets $stderr:
+# shellcheck disable=SC2154
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The systemd cgroup driver (issue 15): the container's cgroup is a transient
+# scope of systemd's, rootful through the system manager and rootless through
+# the user's manager; its unit properties and cgroup files, update, pause,
+# kill --all, exec, delete leaving nothing, compared with runc
+# --systemd-cgroup where runc is installed. The tests that need systemd skip
+# without it (no systemd as pid 1 with a bus here); they run in the systemd
+# lane's guest (contrib/systemd-lane.sh). The error without a bus is checked
+# everywhere.
+
+load helpers
+bats_require_minimum_version 1.5.0
+
+setup() {
+    crunpp_setup
+    B="$BATS_TEST_TMPDIR/bundle"
+    # Unit names are global: unique per test and run.
+    ID="i15sd$$-$BATS_TEST_NUMBER"
+    CG=/sys/fs/cgroup
+}
+
+teardown() {
+    crunpp_teardown
+    [ -z "${RUNC_ID:-}" ] || runc delete -f "$RUNC_ID" >/dev/null 2>&1 || true
+    # Slices a test named: systemd keeps them until stopped.
+    local s
+    for s in ${TEST_SLICES:-}; do
+        systemctl stop "$s" >/dev/null 2>&1 || true
+    done
+}
+
+require_systemd() {
+    if [ ! -d /run/systemd/system ] || [ ! -S /run/dbus/system_bus_socket ]; then
+        skip "no systemd as pid 1 with a system bus here (the systemd lane runs this)"
+    fi
+    [ "$(stat -f -c %T "$CG")" = cgroup2fs ] || skip "the systemd tests are written for a pure cgroup v2 host"
+    require_root
+}
+
+require_user_manager() {
+    require_systemd
+    require_rootless_user
+    [ -S "/run/user/$(rootless_uid)/bus" ] ||
+        skip "no bus of $ROOTLESS_USER's systemd user manager (loginctl enable-linger $ROOTLESS_USER)"
+}
+
+sd() { crunpp --systemd-cgroup "$@"; }
+sd_rootless() { crunpp_rootless --systemd-cgroup "$@"; }
+user_systemctl() { as_rootless systemctl --user "$@"; }
+
+# The unit property NAME of UNIT (system manager).
+prop() { systemctl show -P "$2" "$1"; }
+
+# The cgroup directory of a process, from the host's view.
+cgroup_of() { echo "$CG$(sed -n 's/^0:://p' "/proc/$1/cgroup")"; }
+
+# Nothing of the unit left: not loaded, no directory.
+unit_gone() {
+    local unit="$1" dir="$2" manager=(systemctl)
+    [ "${3:-}" = user ] && manager=(as_rootless systemctl --user)
+    run "${manager[@]}" list-units --all --plain --no-legend "$unit"
+    [ -z "$output" ] || {
+        echo "left: $output"
+        return 1
+    }
+    [ ! -d "$dir" ]
+}
+
+@test "systemd cgroup: without a systemd bus, the error names the bus and how to use cgroupfs" {
+    make_bundle "$B" /bin/true
+    run --separate-stderr env DBUS_SYSTEM_BUS_ADDRESS="unix:path=$BATS_TEST_TMPDIR/nobus" \
+        "$CRUNPP" --root "$STATE_ROOT" --systemd-cgroup run -b "$B" "$ID"
+    [ "$status" -eq 1 ]
+    [ "$stderr" = "crunpp: systemd cgroup driver: connect to the system bus unix:path=$BATS_TEST_TMPDIR/nobus: No such file or directory (is systemd running? use --cgroup-manager=cgroupfs, or drop --systemd-cgroup)" ]
+    [ ! -e "$STATE_ROOT/$ID" ]
+    run --separate-stderr env DBUS_SYSTEM_BUS_ADDRESS="unix:path=$BATS_TEST_TMPDIR/nobus" \
+        "$CRUNPP" --root "$STATE_ROOT" --cgroup-manager systemd run -b "$B" "$ID"
+    [ "$status" -eq 1 ]
+    [[ "$stderr" == *"connect to the system bus unix:path=$BATS_TEST_TMPDIR/nobus"* ]]
+    # cgroupfs as the error says: it runs.
+    crunpp --cgroup-manager=cgroupfs run -b "$B" "$ID"
+}
+
+@test "systemd cgroup: rootless without the user's bus, the error names it" {
+    make_rootless_bundle "$B" /bin/true
+    _ensure_rootless_state_root
+    run --separate-stderr as_rootless env DBUS_SESSION_BUS_ADDRESS="unix:path=/nonexistent/bus" \
+        "$CRUNPP" --root "$ROOTLESS_STATE_ROOT" --systemd-cgroup run -b "$B" "$ID"
+    [ "$status" -eq 1 ]
+    [ "$stderr" = "crunpp: systemd cgroup driver: connect to the user's bus unix:path=/nonexistent/bus: No such file or directory (is systemd running? use --cgroup-manager=cgroupfs, or drop --systemd-cgroup)" ]
+}
+
+@test "systemd cgroup: a bad cgroupsPath or annotation names its JSON path, before any bus is asked" {
+    make_bundle "$B" /bin/true
+    set_config "$B" '.linux.cgroupsPath = "/not/systemd"'
+    run --separate-stderr sd run -b "$B" "$ID"
+    [ "$status" -eq 1 ]
+    [ "$stderr" = 'crunpp: config.json: .linux.cgroupsPath: cgroupsPath "/not/systemd": the systemd driver expects "slice:prefix:name"' ]
+    set_config "$B" '.linux.cgroupsPath = "a--b.slice:p:n"'
+    run --separate-stderr sd run -b "$B" "$ID"
+    [ "$stderr" = 'crunpp: config.json: .linux.cgroupsPath: "a--b.slice:p:n": invalid slice name "a--b.slice"' ]
+    set_config "$B" '.linux.cgroupsPath = "" | .annotations["org.systemd.property.TimeoutStopSec"] = "'"'5s'"'"'
+    run --separate-stderr sd run -b "$B" "$ID"
+    [ "$stderr" = "crunpp: config.json: .annotations[\"org.systemd.property.TimeoutStopSec\"]: \"'5s'\": a *Sec property takes a number of seconds" ]
+    [ ! -e "$STATE_ROOT/$ID" ]
+}
+
+@test "systemd cgroup: the init starts in crunpp-ID.scope with its limits; ps, exec, pause, delete leaves nothing" {
+    require_systemd
+    make_bundle "$B" /bin/sleep 1000
+    set_config "$B" '.linux.resources = {"memory": {"limit": 104857600, "reservation": 52428800, "swap": 209715200},
+        "cpu": {"shares": 512, "quota": 50000, "period": 100000, "cpus": "0"}, "pids": {"limit": 50},
+        "devices": [{"allow": false, "access": "rwm"}]}
+        | .annotations["org.systemd.property.TimeoutStopSec"] = "uint64 7"
+        | .annotations["org.systemd.property.CollectMode"] = "'"'inactive-or-failed'"'"'
+    sd create -b "$B" --pid-file "$BATS_TEST_TMPDIR/pid" "$ID"
+    local unit="crunpp-$ID.scope" pid dir
+    pid="$(cat "$BATS_TEST_TMPDIR/pid")"
+    dir="$CG/system.slice/$unit"
+    [ "$(cgroup_of "$pid")" = "$dir" ]
+    [ "$(prop "$unit" ActiveState)" = active ]
+    [ "$(prop "$unit" Slice)" = system.slice ]
+    [ "$(prop "$unit" Delegate)" = yes ]
+    [ "$(prop "$unit" MemoryMax)" = 104857600 ]
+    [ "$(prop "$unit" MemoryLow)" = 52428800 ]
+    [ "$(prop "$unit" MemorySwapMax)" = 104857600 ]
+    [ "$(prop "$unit" CPUWeight)" = 20 ]
+    [ "$(prop "$unit" CPUQuotaPerSecUSec)" = 500ms ]
+    [ "$(prop "$unit" TasksMax)" = 50 ]
+    [ "$(prop "$unit" AllowedCPUs)" = 0 ]
+    [ "$(prop "$unit" DevicePolicy)" = strict ]
+    [ "$(prop "$unit" TimeoutStopUSec)" = 7s ]
+    [ "$(prop "$unit" CollectMode)" = inactive-or-failed ]
+    [ "$(cat "$dir/memory.max")" = 104857600 ]
+    [ "$(cat "$dir/cpu.max")" = "50000 100000" ]
+    [ "$(cat "$dir/pids.max")" = 50 ]
+    # The state says where, for the later commands.
+    [ "$(jq -r .extra.systemdUnit "$STATE_ROOT/$ID/state.json")" = "$unit" ]
+    [ "$(jq -r '.cgroupPaths.unified' "$STATE_ROOT/$ID/state.json")" = "$dir" ]
+    # Inside: its own cgroup namespace rooted at the scope.
+    sd start "$ID"
+    run sd exec "$ID" cat /proc/self/cgroup
+    [ "$output" = "0::/" ]
+    run sd exec "$ID" cat /sys/fs/cgroup/memory.max
+    [ "$output" = 104857600 ]
+    # exec joins the scope: its host pid is listed there.
+    sd exec -d --pid-file "$BATS_TEST_TMPDIR/epid" "$ID" sleep 1000
+    [ "$(cgroup_of "$(cat "$BATS_TEST_TMPDIR/epid")")" = "$dir" ]
+    run sd ps -q "$ID" 2>/dev/null || run sd ps "$ID"
+    [[ "$output" == *"$(cat "$BATS_TEST_TMPDIR/epid")"* ]]
+    sd pause "$ID"
+    [ "$(jq -r .status < <(sd state "$ID"))" = paused ]
+    grep -qx "frozen 1" "$dir/cgroup.events"
+    sd resume "$ID"
+    grep -qx "frozen 0" "$dir/cgroup.events"
+    # Without the flag: the state says which driver.
+    crunpp delete -f "$ID"
+    unit_gone "$unit" "$dir"
+}
+
+@test "systemd cgroup: update sets the unit's properties and the files; a refused update changes neither" {
+    require_systemd
+    make_bundle "$B" /bin/sleep 1000
+    set_config "$B" '.linux.resources = {"memory": {"limit": 104857600}, "pids": {"limit": 50}}'
+    sd run -d -b "$B" "$ID"
+    local unit="crunpp-$ID.scope" dir="$CG/system.slice/crunpp-$ID.scope"
+    crunpp update --memory 209715200 --pids-limit 60 --cpu-quota 20000 --cpu-period 100000 "$ID"
+    [ "$(prop "$unit" MemoryMax)" = 209715200 ]
+    [ "$(prop "$unit" TasksMax)" = 60 ]
+    [ "$(prop "$unit" CPUQuotaPerSecUSec)" = 200ms ]
+    [ "$(cat "$dir/memory.max")" = 209715200 ]
+    [ "$(cat "$dir/pids.max")" = 60 ]
+    [ "$(cat "$dir/cpu.max")" = "20000 100000" ]
+    # A swap below the memory limit: refused, nothing changed.
+    run --separate-stderr crunpp update --memory 314572800 --memory-swap 1048576 "$ID"
+    [ "$status" -eq 1 ]
+    [ "$(prop "$unit" MemoryMax)" = 209715200 ]
+    [ "$(cat "$dir/memory.max")" = 209715200 ]
+    # systemd writes its own values back on a reload: they are the updated ones.
+    systemctl daemon-reload
+    [ "$(cat "$dir/memory.max")" = 209715200 ]
+    [ "$(cat "$dir/pids.max")" = 60 ]
+    crunpp delete -f "$ID"
+    unit_gone "$unit" "$dir"
+}
+
+@test "systemd cgroup: kill --all, then delete; a container that exited leaves no unit either" {
+    require_systemd
+    make_bundle "$B" /bin/sh -c 'sleep 1000 & sleep 1000'
+    sd run -d -b "$B" "$ID"
+    local unit="crunpp-$ID.scope" dir="$CG/system.slice/crunpp-$ID.scope"
+    [ "$(wc -l <"$dir/cgroup.procs")" -eq 3 ]
+    crunpp kill --all "$ID" KILL
+    local i
+    for ((i = 0; i < 50; i++)); do
+        [ "$(jq -r .status < <(crunpp state "$ID"))" = stopped ] && break
+        sleep 0.1
+    done
+    [ "$(jq -r .status < <(crunpp state "$ID"))" = stopped ]
+    crunpp delete "$ID"
+    unit_gone "$unit" "$dir"
+    # run in the foreground: deleted when the process exits.
+    make_bundle "$B.2" /bin/true
+    sd run -b "$B.2" "$ID-2"
+    unit_gone "crunpp-$ID-2.scope" "$CG/system.slice/crunpp-$ID-2.scope"
+}
+
+@test "systemd cgroup: slice:prefix:name, a nested slice systemd makes, and a failed create leaves no unit" {
+    require_systemd
+    TEST_SLICES="i15sdt-a.slice i15sdt.slice"
+    make_bundle "$B" /bin/sleep 1000
+    set_config "$B" ".linux.cgroupsPath = \"i15sdt-a.slice:pfx:$ID\""
+    sd run -d -b "$B" "$ID"
+    local dir="$CG/i15sdt.slice/i15sdt-a.slice/pfx-$ID.scope"
+    [ -f "$dir/cgroup.procs" ]
+    [ "$(prop "pfx-$ID.scope" Slice)" = i15sdt-a.slice ]
+    crunpp delete -f "$ID"
+    unit_gone "pfx-$ID.scope" "$dir"
+    # The process cannot start: create fails, the unit goes with it.
+    make_bundle "$B.2" /nonexistent
+    run sd run -b "$B.2" "$ID-2"
+    [ "$status" -ne 0 ]
+    unit_gone "crunpp-$ID-2.scope" "$CG/system.slice/crunpp-$ID-2.scope"
+    [ ! -e "$STATE_ROOT/$ID-2" ]
+}
+
+@test "systemd cgroup: unit properties and cgroup files as runc --systemd-cgroup makes them" {
+    require_systemd
+    command -v runc >/dev/null || skip "runc is not installed"
+    make_bundle "$B" /bin/sleep 1000
+    set_config "$B" '.linux.resources = {"memory": {"limit": 104857600, "reservation": 52428800, "swap": 209715200},
+        "cpu": {"shares": 512, "quota": 12345, "period": 100000, "cpus": "0", "mems": "0"}, "pids": {"limit": 50},
+        "devices": [{"allow": false, "access": "rwm"}, {"allow": true, "type": "c", "major": 10, "minor": 200, "access": "rwm"}]}'
+    RUNC_ID="i15sdr$$"
+    runc --systemd-cgroup create -b "$B" "$RUNC_ID"
+    sd create -b "$B" "$ID"
+    local p props="MemoryMax MemoryLow MemorySwapMax CPUWeight CPUQuotaPerSecUSec CPUQuotaPeriodUSec TasksMax
+        AllowedCPUs AllowedMemoryNodes Delegate Slice DevicePolicy DefaultDependencies MemoryAccounting
+        CPUAccounting IOAccounting TasksAccounting"
+    for p in $props; do
+        [ "$(prop "runc-$RUNC_ID.scope" "$p")" = "$(prop "crunpp-$ID.scope" "$p")" ] || {
+            echo "$p: runc $(prop "runc-$RUNC_ID.scope" "$p"), crunpp $(prop "crunpp-$ID.scope" "$p")"
+            return 1
+        }
+    done
+    # The same devices allowed, in whatever order.
+    diff <(prop "runc-$RUNC_ID.scope" DeviceAllow | tr ' ' '\n' | paste - - | sort) \
+        <(prop "crunpp-$ID.scope" DeviceAllow | tr ' ' '\n' | paste - - | sort)
+    local f r="$CG/system.slice/runc-$RUNC_ID.scope" c="$CG/system.slice/crunpp-$ID.scope"
+    for f in memory.max memory.low memory.swap.max cpu.weight cpu.max pids.max cpuset.cpus cpuset.mems; do
+        [ "$(cat "$r/$f")" = "$(cat "$c/$f")" ] || {
+            echo "$f: runc $(cat "$r/$f"), crunpp $(cat "$c/$f")"
+            return 1
+        }
+    done
+    # update: runc's and crunpp's end the same.
+    runc update --memory 314572800 --pids-limit 70 "$RUNC_ID"
+    crunpp update --memory 314572800 --pids-limit 70 "$ID"
+    for p in MemoryMax TasksMax; do
+        [ "$(prop "runc-$RUNC_ID.scope" "$p")" = "$(prop "crunpp-$ID.scope" "$p")" ]
+    done
+    runc delete -f "$RUNC_ID"
+    crunpp delete -f "$ID"
+    unit_gone "crunpp-$ID.scope" "$c"
+}
+
+@test "systemd cgroup: rootless, the scope is the user manager's, delegated; update and delete leave nothing" {
+    require_user_manager
+    make_rootless_bundle "$B" /bin/sleep 1000
+    set_config "$B" '.linux.resources = {"memory": {"limit": 104857600}, "pids": {"limit": 40}}'
+    sd_rootless run -d -b "$B" "$ID"
+    local unit="crunpp-$ID.scope" uid cgpath dir pid
+    uid="$(rootless_uid)"
+    cgpath="$(user_systemctl show -P ControlGroup "$unit")"
+    [ "$cgpath" = "/user.slice/user-$uid.slice/user@$uid.service/user.slice/$unit" ]
+    dir="$CG$cgpath"
+    pid="$(jq -r .pid < <(crunpp_rootless state "$ID"))"
+    [ "$(cgroup_of "$pid")" = "$dir" ]
+    [ "$(user_systemctl show -P Delegate "$unit")" = yes ]
+    [ "$(user_systemctl show -P MemoryMax "$unit")" = 104857600 ]
+    [ "$(cat "$dir/memory.max")" = 104857600 ]
+    [ "$(cat "$dir/pids.max")" = 40 ]
+    # Delegated to the user: its own files.
+    [ "$(stat -c %u "$dir/cgroup.procs")" = "$uid" ]
+    crunpp_rootless update --memory 209715200 "$ID"
+    [ "$(user_systemctl show -P MemoryMax "$unit")" = 209715200 ]
+    [ "$(cat "$dir/memory.max")" = 209715200 ]
+    run crunpp_rootless exec "$ID" cat /proc/self/cgroup
+    [ "$output" = "0::/" ]
+    crunpp_rootless pause "$ID"
+    grep -qx "frozen 1" "$dir/cgroup.events"
+    crunpp_rootless resume "$ID"
+    crunpp_rootless delete -f "$ID"
+    unit_gone "$unit" "$dir" user
+}
