@@ -157,13 +157,18 @@ TEST_CASE("systemd: device rules as DevicePolicy and DeviceAllow", "[cgroup][sys
     const std::string proc = "Character devices:\n  1 mem\n136 pts\n\nBlock devices:\n  8 sd\n";
     std::vector<R> rules = {{'a', -1, -1, "rwm", false}, {'c', 1, 3, "rwm", true}, {'c', 136, -1, "rwm", true},
                             {'b', 8, -1, "r", true},     {'c', 5, 1, "rw", true},  {'c', 5, 1, "rw", false}};
-    sd::Properties p = sd::device_properties(rules, proc);
+    auto all = [](char, int64_t, int64_t) { return true; };
+    sd::Properties p = sd::device_properties(rules, proc, all);
     CHECK(std::get<std::string>(*find(p, "DevicePolicy")) == "strict");
     std::vector<sd::DeviceAllow> want = {{"/dev/char/1:3", "rwm"}, {"char-pts", "rwm"}, {"block-sd", "r"}};
     CHECK(std::get<std::vector<sd::DeviceAllow>>(*find(p, "DeviceAllow")) == want);
+    // A device the host does not have is left out (runc; systemd refuses it).
+    rules.push_back({'c', 10, 200, "rwm", true});
+    p = sd::device_properties(rules, proc, [](char, int64_t major, int64_t) { return major != 10; });
+    CHECK(std::get<std::vector<sd::DeviceAllow>>(*find(p, "DeviceAllow")) == want);
     // Allow everything (a privileged container): systemd's default policy.
     rules.push_back({'a', -1, -1, "rwm", true});
-    p = sd::device_properties(rules, proc);
+    p = sd::device_properties(rules, proc, all);
     CHECK(std::get<std::string>(*find(p, "DevicePolicy")) == "auto");
     CHECK(std::get<std::vector<sd::DeviceAllow>>(*find(p, "DeviceAllow")).empty());
 }

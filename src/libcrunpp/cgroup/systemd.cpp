@@ -24,6 +24,12 @@ bool v2_names() { return detect_mode() == Mode::V2; }
 
 std::string proc_devices() { return detail::read_file("/proc", "devices").value_or(""); }
 
+bool device_present(char type, int64_t major, int64_t minor) {
+    std::string path = std::string(type == 'c' ? "/sys/dev/char/" : "/sys/dev/block/") + std::to_string(major) + ":" +
+                       std::to_string(minor);
+    return access(path.c_str(), F_OK) == 0;
+}
+
 Properties unit_properties(const Setup &s, const std::string &id, bool is_slice, const std::string &slice,
                            const std::optional<spec::Resources> &res, const std::vector<spec::Device> &devices,
                            bool rootless, const std::map<std::string, std::string> &annotations, pid_t pid) {
@@ -56,7 +62,7 @@ Properties unit_properties(const Setup &s, const std::string &id, bool is_slice,
     if (!rootless) {
         std::vector<spec::DeviceCgroup> none;
         const std::vector<spec::DeviceCgroup> &rules = res ? res->devices : none;
-        for (Property &x : systemd::device_properties(detail::device_rules(rules, devices), proc_devices()))
+        for (Property &x : systemd::device_properties(detail::device_rules(rules, devices), proc_devices(), device_present))
             p.push_back(std::move(x));
     }
     for (Property &x : systemd::annotation_properties(annotations))
@@ -179,7 +185,7 @@ void systemd_update(const SystemdScope &scope, const spec::Resources &res, const
                     bool rootless) {
     Properties p = systemd::resource_properties(res, v2_names(), false);
     if (!rootless && !res.devices.empty())
-        for (Property &x : systemd::device_properties(device_rules(res.devices, devices), proc_devices()))
+        for (Property &x : systemd::device_properties(device_rules(res.devices, devices), proc_devices(), device_present))
             p.push_back(std::move(x));
     if (p.empty())
         return;

@@ -225,7 +225,8 @@ std::optional<std::string> major_name(char type, int64_t major, const std::strin
 
 } // namespace
 
-Properties device_properties(const std::vector<detail::DeviceRule> &rules, const std::string &proc_devices) {
+Properties device_properties(const std::vector<detail::DeviceRule> &rules, const std::string &proc_devices,
+                             const std::function<bool(char type, int64_t major, int64_t minor)> &present) {
     bool allow_all = false;
     std::vector<DeviceAllow> allowed;
     for (const detail::DeviceRule &r : rules) {
@@ -243,9 +244,11 @@ Properties device_properties(const std::vector<detail::DeviceRule> &rules, const
                 path = std::string(t == 'c' ? "char-*" : "block-*");
             else if (r.minor < 0)
                 path = major_name(t, r.major, proc_devices);
-            else
+            else if (present(t, r.major, r.minor))
                 path = std::string(t == 'c' ? "/dev/char/" : "/dev/block/") + std::to_string(r.major) + ":" +
                        std::to_string(r.minor);
+            else
+                path.reset();
             if (!path)
                 continue; // a major the host does not have: nothing to allow
             DeviceAllow d{*path, r.access};

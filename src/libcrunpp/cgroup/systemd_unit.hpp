@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -65,8 +66,11 @@ Properties resource_properties(const spec::Resources &r, bool v2, bool devices);
 
 // The device rules (the container's, then the defaults) as DevicePolicy and
 // DeviceAllow; deny rules systemd cannot express are left to crunpp's own
-// device program. `proc_devices` is /proc/devices' text (for "char-NAME").
-Properties device_properties(const std::vector<detail::DeviceRule> &rules, const std::string &proc_devices);
+// device program. `proc_devices` is /proc/devices' text (for "char-NAME");
+// a single device the host does not have (`present` false: no
+// /sys/dev/char/M:m) is left out, as runc does, since systemd refuses it.
+Properties device_properties(const std::vector<detail::DeviceRule> &rules, const std::string &proc_devices,
+                             const std::function<bool(char type, int64_t major, int64_t minor)> &present);
 
 // org.systemd.property.<Name> annotations, values in GVariant text form as
 // runc reads them ("uint64 123", "true", "'text'", "1.5"); a *Sec property
