@@ -298,3 +298,97 @@ unit_gone() {
     crunpp_rootless delete -f "$ID"
     unit_gone "$unit" "$dir" user
 }
+
+# podman's image: the test rootfs, imported once per run and user.
+podman_image() {
+    local who=("$@")
+    "${who[@]}" podman image exists localhost/i15sd:latest && return 0
+    tar -C "$ROOTFS_CACHE" -cf "$BATS_TEST_TMPDIR/rootfs.tar" .
+    chmod 0644 "$BATS_TEST_TMPDIR/rootfs.tar"
+    _open_path "$BATS_TEST_TMPDIR"
+    "${who[@]}" podman import "$BATS_TEST_TMPDIR/rootfs.tar" localhost/i15sd:latest >/dev/null
+}
+
+@test "systemd cgroup: podman with cgroup_manager=systemd runs on crunpp in a libpod scope, as on runc" {
+    require_systemd
+    command -v podman >/dev/null || skip "podman is not installed"
+    [ "$(podman info --format '{{.Host.CgroupManager}}')" = systemd ] || skip "podman's cgroup_manager is not systemd"
+    podman_image
+    local id rid name="i15sdp$$" unit
+    id="$(podman --runtime "$CRUNPP" run -d --network none --name "$name" --memory 64m --pids-limit 33 \
+        localhost/i15sd:latest sleep 1000)"
+    unit="libpod-$id.scope"
+    [ "$(prop "$unit" ControlGroup)" = "/machine.slice/$unit" ]
+    [ "$(prop "$unit" MemoryMax)" = 67108864 ]
+    [ "$(prop "$unit" TasksMax)" = 33 ]
+    run podman --runtime "$CRUNPP" exec "$name" cat /sys/fs/cgroup/memory.max
+    [ "$output" = 67108864 ]
+    # runc's scope for the same command has the same properties.
+    rid="$(podman --runtime runc run -d --network none --name "$name-r" --memory 64m --pids-limit 33 \
+        localhost/i15sd:latest sleep 1000)"
+    local p
+    for p in Slice MemoryMax TasksMax Delegate DevicePolicy CPUWeight; do
+        [ "$(prop "libpod-$rid.scope" "$p")" = "$(prop "$unit" "$p")" ] || {
+            echo "$p: runc $(prop "libpod-$rid.scope" "$p"), crunpp $(prop "$unit" "$p")"
+            return 1
+        }
+    done
+    podman --runtime "$CRUNPP" update --memory 128m "$name"
+    [ "$(prop "$unit" MemoryMax)" = 134217728 ]
+    [ "$(cat "$CG/machine.slice/$unit/memory.max")" = 134217728 ]
+    podman --runtime "$CRUNPP" pause "$name"
+    podman --runtime "$CRUNPP" unpause "$name"
+    podman --runtime "$CRUNPP" stats --no-stream "$name" >/dev/null
+    podman rm -f -t 0 "$name" "$name-r" >/dev/null
+    unit_gone "$unit" "$CG/machine.slice/$unit"
+}
+
+@test "systemd cgroup: rootless podman runs on crunpp in its user manager's libpod scope" {
+    require_user_manager
+    command -v podman >/dev/null || skip "podman is not installed"
+    podman_image as_rootless
+    local id uid name="i15sdpu$$" unit dir
+    uid="$(rootless_uid)"
+    id="$(as_rootless podman --runtime "$CRUNPP" run -d --network none --name "$name" --pids-limit 22 \
+        localhost/i15sd:latest sleep 1000)"
+    unit="libpod-$id.scope"
+    dir="$CG/user.slice/user-$uid.slice/user@$uid.service/user.slice/$unit"
+    [ "$(user_systemctl show -P ControlGroup "$unit")" = "${dir#"$CG"}" ]
+    [ "$(user_systemctl show -P TasksMax "$unit")" = 22 ]
+    [ "$(cat "$dir/pids.max")" = 22 ]
+    run as_rootless podman --runtime "$CRUNPP" exec "$name" cat /sys/fs/cgroup/pids.max
+    [ "$output" = 22 ]
+    as_rootless podman rm -f -t 0 "$name" >/dev/null
+    unit_gone "$unit" "$dir" user
+}
+
+@test "systemd cgroup: containerd's runc shim with SystemdCgroup runs crunpp in a scope" {
+    require_systemd
+    command -v containerd >/dev/null && command -v ctr >/dev/null || skip "containerd is not installed"
+    local unit="i15sd-containerd$$.service" id="i15sdc$$" rootfs="$BATS_TEST_TMPDIR/rootfs" i
+    cp -a "$ROOTFS_CACHE" "$rootfs"
+    TEST_SLICES="$unit"
+    systemd-run --quiet --unit="$unit" -p Delegate=yes -p KillMode=process \
+        containerd --config /etc/containerd/config.toml
+    for ((i = 0; i < 100; i++)); do
+        ctr version >/dev/null 2>&1 && break
+        sleep 0.2
+    done
+    ctr run -d --rootfs --runc-binary "$CRUNPP" --runc-systemd-cgroup --cgroup "system.slice:ctr:$id" \
+        --memory-limit 67108864 "$rootfs" "$id" /bin/sleep 1000
+    [ "$(prop "ctr-$id.scope" ControlGroup)" = "/system.slice/ctr-$id.scope" ]
+    [ "$(prop "ctr-$id.scope" MemoryMax)" = 67108864 ]
+    run ctr task exec --exec-id e1 "$id" cat /sys/fs/cgroup/memory.max
+    [ "$output" = 67108864 ]
+    ctr task pause "$id"
+    [ "$(ctr task ls | awk -v id="$id" '$1 == id {print $3}')" = PAUSED ]
+    ctr task resume "$id"
+    ctr task kill -s KILL "$id"
+    for ((i = 0; i < 50; i++)); do
+        [ "$(ctr task ls | awk -v id="$id" '$1 == id {print $3}')" = STOPPED ] && break
+        sleep 0.2
+    done
+    ctr task rm "$id"
+    ctr container rm "$id"
+    unit_gone "ctr-$id.scope" "$CG/system.slice/ctr-$id.scope"
+}
