@@ -92,13 +92,13 @@ TEST_CASE("systemd: quota and period to CPUQuotaPerSecUSec, rounded up to whole 
     r.cpu.emplace();
     r.cpu->quota = 20000;
     r.cpu->period = 50000;
-    sd::Properties p = sd::resource_properties(r, true, false);
+    sd::Properties p = sd::resource_properties(r, true);
     REQUIRE(find(p, "CPUQuotaPeriodUSec"));
     CHECK(std::get<uint64_t>(*find(p, "CPUQuotaPeriodUSec")) == 50000);
     CHECK(std::get<uint64_t>(*find(p, "CPUQuotaPerSecUSec")) == 400000);
     // Only a period: the quota stays unlimited.
     r.cpu->quota.reset();
-    p = sd::resource_properties(r, true, false);
+    p = sd::resource_properties(r, true);
     CHECK(std::get<uint64_t>(*find(p, "CPUQuotaPerSecUSec")) == sd::kInfinity);
 }
 
@@ -123,10 +123,10 @@ TEST_CASE("systemd: resources as v2 and v1 unit properties", "[cgroup][systemd]"
     r.cpu.emplace();
     r.cpu->shares = 1024;
     r.cpu->cpus = "0-1";
-    r.cpu->mems = "0";
+    r.cpu->mems.emplace(1, '0'); // (a literal assigned here trips GCC 12's -Wrestrict false positive)
     r.pids.emplace();
     r.pids->limit = 42;
-    sd::Properties p = sd::resource_properties(r, true, false);
+    sd::Properties p = sd::resource_properties(r, true);
     CHECK(std::get<uint64_t>(*find(p, "MemoryMax")) == 100u << 20);
     CHECK(std::get<uint64_t>(*find(p, "MemoryLow")) == 50u << 20);
     CHECK(std::get<uint64_t>(*find(p, "MemorySwapMax")) == 200u << 20); // swap alone on v2
@@ -139,17 +139,17 @@ TEST_CASE("systemd: resources as v2 and v1 unit properties", "[cgroup][systemd]"
     r.memory->limit = -1;
     r.memory->swap.reset();
     r.pids->limit = -1;
-    p = sd::resource_properties(r, true, false);
+    p = sd::resource_properties(r, true);
     CHECK(std::get<uint64_t>(*find(p, "MemoryMax")) == sd::kInfinity);
     CHECK(std::get<uint64_t>(*find(p, "MemorySwapMax")) == sd::kInfinity);
     CHECK(std::get<uint64_t>(*find(p, "TasksMax")) == sd::kInfinity);
     // v1 names; no cpuset properties there (systemd has none on v1).
-    p = sd::resource_properties(r, false, false);
+    p = sd::resource_properties(r, false);
     CHECK(find(p, "MemoryLimit"));
     CHECK(std::get<uint64_t>(*find(p, "CPUShares")) == 1024);
     CHECK_FALSE(find(p, "MemoryMax"));
     CHECK_FALSE(find(p, "AllowedCPUs"));
-    CHECK(sd::resource_properties(spec::Resources{}, true, false).empty());
+    CHECK(sd::resource_properties(spec::Resources{}, true).empty());
 }
 
 TEST_CASE("systemd: device rules as DevicePolicy and DeviceAllow", "[cgroup][systemd]") {

@@ -30,7 +30,7 @@ bool device_present(char type, int64_t major, int64_t minor) {
     return access(path.c_str(), F_OK) == 0;
 }
 
-Properties unit_properties(const Setup &s, const std::string &id, bool is_slice, const std::string &slice,
+Properties unit_properties(const std::string &id, bool is_slice, const std::string &slice,
                            const std::optional<spec::Resources> &res, const std::vector<spec::Device> &devices,
                            bool rootless, const std::map<std::string, std::string> &annotations, pid_t pid) {
     const bool v2 = v2_names();
@@ -53,7 +53,7 @@ Properties unit_properties(const Setup &s, const std::string &id, bool is_slice,
     p.push_back({"TasksAccounting", true});
     if (res) {
         spec::Resources r = without_unset(*res);
-        for (Property &x : systemd::resource_properties(r, v2, false))
+        for (Property &x : systemd::resource_properties(r, v2))
             p.push_back(std::move(x));
     }
     // runc's rule: a rootful scope always gets the device policy (the
@@ -67,7 +67,6 @@ Properties unit_properties(const Setup &s, const std::string &id, bool is_slice,
     }
     for (Property &x : systemd::annotation_properties(annotations))
         p.push_back(std::move(x));
-    (void)s;
     return p;
 }
 
@@ -111,7 +110,7 @@ Setup create_systemd(const Request &r) {
     s.rootless_ = r.rootless;
     s.id_ = r.id;
     // The config's values checked now, before any process exists.
-    unit_properties(s, r.id, u.is_slice, u.slice, s.resources_, s.devices_, s.rootless_, s.annotations_, 0);
+    unit_properties(r.id, u.is_slice, u.slice, s.resources_, s.devices_, s.rootless_, s.annotations_, 0);
     // And the bus: without one, the error comes before anything is made.
     s.bus_ = std::make_shared<systemd::Bus>(systemd::Bus::open(r.rootless));
     return s;
@@ -119,7 +118,7 @@ Setup create_systemd(const Request &r) {
 
 void Setup::place(pid_t pid) {
     Properties props =
-        unit_properties(*this, id_, scope_is_slice_, slice_, resources_, devices_, rootless_, annotations_, pid);
+        unit_properties(id_, scope_is_slice_, slice_, resources_, devices_, rootless_, annotations_, pid);
     started_ = true;
     bus_->start_unit(scope_.unit, props);
     const std::string cg = bus_->control_group(scope_.unit);
@@ -183,7 +182,7 @@ void systemd_stop(const SystemdScope &scope) noexcept {
 
 void systemd_update(const SystemdScope &scope, const spec::Resources &res, const std::vector<spec::Device> &devices,
                     bool rootless) {
-    Properties p = systemd::resource_properties(res, v2_names(), false);
+    Properties p = systemd::resource_properties(res, v2_names());
     if (!rootless && !res.devices.empty())
         for (Property &x : systemd::device_properties(device_rules(res.devices, devices), proc_devices(), device_present))
             p.push_back(std::move(x));

@@ -150,7 +150,7 @@ std::vector<uint8_t> cpuset_mask(const std::string &list, const std::string &jso
     return mask;
 }
 
-Properties resource_properties(const spec::Resources &r, bool v2, bool devices) {
+Properties resource_properties(const spec::Resources &r, bool v2) {
     Properties p;
     if (r.memory) {
         const spec::Memory &m = *r.memory;
@@ -193,7 +193,6 @@ Properties resource_properties(const spec::Resources &r, bool v2, bool devices) 
         p.push_back({"TasksMax", r.pids->limit > 0 ? static_cast<uint64_t>(r.pids->limit) : kInfinity});
     if (!v2 && r.blockIO && r.blockIO->weight && *r.blockIO->weight != 0)
         p.push_back({"BlockIOWeight", static_cast<uint64_t>(*r.blockIO->weight)});
-    (void)devices;
     return p;
 }
 

@@ -62,7 +62,7 @@ std::vector<uint8_t> cpuset_mask(const std::string &list, const std::string &jso
 // The resources systemd can express, as properties (v2 names on a pure v2
 // host or hybrid, v1 names on v1). Everything is written to the cgroup files
 // as well afterwards; these keep systemd from undoing it.
-Properties resource_properties(const spec::Resources &r, bool v2, bool devices);
+Properties resource_properties(const spec::Resources &r, bool v2);
 
 // The device rules (the container's, then the defaults) as DevicePolicy and
 // DeviceAllow; deny rules systemd cannot express are left to crunpp's own
