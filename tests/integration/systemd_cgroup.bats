@@ -192,7 +192,8 @@ unit_gone() {
     make_bundle "$B" /bin/sh -c 'sleep 1000 & sleep 1000'
     sd run -d -b "$B" "$ID"
     local unit="crunpp-$ID.scope" dir="$CG/system.slice/crunpp-$ID.scope"
-    [ "$(wc -l <"$dir/cgroup.procs")" -eq 3 ]
+    # sh may exec its last command: two or three processes.
+    [ "$(wc -l <"$dir/cgroup.procs")" -ge 2 ]
     crunpp kill --all "$ID" KILL
     local i
     for ((i = 0; i < 50; i++)); do
