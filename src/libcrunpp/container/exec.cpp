@@ -169,7 +169,8 @@ int exec(const Context &ctx, const ExecOptions &o) {
     // v2: the helper starts in the target cgroup (CLONE_INTO_CGROUP), the
     // process inherits it; v1: the helper moves itself.
     int helper_fd = -1;
-    pid_t helper_pid = fork_into_cgroup(&helper_fd, cgroups, o.cgroups.empty() ? st.pid : 0);
+    const bool may_stay_outside = st.rootless && !cgroup::systemd_scope(st.extra).unit.empty();
+    pid_t helper_pid = fork_into_cgroup(&helper_fd, cgroups, o.cgroups.empty() ? st.pid : 0, may_stay_outside);
     if (helper_pid == 0)
         exec_helper(cp);
     UniqueFd helper(helper_fd);
