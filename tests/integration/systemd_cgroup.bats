@@ -25,6 +25,19 @@ setup() {
 teardown() {
     crunpp_teardown
     [ -z "${RUNC_ID:-}" ] || runc delete -f "$RUNC_ID" >/dev/null 2>&1 || true
+    if [ -n "${CTR_ID:-}" ]; then
+        ctr task kill -s KILL "$CTR_ID" >/dev/null 2>&1
+        ctr task rm -f "$CTR_ID" >/dev/null 2>&1
+        ctr container rm "$CTR_ID" >/dev/null 2>&1
+        # KillMode=process: the shims too.
+        systemctl kill -s KILL --kill-whom=all "$CTR_UNIT" >/dev/null 2>&1
+    fi
+    # The user manager's default slice, made by systemd for the scope (runc
+    # leaves it too): stopped once nothing is in it.
+    if [ -n "${USER_SLICE_DIR:-}" ] && [ -d "$USER_SLICE_DIR" ] &&
+        [ -z "$(find "$USER_SLICE_DIR" -mindepth 1 -type d -print -quit)" ]; then
+        as_rootless systemctl --user stop user.slice >/dev/null 2>&1 || true
+    fi
     # Slices a test named: systemd keeps them until stopped.
     local s
     for s in ${TEST_SLICES:-}; do
@@ -271,6 +284,7 @@ unit_gone() {
 
 @test "systemd cgroup: rootless, the scope is the user manager's, delegated; update and delete leave nothing" {
     require_user_manager
+    USER_SLICE_DIR="$CG/user.slice/user-$(rootless_uid).slice/user@$(rootless_uid).service/user.slice"
     make_rootless_bundle "$B" /bin/sleep 1000
     set_config "$B" '.linux.resources = {"memory": {"limit": 104857600}, "pids": {"limit": 40}}'
     sd_rootless run -d -b "$B" "$ID"
@@ -372,6 +386,7 @@ podman_image() {
 
 @test "systemd cgroup: rootless podman runs on crunpp in its user manager's libpod scope" {
     require_user_manager
+    USER_SLICE_DIR="$CG/user.slice/user-$(rootless_uid).slice/user@$(rootless_uid).service/user.slice"
     command -v podman >/dev/null || skip "podman is not installed"
     podman_image user_podman
     local id uid name="i15sdpu$$" unit dir
@@ -395,6 +410,8 @@ podman_image() {
     local unit="i15sd-containerd$$.service" id="i15sdc$$" rootfs="$BATS_TEST_TMPDIR/rootfs" i
     cp -a "$ROOTFS_CACHE" "$rootfs"
     TEST_SLICES="$unit"
+    CTR_ID="$id"
+    CTR_UNIT="$unit"
     systemd-run --quiet --unit="$unit" -p Delegate=yes -p KillMode=process \
         containerd --config /etc/containerd/config.toml
     for ((i = 0; i < 100; i++)); do
