@@ -404,6 +404,9 @@ podman_image() {
     run user_podman --runtime "$CRUNPP" exec "$name" cat /sys/fs/cgroup/pids.max
     [ "$output" = 22 ]
     user_podman rm -f -t 0 "$name" >/dev/null
+    # podman's pause process (it keeps the user namespace): not left running.
+    local pause="/run/user/$uid/libpod/tmp/pause.pid"
+    [ ! -f "$pause" ] || kill "$(cat "$pause")" 2>/dev/null || true
     unit_gone "$unit" "$dir" user
 }
 
