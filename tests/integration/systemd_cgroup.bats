@@ -34,14 +34,34 @@ teardown() {
     fi
     # The user manager's default slice, made by systemd for the scope (runc
     # leaves it too): stopped once nothing is in it.
-    if [ -n "${USER_SLICE_DIR:-}" ] && [ -d "$USER_SLICE_DIR" ] &&
-        [ -z "$(find "$USER_SLICE_DIR" -mindepth 1 -type d -print -quit)" ]; then
-        as_rootless systemctl --user stop user.slice >/dev/null 2>&1 || true
+    # Slices systemd made for a test (podman's machine.slice, the user
+    # manager's user.slice; runc leaves them too): stopped once empty,
+    # which their last scope's removal makes them soon after.
+    if [ -n "${USER_SLICE_DIR:-}" ]; then
+        stop_when_empty "$USER_SLICE_DIR" as_rootless systemctl --user stop user.slice
+    fi
+    if [ -n "${MACHINE_SLICE_MADE:-}" ]; then
+        stop_when_empty "$CG/machine.slice" systemctl stop machine.slice
     fi
     # Slices a test named: systemd keeps them until stopped.
     local s
     for s in ${TEST_SLICES:-}; do
         systemctl stop "$s" >/dev/null 2>&1 || true
+    done
+}
+
+# stop_when_empty DIR CMD...: runs CMD once DIR has no cgroup below it
+# (waits up to 3 s); nothing when DIR is gone.
+stop_when_empty() {
+    local dir="$1" i
+    shift
+    for ((i = 0; i < 30; i++)); do
+        [ -d "$dir" ] || return 0
+        if [ -z "$(find "$dir" -mindepth 1 -type d -print -quit)" ]; then
+            "$@" >/dev/null 2>&1 || true
+            return 0
+        fi
+        sleep 0.1
     done
 }
 
@@ -307,13 +327,13 @@ unit_gone() {
     # exec joins the scope when crunpp runs in the user manager's tree (the
     # lane's rootless pass); from elsewhere cgroup v2 refuses the move
     # (common ancestor not the user's): the process stays out, with a warning.
-    run --separate-stderr crunpp_rootless exec -d --pid-file "$BATS_TEST_TMPDIR/epid" "$ID" sleep 1000
+    run --separate-stderr crunpp_rootless exec -d --pid-file "$B/epid" "$ID" sleep 1000
     [ "$status" -eq 0 ] || {
         echo "exec: $status: $stderr"
         false
     }
     if [[ "$(cat /proc/self/cgroup)" == *"/user@$uid.service/"* ]]; then
-        [ "$(cgroup_of "$(cat "$BATS_TEST_TMPDIR/epid")")" = "$dir" ]
+        [ "$(cgroup_of "$(cat "$B/epid")")" = "$dir" ]
         [ -z "$stderr" ]
     else
         [[ "$stderr" == *"the process stays in the caller's cgroup"* ]]
@@ -357,6 +377,7 @@ podman_image() {
     require_systemd
     command -v podman >/dev/null || skip "podman is not installed"
     [ "$(podman info --format '{{.Host.CgroupManager}}')" = systemd ] || skip "podman's cgroup_manager is not systemd"
+    [ -d "$CG/machine.slice" ] || MACHINE_SLICE_MADE=1
     podman_image podman
     local id rid name="i15sdp$$" unit
     id="$(podman --runtime "$CRUNPP" run -d --network none --name "$name" --memory 64m --pids-limit 33 \
