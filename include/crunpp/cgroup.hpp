@@ -183,6 +183,11 @@ void apply(const Paths &p, const spec::Resources &res, const std::vector<spec::D
 // first, so that nothing of it is left.
 void destroy(const Paths &p, const SystemdScope &scope = {});
 
+// Has the container's manager move `pid` into its unit (exec, when cgroup
+// v2 does not let the caller move it: a rootless user outside its manager's
+// subtree).
+void systemd_attach(const SystemdScope &scope, pid_t pid);
+
 // Whether the systemd driver can work here at run time: libsystemd.so.0
 // loads (features reports the driver as compiled in regardless).
 bool systemd_library_available();

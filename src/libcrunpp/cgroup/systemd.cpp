@@ -193,6 +193,8 @@ void systemd_update(const SystemdScope &scope, const spec::Resources &res, const
 
 } // namespace detail
 
+void systemd_attach(const SystemdScope &scope, pid_t pid) { systemd::Bus::open(scope.user).attach(scope.unit, pid); }
+
 bool systemd_library_available() { return systemd::library_available(); }
 
 } // namespace crunpp::cgroup

@@ -394,6 +394,17 @@ void Bus::set_properties(const std::string &unit, const Properties &props) {
                     err.text(r));
 }
 
+void Bus::attach(const std::string &unit, pid_t pid) {
+    Message reply;
+    BusError err;
+    int r = impl_->call("AttachProcessesToUnit", reply, err, [&](sd_bus_message *m) {
+        check(api().append(m, "ssau", unit.c_str(), "/", 1, static_cast<uint32_t>(pid)), "build the message");
+    });
+    if (r < 0)
+        throw Error("systemd cgroup driver: attach process " + std::to_string(pid) + " to " + unit + " on " +
+                    impl_->where() + ": " + err.text(r));
+}
+
 std::string Bus::control_group(const std::string &unit) {
     Message reply;
     BusError err;

@@ -14,7 +14,6 @@
 #include "../linux/ns/userns.hpp"
 #include "clone3.hpp"
 #include "crunpp/error.hpp"
-#include "crunpp/log.hpp"
 
 namespace crunpp::container {
 namespace {
@@ -98,7 +97,7 @@ pid_t clone_into(int *pidfd, int dirfd, const std::string &dir) {
 
 } // namespace
 
-pid_t fork_into_cgroup(int *pidfd, const cgroup::Paths &paths, pid_t fallback_init, bool may_stay_outside) {
+pid_t fork_into_cgroup(int *pidfd, const cgroup::Paths &paths, pid_t fallback_init, bool *outside) {
     auto it = paths.find("unified");
     if (it == paths.end())
         return clone_into(pidfd, -1, "");
@@ -109,10 +108,8 @@ pid_t fork_into_cgroup(int *pidfd, const cgroup::Paths &paths, pid_t fallback_in
     try {
         return clone_into(pidfd, fd.get(), dir);
     } catch (Error &e) {
-        if (may_stay_outside && (e.errnum() == EACCES || e.errnum() == EPERM)) {
-            log::warn(std::string(e.what()) +
-                      "; the process stays in the caller's cgroup (run crunpp from the user manager's "
-                      "cgroups, e.g. with systemd-run --user, to join it)");
+        if (outside && (e.errnum() == EACCES || e.errnum() == EPERM)) {
+            *outside = true;
             return clone_into(pidfd, -1, "");
         }
         if (!refuses_processes(e.errnum()))
