@@ -17,8 +17,16 @@
 // cgroupsPath: absolute -> as given (below each hierarchy's mount); relative
 // -> below the runtime's own cgroup (rootless: below the delegated subtree);
 // empty -> "/crunpp/<id>" for root, "crunpp/<id>" below the delegated
-// subtree for rootless. With the systemd driver ("slice:prefix:name") the
-// path is parsed and the driver reports it is not available.
+// subtree for rootless.
+//
+// The systemd driver (--systemd-cgroup, --cgroup-manager=systemd): cgroupsPath
+// is "slice:prefix:name" and the container's cgroup a transient unit
+// "<prefix>-<name>.scope" of systemd (the system manager for root, the
+// user's manager rootless), started with the init's pid; the paths map then
+// holds the unit's directories, so that every operation on files (ps,
+// pause, kill --all, stats, exec) is the same for both drivers. Only
+// create, update and delete talk to systemd (libsystemd, loaded with
+// dlopen when the driver is used).
 #pragma once
 
 #include <sys/types.h>
@@ -26,6 +34,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,6 +43,10 @@
 #include "crunpp/unique_fd.hpp"
 
 namespace crunpp::cgroup {
+
+namespace systemd {
+class Bus;
+}
 
 using Paths = std::map<std::string, std::string>;
 
@@ -55,6 +68,24 @@ SystemdPath parse_systemd_path(const std::string &path);
 // used instead (runc does the same).
 std::string relative_cgroup_parent(const std::string &own, bool v2);
 
+// A container's systemd unit, as recorded in its state; empty unit: the
+// cgroupfs driver.
+struct SystemdScope {
+    std::string unit;  // "crunpp-abc.scope"
+    bool user = false; // the user's manager, else the system's
+};
+// Its keys in the state's "extra" map, and the scope read back from it.
+inline constexpr const char *kStateSystemdUnit = "systemdUnit";
+inline constexpr const char *kStateSystemdUser = "systemdUser";
+inline SystemdScope systemd_scope(const std::map<std::string, std::string> &extra) {
+    SystemdScope s;
+    if (auto it = extra.find(kStateSystemdUnit); it != extra.end())
+        s.unit = it->second;
+    if (auto it = extra.find(kStateSystemdUser); it != extra.end())
+        s.user = it->second == "true";
+    return s;
+}
+
 struct Request {
     std::string id;
     std::string cgroups_path;      // from the config, may be empty
@@ -68,6 +99,8 @@ struct Request {
     bool realtime_scheduler = false;
     // Called with the directories (one per hierarchy) before any is made.
     std::function<void(const Paths &)> planned;
+    // systemd driver: the config's annotations (org.systemd.property.*).
+    const std::map<std::string, std::string> *annotations = nullptr;
 };
 
 // Removes the empty directories of `p` that exist (never kills: for a
@@ -90,9 +123,30 @@ public:
     // The container owns its cgroup now: no removal on destruction.
     void commit() { committed_ = true; }
 
+    // systemd driver: the unit is started with the pid of the new process,
+    // which waits for it (the clone cannot go into a cgroup that does not
+    // exist yet); place() starts it, learns its directories and writes what
+    // systemd cannot express to the files.
+    const SystemdScope &systemd() const { return scope_; }
+    bool awaits_placement() const { return !scope_.unit.empty() && !placed_; }
+    void place(pid_t pid);
+
 private:
     friend Setup create(const Request &r);
+    friend Setup create_systemd(const Request &r);
     Paths paths_;
+    SystemdScope scope_;
+    bool placed_ = false;
+    bool scope_is_slice_ = false;
+    std::string slice_; // the scope's slice
+    std::optional<spec::Resources> resources_;
+    std::vector<spec::Device> devices_;
+    std::map<std::string, std::string> annotations_;
+    bool rootless_ = false;
+    std::string id_;
+    std::shared_ptr<systemd::Bus> bus_; // open from create on
+    bool started_ = false;
+    void stop_unit() noexcept;
     std::vector<std::string> created_; // directories made, deepest last
     UniqueFd unified_fd_;
     bool committed_ = false;
@@ -117,13 +171,26 @@ void enter_v1(std::vector<int> &tasks_fds);
 Setup create(const Request &r);
 
 // Writes resources to an existing cgroup (update); rootless may be true for
-// the device rules being skipped.
+// the device rules being skipped. With a systemd unit, an update also sets
+// the unit's properties (runtime), after the files: when systemd refuses,
+// the files are put back.
 void apply(const Paths &p, const spec::Resources &res, const std::vector<spec::Device> &devices, bool rootless,
-           bool update);
+           bool update, const SystemdScope &scope = {});
 
 // Kills what is left in the cgroup (SIGKILL, bounded wait) and removes its
 // directories, retrying EBUSY with a bounded backoff. Missing ones are fine.
-void destroy(const Paths &p);
+// With a systemd unit: the unit is stopped and its failed state reset
+// first, so that nothing of it is left.
+void destroy(const Paths &p, const SystemdScope &scope = {});
+
+// Has the container's manager move `pid` into its unit (exec, when cgroup
+// v2 does not let the caller move it: a rootless user outside its manager's
+// subtree).
+void systemd_attach(const SystemdScope &scope, pid_t pid);
+
+// Whether the systemd driver can work here at run time: libsystemd.so.0
+// loads (features reports the driver as compiled in regardless).
+bool systemd_library_available();
 
 // The cgroup2 directory process `pid` is in (its "0::" line of
 // /proc/PID/cgroup below the unified mount); empty without a cgroup2 mount

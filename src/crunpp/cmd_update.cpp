@@ -210,7 +210,7 @@ int run_update(const GlobalOptions &g, const ParsedArgs &a) {
         if (cfg.linux)
             devices = cfg.linux->devices;
     }
-    cgroup::apply(st.cgroup_paths, req, devices, st.rootless, true);
+    cgroup::apply(st.cgroup_paths, req, devices, st.rootless, true, cgroup::systemd_scope(st.extra));
     spec::Resources recorded;
     if (auto it = st.extra.find(kRecordKey); it != st.extra.end())
         recorded = cgroup::parse_resources(it->second, "state.json: extra.resources");

@@ -470,23 +470,6 @@ fuse-ok" ]
     [[ "$stderr" == *'no "." or ".." components'* ]]
 }
 
-@test "cgroups: the systemd driver is parsed and reports that it is not available" {
-    require_root
-    [ ! -d /run/systemd/system ] || skip "systemd runs here"
-    make_bundle "$B" /bin/true
-    set_config "$B" '.linux.cgroupsPath = "system.slice:crunpp:x"'
-    run --separate-stderr "$CRUNPP" --root "$STATE_ROOT" --systemd-cgroup run -b "$B" "$ID"
-    [ "$status" -eq 1 ]
-    [ "$stderr" = "crunpp: systemd cgroup driver: not available (no systemd on D-Bus)" ]
-    run --separate-stderr "$CRUNPP" --root "$STATE_ROOT" --cgroup-manager systemd run -b "$B" "$ID"
-    [ "$stderr" = "crunpp: systemd cgroup driver: not available (no systemd on D-Bus)" ]
-    set_config "$B" '.linux.cgroupsPath = "system.slice"'
-    run --separate-stderr "$CRUNPP" --root "$STATE_ROOT" --systemd-cgroup run -b "$B" "$ID"
-    [ "$status" -eq 1 ]
-    [[ "$stderr" == *'expects "slice:prefix:name"'* ]]
-    [ ! -d "$STATE_ROOT/$ID" ]
-}
-
 @test "cgroups: a container whose cgroup is in use by another one is refused" {
     require_root
     make_bundle "$B" /bin/sleep 60

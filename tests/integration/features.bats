@@ -55,8 +55,9 @@ features_file() {
 
 @test "features does not claim what is not implemented yet" {
     f="$(features_file)"
-    # cgroups without the systemd driver (issue 5).
-    [ "$(jq -c .linux.cgroup "$f")" = '{"v1":true,"v2":true,"systemd":false,"systemdUser":false,"rdma":true}' ]
+    # cgroups (issue 5) with the systemd driver, system and user managers
+    # (issue 15), built in whether or not systemd runs here.
+    [ "$(jq -c .linux.cgroup "$f")" = '{"v1":true,"v2":true,"systemd":true,"systemdUser":true,"rdma":true}' ]
     [ "$(jq -c .linux.intelRdt "$f")" = '{"enabled":false}' ]
 }
 

@@ -94,11 +94,11 @@ TEST_CASE("features: mount options are sorted, unique, and exclude filesystem da
         CHECK(std::find(opts.begin(), opts.end(), o) == opts.end());
 }
 
-TEST_CASE("features: cgroups (no systemd driver) and netDevices on; intelRdt off", "[features]") {
+TEST_CASE("features: cgroups (the systemd driver too) and netDevices on; intelRdt off", "[features]") {
     const json::Value f = features();
     const json::Value &linux = member(f, "linux");
     CHECK(json::to_string(member(linux, "cgroup")) ==
-          R"({"v1":true,"v2":true,"systemd":false,"systemdUser":false,"rdma":true})");
+          R"({"v1":true,"v2":true,"systemd":true,"systemdUser":true,"rdma":true})");
     CHECK(json::to_string(member(linux, "apparmor")) == R"({"enabled":true})");
     CHECK(json::to_string(member(linux, "selinux")) == R"({"enabled":true})");
     CHECK(json::to_string(member(linux, "intelRdt")) == R"({"enabled":false})");

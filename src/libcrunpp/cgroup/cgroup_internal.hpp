@@ -11,7 +11,21 @@
 #include "crunpp/cgroup.hpp"
 #include "../util/strings.hpp"
 
+namespace crunpp::cgroup {
+// The systemd driver's create (systemd.cpp).
+Setup create_systemd(const Request &r);
+} // namespace crunpp::cgroup
+
 namespace crunpp::cgroup::detail {
+
+// The systemd driver's parts of destroy and update (systemd.cpp): stop the
+// unit and reset its failed state (best effort, logged); set the resources
+// systemd can express as runtime properties.
+void systemd_stop(const SystemdScope &scope) noexcept;
+void systemd_update(const SystemdScope &scope, const spec::Resources &res, const std::vector<spec::Device> &devices,
+                    bool rootless);
+// Kills every process in `dir` and below (cgroup.kill, else SIGKILL each).
+void kill_all_in(const std::string &dir);
 
 inline constexpr const char *kCgroupRoot = "/sys/fs/cgroup";
 inline constexpr const char *kUnified = "unified";

@@ -17,8 +17,6 @@ namespace {
 
 using detail::Hierarchy;
 
-bool systemd_running() { return access("/run/systemd/system", F_OK) == 0; }
-
 // The highest cgroup at or above `own` (v2) that this user owns: the subtree
 // delegated to it (systemd's user@.service, or a chown by the admin). Empty
 // when the user owns not even its own cgroup.
@@ -161,7 +159,12 @@ Setup &Setup::operator=(Setup &&o) noexcept {
 }
 
 Setup::~Setup() {
-    if (committed_ || created_.empty())
+    if (committed_)
+        return;
+    // A unit started for a create that failed: its processes are gone
+    // (killed by the caller); systemd removes its cgroup.
+    stop_unit();
+    if (created_.empty())
         return;
     // Only what this create made: a cgroup that existed before is not ours.
     detail::remove_dirs(std::vector<std::string>(created_.rbegin(), created_.rend()));
@@ -201,13 +204,8 @@ Setup create(const Request &r) {
     Setup s;
     if (r.manager == "disabled")
         return s;
-    if (r.systemd || r.manager == "systemd") {
-        if (!r.cgroups_path.empty())
-            parse_systemd_path(r.cgroups_path);
-        if (!systemd_running())
-            throw Error("systemd cgroup driver: not available (no systemd on D-Bus)");
-        throw Error("systemd cgroup driver: not available in this build (use --cgroup-manager cgroupfs)");
-    }
+    if (r.systemd || r.manager == "systemd")
+        return create_systemd(r);
     if (!r.manager.empty() && r.manager != "cgroupfs")
         throw Error("unknown cgroup manager \"" + r.manager + "\" (cgroupfs, systemd or disabled)");
     check_path(r.cgroups_path);

@@ -67,7 +67,9 @@ void collect_subdirs(const std::string &dir, std::vector<std::string> &out, int 
         }
 }
 
-void kill_all_in(const std::string &dir) {
+} // namespace
+
+void detail::kill_all_in(const std::string &dir) {
     // v2 (5.14+): one write kills the whole subtree, frozen or not.
     if (detail::try_write_file(dir, "cgroup.kill", "1") == 0)
         return;
@@ -81,6 +83,10 @@ void kill_all_in(const std::string &dir) {
         close(fd);
     }
 }
+
+namespace {
+
+using detail::kill_all_in;
 
 std::optional<detail::Target> freezer(const Paths &p) { return detail::find_controller(p, "freezer", ""); }
 
@@ -171,7 +177,7 @@ std::vector<std::string> requested_resources(const spec::Resources &r) {
 } // namespace detail
 
 void apply(const Paths &p, const spec::Resources &given, const std::vector<spec::Device> &devices, bool rootless,
-           bool update) {
+           bool update, const SystemdScope &scope) {
     spec::Resources res = without_unset(given);
     if (p.empty()) {
         std::vector<std::string> req = detail::requested_resources(res);
@@ -190,13 +196,17 @@ void apply(const Paths &p, const spec::Resources &given, const std::vector<spec:
         detail::apply_resources(p, res, update, w);
         // Device rules need real privileges; a rootless container has only
         // the host devices its user may open anyway (runc skips them too).
-        if (rootless || res.devices.empty())
-            return;
-        std::vector<detail::DeviceRule> rules = detail::device_rules(res.devices, devices);
-        if (auto it = p.find("devices"); it != p.end())
-            detail::apply_devices_v1(it->second, rules);
-        else if (auto u = p.find(detail::kUnified); u != p.end())
-            detail::apply_devices_bpf(u->second, rules);
+        if (!rootless && !res.devices.empty()) {
+            std::vector<detail::DeviceRule> rules = detail::device_rules(res.devices, devices);
+            if (auto it = p.find("devices"); it != p.end())
+                detail::apply_devices_v1(it->second, rules);
+            else if (auto u = p.find(detail::kUnified); u != p.end())
+                detail::apply_devices_bpf(u->second, rules);
+        }
+        // Last: systemd would write the same values, and would put them back
+        // from its own record later (daemon-reload) if it did not know them.
+        if (update && !scope.unit.empty())
+            detail::systemd_update(scope, res, devices, rootless);
     } catch (...) {
         w.rollback();
         throw;
@@ -208,8 +218,15 @@ void remove_empty(const Paths &p) {
         rmdir(d.c_str()); // fails on a cgroup in use: then it is not ours
 }
 
-void destroy(const Paths &p) {
+void destroy(const Paths &p, const SystemdScope &scope) {
     std::vector<std::string> dirs = distinct_dirs(p);
+    if (!scope.unit.empty()) {
+        // Killed first: a scope stopped with processes in it has them sent
+        // SIGTERM and waits up to its stop timeout (90 s by default).
+        for (const std::string &d : dirs)
+            detail::kill_all_in(d);
+        detail::systemd_stop(scope);
+    }
     if (int err = detail::remove_dirs(dirs); err != 0) {
         for (const std::string &d : dirs)
             if (access(d.c_str(), F_OK) == 0)

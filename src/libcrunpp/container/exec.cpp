@@ -169,7 +169,12 @@ int exec(const Context &ctx, const ExecOptions &o) {
     // v2: the helper starts in the target cgroup (CLONE_INTO_CGROUP), the
     // process inherits it; v1: the helper moves itself.
     int helper_fd = -1;
-    pid_t helper_pid = fork_into_cgroup(&helper_fd, cgroups, o.cgroups.empty() ? st.pid : 0);
+    // Rootless with the systemd driver, outside the user manager's subtree:
+    // systemd moves the process (below, while it waits).
+    const cgroup::SystemdScope scope = cgroup::systemd_scope(st.extra);
+    bool outside = false;
+    pid_t helper_pid = fork_into_cgroup(&helper_fd, cgroups, o.cgroups.empty() ? st.pid : 0,
+                                        st.rootless && !scope.unit.empty() && o.cgroups.empty() ? &outside : nullptr);
     if (helper_pid == 0)
         exec_helper(cp);
     UniqueFd helper(helper_fd);
@@ -206,6 +211,8 @@ int exec(const Context &ctx, const ExecOptions &o) {
                 if (!s.pidfd)
                     throw Error("exec: the process exited during its setup");
                 reap_helper(helper);
+                if (outside)
+                    cgroup::systemd_attach(scope, s.pid);
                 sync.send(SyncType::Go);
                 break;
             }

@@ -97,7 +97,7 @@ pid_t clone_into(int *pidfd, int dirfd, const std::string &dir) {
 
 } // namespace
 
-pid_t fork_into_cgroup(int *pidfd, const cgroup::Paths &paths, pid_t fallback_init) {
+pid_t fork_into_cgroup(int *pidfd, const cgroup::Paths &paths, pid_t fallback_init, bool *outside) {
     auto it = paths.find("unified");
     if (it == paths.end())
         return clone_into(pidfd, -1, "");
@@ -108,6 +108,10 @@ pid_t fork_into_cgroup(int *pidfd, const cgroup::Paths &paths, pid_t fallback_in
     try {
         return clone_into(pidfd, fd.get(), dir);
     } catch (Error &e) {
+        if (outside && (e.errnum() == EACCES || e.errnum() == EPERM)) {
+            *outside = true;
+            return clone_into(pidfd, -1, "");
+        }
         if (!refuses_processes(e.errnum()))
             throw;
         // As runc: the init's own cgroup below the container's, where the

@@ -32,8 +32,12 @@ void join_namespaces_by_files(pid_t pid, uint64_t flags);
 // processes (v2's "no internal processes" rule: the container made its
 // cgroup an inner node) falls back, as runc, to the cgroup of
 // `fallback_init` when that lies below it (0: no fallback, for --cgroup);
-// else an error saying why. Errors name the directory.
-pid_t fork_into_cgroup(int *pidfd, const cgroup::Paths &paths, pid_t fallback_init);
+// else an error saying why. Errors name the directory. With `outside`
+// (rootless, systemd driver), a cgroup the caller may not move a process to
+// (cgroup v2 needs write access to the common ancestor: a login session is
+// outside the user manager's subtree) starts the helper in the caller's
+// cgroup and sets *outside: the caller has systemd move the process.
+pid_t fork_into_cgroup(int *pidfd, const cgroup::Paths &paths, pid_t fallback_init, bool *outside = nullptr);
 // Checks that every directory of `paths` exists (a --cgroup target).
 void check_cgroup_dirs(const cgroup::Paths &paths);
 // Moves the calling process into every v1 directory of `paths` (all but

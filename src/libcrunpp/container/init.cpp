@@ -31,6 +31,11 @@ namespace {
 // Into the container's v1 cgroups before anything else runs (v2: the clone
 // placed it), then its own cgroup namespace rooted there.
 void enter_cgroup(const InitParams &p) {
+    if (p.await_cgroup) {
+        std::optional<SyncMessage> m = p.sync->receive();
+        if (!m || m->type != SyncType::Go)
+            throw Error("wait for the container's systemd unit: the runtime gave up");
+    }
     std::vector<int> fds = p.v1_cgroup_tasks;
     cgroup::enter_v1(fds);
     if (p.unshare_cgroupns && unshare(CLONE_NEWCGROUP) < 0)

@@ -34,6 +34,9 @@ struct InitParams {
     // clone could not create it (it would be rooted at the runtime's cgroup).
     std::vector<int> v1_cgroup_tasks;
     bool unshare_cgroupns = false;
+    // systemd driver: wait for the parent's Go (the unit started with this
+    // process in it) before anything else.
+    bool await_cgroup = false;
     const std::string *id = nullptr;
     int preserved_fds = 0;     // fds 3..3+N-1 reach the process
     const std::vector<int> *closed_fds = nullptr; // but these, not open at the start

@@ -178,6 +178,7 @@ cgroup::Setup make_cgroup(const Context &ctx, const CreateOptions &o, const spec
     r.manager = ctx.cgroup_manager;
     r.systemd = ctx.systemd_cgroup;
     r.rootless = ctx.rootless;
+    r.annotations = &cfg.annotations;
     if (cfg.linux) {
         r.cgroups_path = cfg.linux->cgroupsPath.value_or("");
         r.resources = cfg.linux->resources ? &*cfg.linux->resources : nullptr;
@@ -248,6 +249,12 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
             l.container.state().extra[kStateNoNewKeyring] = "true";
         cg = make_cgroup(ctx, o, loaded.config, l.container);
         l.container.state().extra.erase(kStateCgroupPlanned);
+        // Saved before the unit exists: a runtime killed while starting it
+        // leaves it to `delete`.
+        if (!cg.systemd().unit.empty()) {
+            l.container.state().extra[cgroup::kStateSystemdUnit] = cg.systemd().unit;
+            l.container.state().extra[cgroup::kStateSystemdUser] = cg.systemd().user ? "true" : "false";
+        }
         l.container.state().cgroup_paths = cg.paths();
         l.container.save();
         const HookOutput hook_output = open_hook_output(loaded.config.annotations, loaded.config.hooks.has_value());
@@ -292,7 +299,10 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
         // namespace, so that the namespace is rooted at the container's cgroup.
         std::vector<UniqueFd> v1_tasks = cgroup::open_v1_tasks(cg.paths());
         uint64_t clone_flags = plan.clone_flags;
-        const bool unshare_cgroupns = !v1_tasks.empty() && (clone_flags & CLONE_NEWCGROUP);
+        // systemd driver: the unit is started with the new process's pid
+        // while it waits (InitParams::await_cgroup).
+        const bool await_cgroup = cg.awaits_placement();
+        const bool unshare_cgroupns = (!v1_tasks.empty() || await_cgroup) && (clone_flags & CLONE_NEWCGROUP);
         if (unshare_cgroupns)
             clone_flags &= ~static_cast<uint64_t>(CLONE_NEWCGROUP);
         pid_t pid = clone3_fork(clone_flags, &pidfd, cg.unified_fd());
@@ -304,6 +314,7 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
                 keep.push_back(fd.get());
             }
             ip.unshare_cgroupns = unshare_cgroupns;
+            ip.await_cgroup = await_cgroup;
             for (int fd = 3; fd < 3 + preserved_fds; fd++)
                 if (std::find(passthrough.closed.begin(), passthrough.closed.end(), fd) == passthrough.closed.end())
                     keep.push_back(fd);
@@ -344,6 +355,12 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
             save_pid_without_cgroup(l.container, pid);
         }
         child_sync.close();
+        if (await_cgroup) {
+            cg.place(pid);
+            l.container.state().cgroup_paths = cg.paths();
+            l.container.save();
+            l.sync.send(SyncType::Go);
+        }
         fifo.reset();
         plan.joins.clear();
         inherited_trees.clear();
@@ -437,7 +454,7 @@ void abort_launch(Launched &l) noexcept {
     if (l.pid != 0)
         run_poststop(l.container);
     try {
-        cgroup::destroy(l.container.state().cgroup_paths);
+        cgroup::destroy(l.container.state().cgroup_paths, cgroup::systemd_scope(l.container.state().extra));
     } catch (...) {
         // Best effort, as below.
     }

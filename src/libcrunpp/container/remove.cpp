@@ -57,7 +57,7 @@ void remove(const Context &ctx, std::string_view id, bool force) {
                 throw Error("delete container " + name + ": its init did not exit after SIGKILL");
         }
     }
-    cgroup::destroy(st.cgroup_paths);
+    cgroup::destroy(st.cgroup_paths, cgroup::systemd_scope(st.extra));
     if (auto planned = st.extra.find(kStateCgroupPlanned); planned != st.extra.end()) {
         cgroup::Paths p;
         size_t pos = 0, end;

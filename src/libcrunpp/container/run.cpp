@@ -34,7 +34,7 @@ void finish(const Context &ctx, const std::string &id, pid_t pid, uint64_t start
             c.state().status = state::Status::Stopped;
             c.save();
         } else {
-            cgroup::destroy(c.state().cgroup_paths);
+            cgroup::destroy(c.state().cgroup_paths, cgroup::systemd_scope(c.state().extra));
             run_poststop(c);
             c.remove();
         }

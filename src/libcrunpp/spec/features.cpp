@@ -24,7 +24,9 @@ struct Implemented {
     // Lifecycle phases whose hooks are run. Parsed since the foundation;
     // run from issue 4 ("Terminals, hooks, fd passing...").
     bool hooks;
-    // linux.cgroup.*: cgroup drivers and hierarchies; issue 5 ("cgroups").
+    // linux.cgroup.*: cgroup drivers and hierarchies; issue 5 ("cgroups"),
+    // the systemd driver (system and user managers) issue 15: compiled in;
+    // at run time it needs libsystemd.so.0 and a systemd bus.
     bool cgroup_v1, cgroup_v2, cgroup_systemd, cgroup_systemd_user, cgroup_rdma;
     // linux.seccomp: filters installed; issue 6 ("seccomp"). While false
     // the document says only "enabled": false.
@@ -48,8 +50,8 @@ constexpr Implemented kImplemented = {
     .hooks = true,
     .cgroup_v1 = true,
     .cgroup_v2 = true,
-    .cgroup_systemd = false,
-    .cgroup_systemd_user = false,
+    .cgroup_systemd = true,
+    .cgroup_systemd_user = true,
     .cgroup_rdma = true,
     .seccomp = true,
     .apparmor = true,

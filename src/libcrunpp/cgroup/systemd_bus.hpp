@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// systemd's manager over D-Bus, through libsystemd's sd-bus loaded with
+// dlopen("libsystemd.so.0") on first use: the cgroupfs driver (and so every
+// container not using the systemd driver) never loads it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+
+#include "systemd_unit.hpp"
+
+namespace crunpp::cgroup::systemd {
+
+class Bus {
+public:
+    // The system bus (root) or the user's bus (rootless: the user manager).
+    // Throws naming the bus address tried and the way out
+    // (--cgroup-manager=cgroupfs).
+    static Bus open(bool user);
+    Bus(Bus &&) noexcept;
+    Bus &operator=(Bus &&) = delete;
+    ~Bus();
+
+    // StartTransientUnit(unit, "replace", properties) and waits for its job
+    // (JobRemoved, bounded); a unit left by an earlier run of the same name
+    // is reset first and the start tried once more, as runc does.
+    void start_unit(const std::string &unit, const Properties &props);
+    // StopUnit and its job; a unit that is not loaded is fine.
+    void stop_unit(const std::string &unit);
+    // ResetFailedUnit, errors ignored (nothing failed: nothing to reset).
+    void reset_failed(const std::string &unit) noexcept;
+    // SetUnitProperties(unit, runtime, properties).
+    void set_properties(const std::string &unit, const Properties &props);
+    // AttachProcessesToUnit(unit, "/", [pid]): the manager moves a process
+    // the caller may not move itself (a user manager asks the system one).
+    void attach(const std::string &unit, pid_t pid);
+    // The unit's cgroup ("ControlGroup"), relative to the manager's root
+    // cgroup as a path of the whole hierarchy: "/system.slice/x.scope".
+    std::string control_group(const std::string &unit);
+
+    struct Impl;
+
+private:
+    explicit Bus(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+// Whether libsystemd.so.0 can be loaded (features: the driver works at run
+// time only with it).
+bool library_available();
+
+} // namespace crunpp::cgroup::systemd
