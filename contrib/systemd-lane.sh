@@ -18,7 +18,8 @@
 #   CRUNPP               the binary to test (default: build/crunpp), with the
 #                        leak-guard built next to it when there is one
 #   SYSTEMDLANE_SUITES   tests/integration suites to run, without .bats
-#                        (default: systemd_lane; none when a script is given)
+#                        (default: systemd_lane systemd_cgroup; none when a
+#                        script is given)
 #   SYSTEMDLANE_PASSES   "rootful rootless" (default) or one of them
 #   SYSTEMDLANE_ROOTLESS_FILTER  the bats --filter of the rootless pass
 #                        (default "rootless"); empty: every test
@@ -26,10 +27,11 @@
 #                        (cwd: the repo copy; CRUNPP, SYSTEMD_LANE=1 and
 #                        CRUNPP_TEST_USER set); its output is shown, its exit
 #                        status counts as one test
-#   SYSTEMDLANE_TIMEOUT  seconds for the whole lane (default 480: the default
-#                        suites took 365-415 s under TCG on a 2-core host at
-#                        load 10); the guest starts no suite it cannot finish
-#                        in time and says so
+#   SYSTEMDLANE_TIMEOUT  seconds for the whole lane (default 1080: under TCG on
+#                        a 2-core host at load 10, systemd_lane's passes took
+#                        200-320 s, systemd_cgroup's 350 s, the boot 50-70 s);
+#                        the guest starts no suite it cannot finish in time
+#                        and says so
 #   SYSTEMDLANE_ACCEL    auto (default), kvm or tcg
 #   SYSTEMDLANE_SMP      guest cpus (default 1)
 #   SYSTEMDLANE_MEM      guest memory in MiB (default 3072: the initramfs is
@@ -44,13 +46,13 @@ SCRIPT="${SYSTEMDLANE_SCRIPT:-}"
 if [ -n "$SCRIPT" ]; then
     SUITES="${SYSTEMDLANE_SUITES:-}"
 else
-    SUITES="${SYSTEMDLANE_SUITES:-systemd_lane}"
+    SUITES="${SYSTEMDLANE_SUITES:-systemd_lane systemd_cgroup}"
 fi
 PASSES="${SYSTEMDLANE_PASSES:-rootful rootless}"
 ROOTLESS_FILTER="${SYSTEMDLANE_ROOTLESS_FILTER-rootless}"
-TIMEOUT="${SYSTEMDLANE_TIMEOUT:-480}"
+TIMEOUT="${SYSTEMDLANE_TIMEOUT:-1080}"
 ACCEL="${SYSTEMDLANE_ACCEL:-auto}"
-SUITE_TIMEOUT=300
+SUITE_TIMEOUT=420
 # Seconds kept for the guest's boot, leak check and power-off, and for
 # building the initramfs.
 GUEST_RESERVE=40
