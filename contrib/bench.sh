@@ -292,7 +292,9 @@ if "podman" in lines:
 if "realistic" in lines:
     interleave("realistic", n, lambda rt, i: one_run(rt, f"real{i}", f"{work}/real"))
 
-print(f"N={n} (parallel: {par_rounds} rounds of 100 containers, 8 at a time; podman: {min(n, 20)}), interleaved; medians in ms")
+counts = f"parallel: {par_rounds} rounds of 100 containers, 8 at a time; " if "parallel" in lines else ""
+counts += f"podman: {min(n, 20)}; " if "podman" in lines else ""
+print(f"N={n} ({counts}interleaved); medians in ms")
 print(f"{'line':10} {'runtime':8} {'median':>9} {'min':>9} {'p90':>9}")
 ratios = []
 for line in lines:
