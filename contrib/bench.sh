@@ -35,7 +35,7 @@
 #        contrib/bench.sh seccomp [N]   the seccomp setup (contrib/bench-seccomp.sh)
 #        contrib/bench.sh docker [N]    docker run/exec with crunpp and runc
 #                                       (contrib/bench-docker.sh)
-#        contrib/bench.sh v2 [N]        this bench (default N=30) in the pure
+#        contrib/bench.sh v2 [N]        this bench (default N=20) in the pure
 #                                       cgroup v2 guest of contrib/v2-lane.sh
 #                                       (V2LANE_MODE=bench; BENCH, PAR_ROUNDS
 #                                       and the V2LANE_ knobs pass through)
@@ -50,7 +50,7 @@ if [ "${1:-}" = docker ]; then
     exec "$(dirname "$0")/bench-docker.sh" "$@"
 fi
 if [ "${1:-}" = v2 ]; then
-    V2LANE_BENCH_N="${2:-30}" V2LANE_MODE=bench exec "$(dirname "$0")/v2-lane.sh"
+    V2LANE_BENCH_N="${2:-20}" V2LANE_MODE=bench exec "$(dirname "$0")/v2-lane.sh"
 fi
 
 N="${1:-100}"

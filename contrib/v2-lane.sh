@@ -34,8 +34,10 @@
 #                     prints its table and ratios, then
 #                     `v2-lane: bench done` (exit 0) or `v2-lane: bench failed`
 #                     (exit 1). contrib/bench.sh v2 [N] runs this mode.
-#   V2LANE_BENCH_N    bench mode: bench.sh's N (default 30: TCG is ~10x
-#                     slower); BENCH and PAR_ROUNDS (default 2) pass through
+#   V2LANE_BENCH_N    bench mode: bench.sh's N (default 20, and PAR_ROUNDS
+#                     default 1: under TCG a run takes 10-50x the host's
+#                     time, every line ~25 minutes on the loaded 2-core
+#                     host); BENCH and PAR_ROUNDS pass through
 set -uo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -176,9 +178,9 @@ stage_bench() {
     cat >>"$s/lane/config" <<EOC
 MODE=bench
 PASSES=""
-BENCH_N=${V2LANE_BENCH_N:-30}
+BENCH_N=${V2LANE_BENCH_N:-20}
 BENCH_LINES="${BENCH:-}"
-PAR_ROUNDS=${PAR_ROUNDS:-2}
+PAR_ROUNDS=${PAR_ROUNDS:-1}
 EOC
 }
 
@@ -319,7 +321,7 @@ start=$SECONDS
 accel="$(choose_accel)"
 make_initramfs "$WORK/initramfs.cpio" || fail "could not build the initramfs"
 what="suites: $SUITES, passes: $PASSES"
-[ "$MODE" = bench ] && what="bench.sh ${V2LANE_BENCH_N:-30}"
+[ "$MODE" = bench ] && what="bench.sh ${V2LANE_BENCH_N:-20}"
 say "kernel $KERNEL, initramfs $(($(stat -c %s "$WORK/initramfs.cpio") / 1048576)) MiB, accel $accel, $what ($((SECONDS - start))s)"
 qemu_timeout=$((TIMEOUT - (SECONDS - start)))
 # -la57: four-level paging, a shorter page walk for TCG's soft MMU.
