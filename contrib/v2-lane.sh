@@ -97,8 +97,8 @@ apt_say() { say "$*"; }
 
 if [ "$MODE" = bench ]; then
     # The other runtimes, GNU time (peak RSS), podman's seccomp profile (the
-    # realistic line), strace to profile in the guest.
-    BENCH_PACKAGES=(crun runc time golang-github-containers-common strace)
+    # realistic line).
+    BENCH_PACKAGES=(crun runc time golang-github-containers-common)
     GUEST_PACKAGES+=("${BENCH_PACKAGES[@]}")
     HOST_PACKAGES+=("${BENCH_PACKAGES[@]}")
 fi
