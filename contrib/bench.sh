@@ -23,9 +23,10 @@
 #              podman is installed (BENCH includes it by default then).
 # Then the ratios crunpp/crun and crunpp/runc of each line.
 #
-# All runs happen in one private mount namespace where the cgroup v2 mount of
-# this hybrid-cgroup machine (/sys/fs/cgroup/unified) is unmounted: crun 1.8.1
-# refuses hybrid cgroups. The host's mounts are not touched.
+# On a hybrid-cgroup machine all runs happen in one private mount namespace
+# where the cgroup v2 mount (/sys/fs/cgroup/unified) is unmounted: crun 1.8.1
+# refuses hybrid cgroups. The host's mounts are not touched. Without that
+# mount (pure v1 or pure v2) they run in the caller's mount namespace.
 #
 # Usage: contrib/bench.sh [N]     (root; CRUNPP=path overrides build/crunpp,
 #                                  RUNTIMES="crunpp crun" picks a subset,
@@ -34,6 +35,10 @@
 #        contrib/bench.sh seccomp [N]   the seccomp setup (contrib/bench-seccomp.sh)
 #        contrib/bench.sh docker [N]    docker run/exec with crunpp and runc
 #                                       (contrib/bench-docker.sh)
+#        contrib/bench.sh v2 [N]        this bench (default N=20) in the pure
+#                                       cgroup v2 guest of contrib/v2-lane.sh
+#                                       (V2LANE_MODE=bench; BENCH, PAR_ROUNDS
+#                                       and the V2LANE_ knobs pass through)
 set -euo pipefail
 
 if [ "${1:-}" = seccomp ]; then
@@ -43,6 +48,9 @@ fi
 if [ "${1:-}" = docker ]; then
     shift
     exec "$(dirname "$0")/bench-docker.sh" "$@"
+fi
+if [ "${1:-}" = v2 ]; then
+    V2LANE_BENCH_N="${2:-20}" V2LANE_MODE=bench exec "$(dirname "$0")/v2-lane.sh"
 fi
 
 N="${1:-100}"
@@ -243,12 +251,17 @@ def rss_run(rt, i):
     with open(out) as f:
         rss[rt].append(int(f.read().split()[-1]))
 
-def interleave(line, rounds, one):
-    for rt in runtimes:  # warm-up round (page cache, first uses), not counted
-        one(rt, "warmup")
+# warm: the warm-up (page cache, first uses), not counted; one round of the
+# line by default.
+def interleave(line, rounds, one, warm=None):
+    t0 = time.monotonic()
+    for rt in runtimes:
+        (warm or one)(rt, "warmup")
     for i in range(rounds):
         for rt in runtimes:
             times[line][rt].append(one(rt, i))
+    # Progress on stderr: a slow machine (the TCG guest) takes minutes a line.
+    print(f"bench.sh: {line} done in {time.monotonic() - t0:.0f}s", file=sys.stderr, flush=True)
 
 if "run" in lines:
     interleave("run", n, one_run)
@@ -265,7 +278,8 @@ if "exec" in lines:
 if "c+s+d" in lines:
     interleave("c+s+d", n, one_csd)
 if "parallel" in lines:
-    interleave("parallel", par_rounds, one_parallel)
+    # A single run warms up as well as 100 would.
+    interleave("parallel", par_rounds, one_parallel, lambda rt, w: one_run(rt, "par-warmup"))
 if "podman" in lines:
     pm = f"{work}/podman"
     def one_podman(rt, i):
@@ -278,7 +292,9 @@ if "podman" in lines:
 if "realistic" in lines:
     interleave("realistic", n, lambda rt, i: one_run(rt, f"real{i}", f"{work}/real"))
 
-print(f"N={n} (parallel: {par_rounds} rounds of 100 containers, 8 at a time; podman: {min(n, 20)}), interleaved; medians in ms")
+counts = f"parallel: {par_rounds} rounds of 100 containers, 8 at a time; " if "parallel" in lines else ""
+counts += f"podman: {min(n, 20)}; " if "podman" in lines else ""
+print(f"N={n} ({counts}interleaved); medians in ms")
 print(f"{'line':10} {'runtime':8} {'median':>9} {'min':>9} {'p90':>9}")
 ratios = []
 for line in lines:
@@ -298,10 +314,14 @@ for r in ratios:
     print(r)
 EOF
 
-# The umount happens only inside the new mount namespace: unshare runs the
-# shell there or fails (set -e) before anything is unmounted.
 export CRUNPP RUNTIMES N BENCH PAR_ROUNDS="${PAR_ROUNDS:-5}"
 export BENCH_WORK="$work" BENCH_STATE="$state" BENCH_BUNDLE="$bundle"
+if ! mountpoint -q /sys/fs/cgroup/unified; then
+    python3 "$work/bench.py"
+    exit
+fi
+# The umount happens only inside the new mount namespace: unshare runs the
+# shell there or fails (set -e) before anything is unmounted.
 unshare --mount --propagation private -- /bin/sh -c '
-    if mountpoint -q /sys/fs/cgroup/unified; then umount /sys/fs/cgroup/unified || exit 1; fi
+    umount /sys/fs/cgroup/unified || exit 1
     exec python3 "$1"' sh "$work/bench.py"

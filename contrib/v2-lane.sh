@@ -28,6 +28,16 @@
 #                     one vcpu ran fork/exec-bound tests ~30% faster than two)
 #   V2LANE_LOG        where to keep the serial log (default: a temp file,
 #                     removed at exit)
+#   V2LANE_MODE       tests (default), or bench: the guest runs
+#                     contrib/bench.sh instead of the suites (crunpp, crun and
+#                     runc, which run natively on pure v2), and the lane
+#                     prints its table and ratios, then
+#                     `v2-lane: bench done` (exit 0) or `v2-lane: bench failed`
+#                     (exit 1). contrib/bench.sh v2 [N] runs this mode.
+#   V2LANE_BENCH_N    bench mode: bench.sh's N (default 20, and PAR_ROUNDS
+#                     default 1: under TCG a run takes 10-50x the host's
+#                     time, every line ~25 minutes on the loaded 2-core
+#                     host); BENCH and PAR_ROUNDS pass through
 set -uo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -43,7 +53,15 @@ else
     PASSES="${V2LANE_PASSES:-rootless}"
 fi
 ROOTLESS_FILTER="${V2LANE_ROOTLESS_FILTER-rootless}"
-TIMEOUT="${V2LANE_TIMEOUT:-300}"
+MODE="${V2LANE_MODE:-tests}"
+case "$MODE" in
+tests) TIMEOUT="${V2LANE_TIMEOUT:-300}" ;;
+bench) TIMEOUT="${V2LANE_TIMEOUT:-2400}" ;;
+*)
+    echo "v2-lane: V2LANE_MODE must be tests or bench" >&2
+    exit 1
+    ;;
+esac
 ACCEL="${V2LANE_ACCEL:-auto}"
 SUITE_TIMEOUT=240
 # Seconds kept for the guest's boot, leak check and power-off, and for
@@ -76,6 +94,14 @@ fail() {
 apt_say() { say "$*"; }
 # shellcheck source=contrib/lib/apt.sh
 . "$REPO/contrib/lib/apt.sh"
+
+if [ "$MODE" = bench ]; then
+    # The other runtimes, GNU time (peak RSS), podman's seccomp profile (the
+    # realistic line).
+    BENCH_PACKAGES=(crun runc time golang-github-containers-common)
+    GUEST_PACKAGES+=("${BENCH_PACKAGES[@]}")
+    HOST_PACKAGES+=("${BENCH_PACKAGES[@]}")
+fi
 
 WORK="$(mktemp -d /tmp/crunpp-v2lane.XXXXXX)"
 trap 'rm -rf --one-file-system "$WORK"' EXIT
@@ -140,7 +166,22 @@ EOC
     printf 'passwd: files\ngroup: files\nshadow: files\n' >"$s/etc/nsswitch.conf"
     echo v2lane >"$s/etc/hostname"
     [ -f /etc/login.defs ] && cp /etc/login.defs "$s/etc/login.defs"
+    [ "$MODE" = bench ] && stage_bench "$s"
     return 0
+}
+
+# bench mode: bench.sh and its helper, and no test pass.
+stage_bench() {
+    local s="$1"
+    mkdir -p "$s/lane/repo/contrib"
+    install -m 0755 "$REPO/contrib/bench.sh" "$REPO/contrib/podman-seccomp-to-oci.py" "$s/lane/repo/contrib/"
+    cat >>"$s/lane/config" <<EOC
+MODE=bench
+PASSES=""
+BENCH_N=${V2LANE_BENCH_N:-20}
+BENCH_LINES="${BENCH:-}"
+PAR_ROUNDS=${PAR_ROUNDS:-1}
+EOC
 }
 
 # initramfs OUT: the host files the guest needs, then the staging tree; the
@@ -248,6 +289,24 @@ report() {
     [ "$f" -eq 0 ]
 }
 
+# bench mode: the guest's environment, bench.sh's output, leaked cgroups.
+report_bench() {
+    tr -d '\r' <"$1" >"$WORK/clean.log"
+    grep -E '^V2LANE: (kernel|cgroup mount|guest up|finished|warning|bench)' "$WORK/clean.log" |
+        sed 's/^V2LANE: /v2-lane: guest: /'
+    sed -n 's/^V2LANE|bench|//p' "$WORK/clean.log"
+    say "total time: $((SECONDS - start))s"
+    if grep -q '^V2LANE: leaked cgroup' "$WORK/clean.log"; then
+        grep '^V2LANE: leaked cgroup' "$WORK/clean.log" | sed 's/^V2LANE: /v2-lane: /'
+    elif grep -q '^V2LANE: bench end rc=0' "$WORK/clean.log"; then
+        say "bench done"
+        return 0
+    fi
+    grep -q '^V2LANE: done' "$WORK/clean.log" || tail -n 40 "$WORK/clean.log"
+    say "bench failed"
+    return 1
+}
+
 if ! command -v "$QEMU" >/dev/null || [ -z "$(find_kernel)" ] || ! command -v cpio >/dev/null; then
     install_packages || skip "qemu, a kernel or cpio is missing and cannot be installed"
 fi
@@ -261,7 +320,9 @@ start=$SECONDS
 
 accel="$(choose_accel)"
 make_initramfs "$WORK/initramfs.cpio" || fail "could not build the initramfs"
-say "kernel $KERNEL, initramfs $(($(stat -c %s "$WORK/initramfs.cpio") / 1048576)) MiB, accel $accel, suites: $SUITES, passes: $PASSES ($((SECONDS - start))s)"
+what="suites: $SUITES, passes: $PASSES"
+[ "$MODE" = bench ] && what="bench.sh ${V2LANE_BENCH_N:-20}"
+say "kernel $KERNEL, initramfs $(($(stat -c %s "$WORK/initramfs.cpio") / 1048576)) MiB, accel $accel, $what ($((SECONDS - start))s)"
 qemu_timeout=$((TIMEOUT - (SECONDS - start)))
 # -la57: four-level paging, a shorter page walk for TCG's soft MMU.
 # mitigations=off: the guest's speculation defences only slow emulation.
@@ -276,4 +337,8 @@ if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && ! grep -q '^V2LANE' "$LOG"; then
     tail -n 20 "$LOG"
     skip "$QEMU failed with status $rc before the guest started"
 fi
-report "$LOG"
+if [ "$MODE" = bench ]; then
+    report_bench "$LOG"
+else
+    report "$LOG"
+fi

@@ -13,6 +13,8 @@
 #   V2LANE: suite <pass> <suite> end rc=<status> time=<seconds>s
 #   V2LANE: suite <pass> <suite> not run: <why>
 #   V2LANE: leaked cgroup <dir>        a cgroup the passes left behind
+#   V2LANE|bench|<line>                bench mode: contrib/bench.sh's output
+#   V2LANE: bench end rc=<status> time=<seconds>s
 #   V2LANE: done                       the guest finished
 set -u
 export PATH=/usr/local/bin:/usr/bin:/usr/sbin
@@ -21,7 +23,8 @@ umask 022
 
 # Written by contrib/v2-lane.sh: SUITES, PASSES, ROOTLESS_FILTER,
 # SUITE_TIMEOUT, DEADLINE (guest uptime by which every suite must be done),
-# TEST_USER, TEST_UID.
+# TEST_USER, TEST_UID; in bench mode MODE=bench, BENCH_N, BENCH_LINES,
+# PAR_ROUNDS (and no PASSES).
 . /lane/config
 
 CG=/sys/fs/cgroup
@@ -150,6 +153,19 @@ run_pass() {
     done
 }
 
+# bench mode: contrib/bench.sh, from the cgroup of the rootful pass (as from
+# a root shell's service), before the leak check of the cgroups.
+run_bench() {
+    local left start=$SECONDS rc
+    echo $BASHPID >"$CG/$ROOTFUL_CGROUP/cgroup.procs" || lane "warning: cannot move into $CG/$ROOTFUL_CGROUP"
+    left=$((DEADLINE - $(cut -d. -f1 /proc/uptime)))
+    lane "bench begin: N=$BENCH_N, PAR_ROUNDS=$PAR_ROUNDS, ${BENCH_LINES:-every line}, timeout ${left}s; $(crun --version | head -n1); $(runc --version | head -n1)"
+    env TMPDIR=/tmp CRUNPP=/lane/bin/crunpp PAR_ROUNDS="$PAR_ROUNDS" ${BENCH_LINES:+"BENCH=$BENCH_LINES"} \
+        timeout "$left" /lane/repo/contrib/bench.sh "$BENCH_N" </dev/null 2>&1 | sed -u 's/^/V2LANE|bench|/'
+    rc=${PIPESTATUS[0]}
+    lane "bench end rc=$rc time=$((SECONDS - start))s"
+}
+
 mount_system || {
     lane "cannot mount proc, sysfs or cgroup2"
     finish
@@ -162,6 +178,7 @@ install -d -m 0755 /lane/cache
 install -d -m 1777 /lane/tmp
 
 before="$(cgroup_dirs)"
+[ "${MODE:-tests}" = bench ] && (run_bench)
 for pass in $PASSES; do
     case "$pass" in
     rootful) cgroup=$ROOTFUL_CGROUP ;;
