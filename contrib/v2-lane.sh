@@ -74,7 +74,7 @@ GUEST_PACKAGES+=(${V2LANE_PACKAGES:-})
 # What CRIU (checkpoint.bats) probes that the cloud kernel has as modules:
 # socket diag, tun, veth, nftables (CRIU locks the network with
 # iptables-nft), autofs; the guest loads them first.
-CRIU_MODULES=(unix_diag inet_diag tcp_diag udp_diag raw_diag netlink_diag tun veth nf_tables nft_compat autofs4)
+CRIU_MODULES=(unix_diag inet_diag tcp_diag udp_diag raw_diag netlink_diag af_packet_diag tun veth nf_tables nft_compat xt_mark autofs4)
 HOST_PACKAGES=(qemu-system-x86 "$KERNEL_PACKAGE" cpio "${GUEST_PACKAGES[@]}")
 
 say() { printf 'v2-lane: %s\n' "$*"; }
@@ -191,6 +191,7 @@ make_initramfs() {
     done
     python3 "$REPO/tests/v2lane/collect-files.py" --path "/usr/lib/$PYTHON" \
         --path /usr/bin/python3 --path /usr/bin/awk --path /usr/bin/sh --libs-of "$CRUNPP" \
+        --path /usr/sbin/iptables-restore --path /usr/sbin/ip6tables-restore \
         "${extra[@]}" \
         "${GUEST_PACKAGES[@]}" >"$list" || return 1
     (cd / && cpio --quiet -o -H newc <"$list") >"$out" || return 1

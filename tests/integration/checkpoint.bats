@@ -50,22 +50,25 @@ open_pipes() {
 # another one).
 run_counter() {
     local id="$1"
-    [ -d "$B" ] || make_bundle "$B" sh -c 't=$(cat /proc/sys/kernel/random/uuid); i=0
-        while :; do i=$((i+1)); echo "$t $i" >/count; sleep 0.1; done'
+    if [ ! -d "$B" ]; then
+        make_bundle "$B" sh -c 't=$(cat /proc/sys/kernel/random/uuid); i=0
+            while :; do i=$((i+1)); echo "$t $i" >/count; sleep 0.1; done'
+        set_config "$B" '.root.readonly = false'
+    fi
     crunpp run -d -b "$B" "$id" <&"$PIPE_IN" >&"$PIPE_OUT" 2>&"$PIPE_OUT"
     wait_count "$id" 3
 }
 
-# Waits (10 s at most) until container $1's /count, read from inside, says
-# at least $2; sets TOKEN and COUNT.
+# Waits (30 s at most: an exec takes a second under TCG) until container
+# $1's /count, read from inside, says at least $2; sets TOKEN and COUNT.
 wait_count() {
-    local id="$1" min="$2" i line
-    for i in $(seq 100); do
+    local id="$1" min="$2" line end=$((SECONDS + 30))
+    while [ "$SECONDS" -lt "$end" ]; do
         line="$(crunpp exec "$id" cat /count 2>/dev/null)" || line=
         TOKEN="${line% *}"
         COUNT="${line#* }"
         [ -n "$line" ] && [ "$COUNT" -ge "$min" ] && return 0
-        sleep 0.1
+        sleep 0.2
     done
     echo "container $id: count below $min: \"$line\"" >&2
     return 1
@@ -77,6 +80,17 @@ last_count() {
     line="$(cat "$B/rootfs/count")"
     [ "${line% *}" = "$TOKEN" ]
     echo "${line#* }"
+}
+
+# Waits (20 s at most) until container $1 is stopped.
+wait_stopped() {
+    local end=$((SECONDS + 20))
+    while [ "$SECONDS" -lt "$end" ]; do
+        [ "$(crunpp state "$1" | jq -r .status)" = stopped ] && return 0
+        sleep 0.2
+    done
+    crunpp state "$1" >&2
+    return 1
 }
 
 init_pid() { crunpp state "$1" | jq -r .pid; }
@@ -177,11 +191,7 @@ unified_cgroup() { jq -r '.cgroup_paths.unified // .cgroup_paths.memory // empty
     [ "$(cat "$cg/pids.max")" = 50 ]
     wait_count cp-cmds 2
     crunpp kill cp-cmds KILL
-    for _ in $(seq 50); do
-        [ "$(crunpp state cp-cmds | jq -r .status)" = stopped ] && break
-        sleep 0.1
-    done
-    [ "$(crunpp state cp-cmds | jq -r .status)" = stopped ]
+    wait_stopped cp-cmds
     crunpp delete cp-cmds
     [ ! -e "$STATE_ROOT/cp-cmds" ]
     [ ! -e "$cg" ]
@@ -228,24 +238,26 @@ unified_cgroup() { jq -r '.cgroup_paths.unified // .cgroup_paths.memory // empty
     require_criu
     [ -x "$REPO_ROOT/build/tests/helpers/criu-holder" ] || skip "no criu-holder helper (not built in sanitized trees)"
     make_bundle "$B" /criu-holder /data
+    set_config "$B" '.root.readonly = false'
     install -m 0755 "$(helper_bin criu-holder)" "$B/rootfs/criu-holder"
     open_pipes
     crunpp run -d -b "$B" cp-files <&"$PIPE_IN" >&"$PIPE_OUT" 2>&"$PIPE_OUT"
-    local line i token n
-    for i in $(seq 100); do
+    local line token n end=$((SECONDS + 30))
+    while [ "$SECONDS" -lt "$end" ]; do
         line="$(cat "$B/rootfs/data" 2>/dev/null)" || true
         [ -n "$line" ] && [ "$(echo "$line" | cut -d' ' -f2)" -ge 3 ] && break
-        sleep 0.1
+        sleep 0.2
     done
     crunpp checkpoint --image-path "$IMG" cp-files
     line="$(cat "$B/rootfs/data")"
     token="$(echo "$line" | cut -d' ' -f1)"
     n="$(echo "$line" | cut -d' ' -f2)"
     crunpp restore -d -b "$B" --image-path "$IMG" cp-files <&"$PIPE_IN" >&"$PIPE_OUT" 2>&"$PIPE_OUT"
-    for i in $(seq 100); do
+    end=$((SECONDS + 30))
+    while [ "$SECONDS" -lt "$end" ]; do
         line="$(crunpp exec cp-files cat /data 2>/dev/null)" || true
         [ -n "$line" ] && [ "$(echo "$line" | cut -d' ' -f2)" -ge $((n + 3)) ] && break
-        sleep 0.1
+        sleep 0.2
     done
     # Same process, the pair still carries the counter, the file is the one
     # it opened (fd 3), the socket pair fds 4 and 5.
@@ -263,7 +275,7 @@ unified_cgroup() { jq -r '.cgroup_paths.unified // .cgroup_paths.memory // empty
     prog="$(helper_bin fd-receiver)"
     sock="$(shared_dir)/console.sock"
     make_bundle "$B" /bin/sh
-    set_config "$B" '.process.terminal = true'
+    set_config "$B" '.process.terminal = true | .root.readonly = false'
     # The first receiver only holds the master until the checkpoint.
     sleep 1000 | timeout 60 "$prog" pty "$sock" >"$out.1" 2>&1 &
     record_pid $!
@@ -282,11 +294,7 @@ unified_cgroup() { jq -r '.cgroup_paths.unified // .cgroup_paths.memory // empty
     wait "$receiver" || true
     cat "$out.2"
     grep -q 'mark=before tty=/dev/pts/0' "$out.2"
-    for _ in $(seq 50); do
-        [ "$(crunpp state cp-tty | jq -r .status)" = stopped ] && break
-        sleep 0.1
-    done
-    [ "$(crunpp state cp-tty | jq -r .status)" = stopped ]
+    wait_stopped cp-tty
 }
 
 @test "checkpoint --pre-dump, then a final dump with --parent-path, restores" {

@@ -195,12 +195,15 @@ void checkpoint(const Context &ctx, const CheckpointOptions &o) {
         });
         // A pre-dump's criu waits for more requests: closing the socket ends it.
         int criu_status = s.finish();
-        const std::string log_path = (work_path.empty() ? image_path : work_path) + "/" + opts.log_file;
+        // The log stays where the directory was not made by this checkpoint.
+        const bool log_kept = work_path.empty() ? !image_created : !work_created;
+        const std::string log_path =
+            log_kept ? (work_path.empty() ? image_path : work_path) + "/" + opts.log_file : "";
         if (!resp.success)
             throw criu_failure(what, resp, work_fd ? work_fd.get() : image_fd.get(), opts.log_file, log_path);
         if (criu_status != 0 && !o.pre_dump)
-            throw Error("checkpoint: criu exited with status " + std::to_string(criu_status) + "\nlog file: " +
-                        log_path);
+            throw Error("checkpoint: criu exited with status " + std::to_string(criu_status) +
+                        (log_path.empty() ? "" : "\nlog file: " + log_path));
     } catch (...) {
         // Nothing of a failed checkpoint stays: what it created is removed
         // (the error has the log's lines), the container runs on.

@@ -106,8 +106,11 @@ void remove_tree(const std::string &path) noexcept {
 Error criu_failure(const std::string &what, const criu::Response &r, int work_fd, const std::string &log_name,
                    const std::string &log_path) {
     std::string msg = what + ": criu " + criu::req_type_name(r.type) + " failed";
-    if (!r.cr_errmsg.empty())
-        msg += ": " + r.cr_errmsg;
+    std::string first = r.cr_errmsg;
+    while (!first.empty() && (first.back() == '\n' || first.back() == ' '))
+        first.pop_back();
+    if (!first.empty())
+        msg += ": " + first;
     std::string errors = criu::log_errors(work_fd, log_name);
     if (!errors.empty())
         msg += "\n" + errors;
