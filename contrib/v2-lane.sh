@@ -68,7 +68,7 @@ PYTHON="$(python3 -c 'import sys; print("python%d.%d" % sys.version_info[:2])' 2
 # python3, newuidmap/newgidmap (setuid) for rootless.
 GUEST_PACKAGES=(bash dash coreutils util-linux mount grep sed mawk findutils diffutils
     procps hostname jq bats uidmap libc-bin busybox-static "$PYTHON-minimal"
-    criu iproute2 iptables)
+    criu iproute2 iptables tar gzip)
 # shellcheck disable=SC2206 # a list of package names
 GUEST_PACKAGES+=(${V2LANE_PACKAGES:-})
 # What CRIU (checkpoint.bats) probes that the cloud kernel has as modules:
@@ -192,6 +192,7 @@ make_initramfs() {
     python3 "$REPO/tests/v2lane/collect-files.py" --path "/usr/lib/$PYTHON" \
         --path /usr/bin/python3 --path /usr/bin/awk --path /usr/bin/sh --libs-of "$CRUNPP" \
         --path /usr/sbin/iptables-restore --path /usr/sbin/ip6tables-restore \
+        --path /usr/sbin/iptables-save --path /usr/sbin/ip6tables-save \
         "${extra[@]}" \
         "${GUEST_PACKAGES[@]}" >"$list" || return 1
     (cd / && cpio --quiet -o -H newc <"$list") >"$out" || return 1
