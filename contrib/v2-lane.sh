@@ -74,7 +74,7 @@ GUEST_PACKAGES+=(${V2LANE_PACKAGES:-})
 # What CRIU (checkpoint.bats) probes that the cloud kernel has as modules:
 # socket diag, tun, veth, nftables (CRIU locks the network with
 # iptables-nft), autofs; the guest loads them first.
-CRIU_MODULES=(unix_diag inet_diag tcp_diag udp_diag raw_diag netlink_diag af_packet_diag tun veth nf_tables nft_compat xt_mark autofs4)
+CRIU_MODULES=(unix_diag inet_diag tcp_diag udp_diag raw_diag netlink_diag af_packet_diag tun veth nf_tables nft_compat xt_mark nf_conntrack_netlink autofs4)
 HOST_PACKAGES=(qemu-system-x86 "$KERNEL_PACKAGE" cpio "${GUEST_PACKAGES[@]}")
 
 say() { printf 'v2-lane: %s\n' "$*"; }

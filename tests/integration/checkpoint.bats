@@ -19,6 +19,7 @@ teardown() {
     # What the tests' pipes held open.
     [ -n "${PIPE_IN:-}" ] && exec {PIPE_IN}<&-
     [ -n "${PIPE_OUT:-}" ] && exec {PIPE_OUT}<&-
+    [ -n "${PIPE_ERR:-}" ] && exec {PIPE_ERR}<&-
     return 0
 }
 
@@ -43,6 +44,16 @@ require_criu() {
 open_pipes() {
     exec {PIPE_IN}<> <(:)
     exec {PIPE_OUT}<> <(:)
+    exec {PIPE_ERR}<> <(:)
+}
+
+# Runs crunpp ARGS with the pipes as stdio; on failure shows its stderr
+# (what the pipe holds).
+with_pipes() {
+    "$CRUNPP" --root "$STATE_ROOT" "$@" <&"$PIPE_IN" >&"$PIPE_OUT" 2>&"$PIPE_ERR" && return 0
+    echo "crunpp $* failed:" >&2
+    timeout 1 cat <&"$PIPE_ERR" >&2
+    return 1
 }
 
 # A container (id $1) counting in memory: every 100 ms it writes
@@ -55,7 +66,7 @@ run_counter() {
             while :; do i=$((i+1)); echo "$t $i" >/count; sleep 0.1; done'
         set_config "$B" '.root.readonly = false'
     fi
-    crunpp run -d -b "$B" "$id" <&"$PIPE_IN" >&"$PIPE_OUT" 2>&"$PIPE_OUT"
+    with_pipes run -d -b "$B" "$id"
     wait_count "$id" 3
 }
 
@@ -154,7 +165,7 @@ unified_cgroup() { jq -r '.cgroup_paths.unified // .cgroup_paths.memory // empty
     [ -f "$IMG/descriptors.json" ]
     [ -f "$IMG/dump.log" ]
     n1="$(last_count)"
-    crunpp restore -d -b "$B" --image-path "$IMG" cp-count <&"$PIPE_IN" >&"$PIPE_OUT" 2>&"$PIPE_OUT"
+    with_pipes restore -d -b "$B" --image-path "$IMG" cp-count
     [ "$(crunpp state cp-count | jq -r .status)" = running ]
     wait_count cp-count $((n1 + 3))
     # The same counter (its token is in its memory), counting on.
@@ -171,8 +182,7 @@ unified_cgroup() { jq -r '.cgroup_paths.unified // .cgroup_paths.memory // empty
     open_pipes
     run_counter cp-cmds
     crunpp checkpoint --image-path "$IMG" cp-cmds
-    crunpp restore -d -b "$B" --image-path "$IMG" --pid-file "$BATS_TEST_TMPDIR/pid" cp-cmds \
-        <&"$PIPE_IN" >&"$PIPE_OUT" 2>&"$PIPE_OUT"
+    with_pipes restore -d -b "$B" --image-path "$IMG" --pid-file "$BATS_TEST_TMPDIR/pid" cp-cmds
     local pid cg
     pid="$(init_pid cp-cmds)"
     [ "$(cat "$BATS_TEST_TMPDIR/pid")" = "$pid" ]
@@ -215,7 +225,7 @@ unified_cgroup() { jq -r '.cgroup_paths.unified // .cgroup_paths.memory // empty
         "prestart": [{"path": "/bin/sh", "args": ["sh", "-c", "cat > '"$hooks"'/prestart"]}],
         "createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", "cat > '"$hooks"'/createRuntime"]}],
         "poststart": [{"path": "/bin/sh", "args": ["sh", "-c", "cat > '"$hooks"'/poststart"]}]}'
-    crunpp restore -d -b "$B" --image-path "$IMG" cp-leave2 <&"$PIPE_IN" >&"$PIPE_OUT" 2>&"$PIPE_OUT"
+    with_pipes restore -d -b "$B" --image-path "$IMG" cp-leave2
     local pid2
     pid2="$(init_pid cp-leave2)"
     [ "$pid2" != "$pid" ]
@@ -241,7 +251,7 @@ unified_cgroup() { jq -r '.cgroup_paths.unified // .cgroup_paths.memory // empty
     set_config "$B" '.root.readonly = false'
     install -m 0755 "$(helper_bin criu-holder)" "$B/rootfs/criu-holder"
     open_pipes
-    crunpp run -d -b "$B" cp-files <&"$PIPE_IN" >&"$PIPE_OUT" 2>&"$PIPE_OUT"
+    with_pipes run -d -b "$B" cp-files
     local line token n end=$((SECONDS + 30))
     while [ "$SECONDS" -lt "$end" ]; do
         line="$(cat "$B/rootfs/data" 2>/dev/null)" || true
@@ -252,7 +262,7 @@ unified_cgroup() { jq -r '.cgroup_paths.unified // .cgroup_paths.memory // empty
     line="$(cat "$B/rootfs/data")"
     token="$(echo "$line" | cut -d' ' -f1)"
     n="$(echo "$line" | cut -d' ' -f2)"
-    crunpp restore -d -b "$B" --image-path "$IMG" cp-files <&"$PIPE_IN" >&"$PIPE_OUT" 2>&"$PIPE_OUT"
+    with_pipes restore -d -b "$B" --image-path "$IMG" cp-files
     end=$((SECONDS + 30))
     while [ "$SECONDS" -lt "$end" ]; do
         line="$(crunpp exec cp-files cat /data 2>/dev/null)" || true
@@ -313,7 +323,7 @@ unified_cgroup() { jq -r '.cgroup_paths.unified // .cgroup_paths.memory // empty
     crunpp checkpoint --parent-path ../pre --image-path "$IMG/final" cp-pre
     [ "$(readlink "$IMG/final/parent")" = ../pre ]
     n="$(last_count)"
-    crunpp restore -d -b "$B" --image-path "$IMG/final" cp-pre <&"$PIPE_IN" >&"$PIPE_OUT" 2>&"$PIPE_OUT"
+    with_pipes restore -d -b "$B" --image-path "$IMG/final" cp-pre
     wait_count cp-pre $((n + 2))
     [ "$TOKEN" = "$token" ]
 }
@@ -342,7 +352,7 @@ unified_cgroup() { jq -r '.cgroup_paths.unified // .cgroup_paths.memory // empty
     local cgroups_before mounts_before
     cgroups_before="$(find /sys/fs/cgroup -type d | sort)"
     mounts_before="$(wc -l </proc/self/mountinfo)"
-    run crunpp restore -d -b "$B" --image-path "$IMG" cp-fail2 <&"$PIPE_IN" >&"$PIPE_OUT" 2>&"$PIPE_OUT"
+    run with_pipes restore -d -b "$B" --image-path "$IMG" cp-fail2
     [ "$status" -ne 0 ]
     [[ "$output" == *"crunpp: restore: criu RESTORE failed"* ]]
     [ ! -e "$STATE_ROOT/cp-fail2" ]

@@ -145,7 +145,13 @@ void inherit_stdio(criu::Opts &opts, const std::string &image_path) {
     json::Value v = json::parse_file(image_path + "/" + kCriuDescriptors, kCriuDescriptors);
     for (size_t i = 0; i < v.array.size() && i < 3; i++) {
         const std::string &name = v.array[i].text;
-        if (name.find("pipe:") != std::string::npos)
+        if (name.find("pipe:") == std::string::npos)
+            continue;
+        // One pipe as stdout and stderr: handed back once, as the first fd.
+        bool seen = false;
+        for (const auto &[key, fd] : opts.inherit_fd)
+            seen = seen || key == name;
+        if (!seen)
             opts.inherit_fd.emplace_back(name, static_cast<int>(i));
     }
 }
