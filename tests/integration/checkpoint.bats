@@ -312,6 +312,7 @@ unified_cgroup() { jq -r '.cgroup_paths.unified // .cgroup_paths.memory // empty
     open_pipes
     run_counter cp-pre
     local token="$TOKEN" n
+    mkdir -p "$IMG"
     crunpp checkpoint --pre-dump --image-path "$IMG/pre" cp-pre
     [ "$(crunpp state cp-pre | jq -r .status)" = running ]
     ls "$IMG/pre" | grep -q '^pages-'

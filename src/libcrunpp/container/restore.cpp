@@ -54,16 +54,12 @@ std::string bind_source(const spec::Mount &m, const std::string &bundle) {
     return !src.empty() && src[0] == '/' ? src : bundle + "/" + src;
 }
 
-// In criu's child, before the exec: a private mount namespace in which the
-// rootfs is bound on criu-root (CRIU wants a mount point whose parent is not
-// overmounted), and the mount points of the config exist in the rootfs as
-// create made them (binds mounted meanwhile, so that nested mount points are
-// made inside them). Nothing of this reaches the host's mount namespace.
+// CRIU's root: the rootfs bound on criu-root (CRIU wants a mount point
+// whose parent is not overmounted), and the mount points of the config made
+// in the rootfs as create made them (binds mounted meanwhile, so that nested
+// mount points are made inside them). Done in restore's own mount namespace
+// (private_mount_namespace), so nothing of it reaches the host's.
 void prepare_criu_root(const Loaded &l, const std::string &criu_root) {
-    if (unshare(CLONE_NEWNS) < 0)
-        throw_errno("restore: unshare the mount namespace");
-    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0)
-        throw_errno("restore: make the mounts private");
     if (mount(l.rootfs.c_str(), criu_root.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
         throw_errno("restore: bind the rootfs on \"" + criu_root + "\"");
     int fd = open(l.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -97,6 +93,17 @@ void prepare_criu_root(const Loaded &l, const std::string &criu_root) {
                 throw_errno("restore: bind \"" + source + "\" on \"" + dest + "\"");
         }
     }
+}
+
+// restore runs in a mount namespace of its own, a slave of the host's:
+// criu-root and the binds above vanish with it, whatever happens. CRIU
+// must share it: it opens the image and work directories through
+// /proc/<crunpp>/fd and mounts below them.
+void private_mount_namespace() {
+    if (unshare(CLONE_NEWNS) < 0)
+        throw_errno("restore: unshare the mount namespace");
+    if (mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) < 0)
+        throw_errno("restore: make the mounts slaves of the host's");
 }
 
 // CRIU's names of the config's external mounts, mapped to host paths.
@@ -218,6 +225,7 @@ int restore(const Context &ctx, const RestoreOptions &o) {
     if (!terminal && !o.create.console_socket.empty())
         throw Error("cannot use console socket if crunpp will not allocate tty (process.terminal is false)");
     const std::string image_path = absolute(o.criu.image_path.empty() ? "checkpoint" : o.criu.image_path);
+    private_mount_namespace();
     int ifd = open(image_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (ifd < 0)
         throw_errno("restore: image path \"" + image_path + "\"");
@@ -266,6 +274,7 @@ int restore(const Context &ctx, const RestoreOptions &o) {
         std::vector<UniqueFd> ns_fds;
         describe_namespaces(opts, l.config, ns_fds);
 
+        prepare_criu_root(l, criu_root);
         std::vector<UniqueFd> v1_tasks = cgroup::open_v1_tasks(cg.paths());
         criu::SpawnOptions so;
         so.binary = ctx.criu_path;
@@ -277,7 +286,6 @@ int restore(const Context &ctx, const RestoreOptions &o) {
             for (const UniqueFd &fd : v1_tasks)
                 tasks.push_back(fd.get());
             cgroup::enter_v1(tasks);
-            prepare_criu_root(l, criu_root);
         };
         swrk.emplace(criu::Swrk::spawn(so));
         v1_tasks.clear();
@@ -318,6 +326,7 @@ int restore(const Context &ctx, const RestoreOptions &o) {
         if (int s = swrk->finish(); s != 0)
             throw Error("restore: criu exited with status " + std::to_string(s));
         swrk.reset();
+        umount2(criu_root.c_str(), MNT_DETACH);
         unlinkat(c.dir_fd(), kCriuRoot, AT_REMOVEDIR);
         if (pid <= 0)
             throw Error("restore: criu reported no restored process");

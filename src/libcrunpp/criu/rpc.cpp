@@ -189,9 +189,14 @@ const char *req_type_name(int type) {
 }
 
 std::string Version::text() const {
-    std::string s = std::to_string(major) + "." + std::to_string(minor);
-    if (sublevel)
-        s += "." + std::to_string(sublevel);
+    // Appended piecewise: GCC 12's -Wrestrict misfires on chained operator+.
+    std::string s = std::to_string(major);
+    s += '.';
+    s += std::to_string(minor);
+    if (sublevel) {
+        s += '.';
+        s += std::to_string(sublevel);
+    }
     return s;
 }
 
