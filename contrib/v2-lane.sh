@@ -23,6 +23,7 @@
 #                     without a delegated cgroup); empty: every test
 #   V2LANE_TIMEOUT    seconds for the whole lane (default 300); the guest
 #                     starts no suite it cannot finish in time and says so
+#   V2LANE_SUITE_TIMEOUT  seconds for one suite (default 240)
 #   V2LANE_ACCEL      auto (default), kvm or tcg
 #   V2LANE_SMP        guest cpus (default 1: under TCG on a busy 2-core host
 #                     one vcpu ran fork/exec-bound tests ~30% faster than two)
@@ -52,7 +53,7 @@ fi
 ROOTLESS_FILTER="${V2LANE_ROOTLESS_FILTER-rootless}"
 TIMEOUT="${V2LANE_TIMEOUT:-300}"
 ACCEL="${V2LANE_ACCEL:-auto}"
-SUITE_TIMEOUT=240
+SUITE_TIMEOUT="${V2LANE_SUITE_TIMEOUT:-240}"
 # Seconds kept for the guest's boot, leak check and power-off, and for
 # building the initramfs.
 GUEST_RESERVE=15
@@ -65,7 +66,8 @@ QEMU=qemu-system-x86_64
 # guest, and tests/v2lane/collect-files.py runs on the host.
 PYTHON="$(python3 -c 'import sys; print("python%d.%d" % sys.version_info[:2])' 2>/dev/null)" || PYTHON=python3.11
 # What the guest runs: the shell and tools of the tests and helpers.bash,
-# python3, newuidmap/newgidmap (setuid) for rootless.
+# python3, newuidmap/newgidmap (setuid) for rootless; CRIU and what it runs
+# (ip, iptables-restore/-save, tar, gzip) for checkpoint.bats.
 GUEST_PACKAGES=(bash dash coreutils util-linux mount grep sed mawk findutils diffutils
     procps hostname jq bats uidmap libc-bin busybox-static "$PYTHON-minimal"
     criu iproute2 iptables tar gzip)

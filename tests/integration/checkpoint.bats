@@ -106,7 +106,7 @@ wait_stopped() {
 
 init_pid() { crunpp state "$1" | jq -r .pid; }
 
-unified_cgroup() { jq -r '.cgroup_paths.unified // .cgroup_paths.memory // empty' "$STATE_ROOT/$1/state.json"; }
+unified_cgroup() { jq -r '.cgroupPaths.unified // .cgroupPaths.memory // empty' "$STATE_ROOT/$1/state.json"; }
 
 @test "checkpoint and restore: errors without CRIU and before it" {
     require_root
@@ -273,7 +273,7 @@ unified_cgroup() { jq -r '.cgroup_paths.unified // .cgroup_paths.memory // empty
     # it opened (fd 3), the socket pair fds 4 and 5.
     [ "$line" = "$token $(echo "$line" | cut -d' ' -f2) ok" ]
     [ "$(echo "$line" | cut -d' ' -f2)" -gt "$n" ]
-    run crunpp exec cp-files readlink /proc/1/fd/3 /proc/1/fd/4 /proc/1/fd/5
+    run crunpp exec cp-files sh -c 'for fd in 3 4 5; do readlink /proc/1/fd/$fd; done'
     [ "${lines[0]}" = /data ]
     [[ "${lines[1]}" == socket:* ]]
     [[ "${lines[2]}" == socket:* ]]
@@ -286,8 +286,10 @@ unified_cgroup() { jq -r '.cgroup_paths.unified // .cgroup_paths.memory // empty
     sock="$(shared_dir)/console.sock"
     make_bundle "$B" /bin/sh
     set_config "$B" '.process.terminal = true | .root.readonly = false'
-    # The first receiver only holds the master until the checkpoint.
-    sleep 1000 | timeout 60 "$prog" pty "$sock" >"$out.1" 2>&1 &
+    # The first receiver only holds the master until the checkpoint (its
+    # stdin a pipe nobody writes to).
+    open_pipes
+    timeout 60 "$prog" pty "$sock" <&"$PIPE_IN" >"$out.1" 2>&1 &
     record_pid $!
     wait_socket "$sock"
     crunpp run -d --console-socket "$sock" -b "$B" cp-tty
