@@ -159,7 +159,7 @@ unified_cgroup() { jq -r '.cgroupPaths.unified // .cgroupPaths.memory // empty' 
     token="$TOKEN"
     crunpp checkpoint --image-path "$IMG" cp-count
     # The container is gone, as after delete.
-    ! kill -0 "$pid" 2>/dev/null
+    run ! kill -0 "$pid"
     run crunpp state cp-count
     [ "$status" -ne 0 ]
     [ -f "$IMG/descriptors.json" ]
@@ -317,7 +317,7 @@ unified_cgroup() { jq -r '.cgroupPaths.unified // .cgroupPaths.memory // empty' 
     mkdir -p "$IMG"
     crunpp checkpoint --pre-dump --image-path "$IMG/pre" cp-pre
     [ "$(crunpp state cp-pre | jq -r .status)" = running ]
-    ls "$IMG/pre" | grep -q '^pages-'
+    compgen -G "$IMG/pre/pages-*" >/dev/null
     [ ! -e "$IMG/pre/descriptors.json" ]
     run crunpp checkpoint --parent-path ../missing --image-path "$IMG/final" cp-pre
     [ "$status" -ne 0 ]
