@@ -265,6 +265,12 @@ int restore(const Context &ctx, const RestoreOptions &o) {
         opts.images_dir_fd = image_fd.get();
         opts.work_dir_fd = work_fd.get();
         opts.log_file = kRestoreLog;
+        // CRIU 3.17 puts a cgroup v2 tree back where it was dumped from,
+        // whatever the cgroup root it is given: unless a mode is asked for,
+        // it leaves the cgroups alone and the tree stays in criu's, the
+        // container's (made above with the config's limits).
+        if (!opts.manage_cgroups_mode)
+            opts.manage_cgroups_mode = criu::CgMode::Ignore;
         opts.evasive_devices = true;
         opts.rst_sibling = true; // the restored init is crunpp's child
         opts.root = criu_root;
