@@ -353,13 +353,16 @@ unified_cgroup() { jq -r '.cgroupPaths.unified // .cgroupPaths.memory // empty' 
     # process or mount.
     crunpp checkpoint --leave-running --image-path "$IMG" cp-fail
     rm "$IMG"/pstree.img
-    local cgroups_before mounts_before
+    local cgroups_before mounts_before rootfs_before
     cgroups_before="$(find /sys/fs/cgroup -type d | sort)"
     mounts_before="$(wc -l </proc/self/mountinfo)"
+    rootfs_before="$(cd "$B/rootfs" && find . | sort)"
     run with_pipes restore -d -b "$B" --image-path "$IMG" cp-fail2
     [ "$status" -ne 0 ]
     echo "$output"
-    [[ "$output" == *"crunpp: restore: criu "*" failed"* ]]
+    [[ "$output" == *"crunpp: restore: criu "* ]]
+    # The rootfs CRIU had bound in the state dir is whole.
+    [ "$(cd "$B/rootfs" && find . | sort)" = "$rootfs_before" ]
     [ ! -e "$STATE_ROOT/cp-fail2" ]
     [ "$(find /sys/fs/cgroup -type d | sort)" = "$cgroups_before" ]
     [ "$(wc -l </proc/self/mountinfo)" = "$mounts_before" ]

@@ -248,6 +248,7 @@ int restore(const Context &ctx, const RestoreOptions &o) {
     UniqueFd pidfd, console, work_fd;
     std::string work_path;
     bool work_created = false;
+    const std::string criu_root = c.dir() + "/" + kCriuRoot;
     try {
         fill_state(c.state(), ctx, l);
         c.state().extra[kStateConfigPath] = l.config_path;
@@ -258,7 +259,6 @@ int restore(const Context &ctx, const RestoreOptions &o) {
         c.save();
         work_path = o.criu.work_path.empty() ? c.dir() + "/" + kCriuWork : absolute(o.criu.work_path);
         work_fd = open_or_make_dir(work_path, work_created, what);
-        const std::string criu_root = c.dir() + "/" + kCriuRoot;
         if (mkdirat(c.dir_fd(), kCriuRoot, 0755) < 0)
             throw_errno("restore: create \"" + criu_root + "\"");
 
@@ -302,7 +302,9 @@ int restore(const Context &ctx, const RestoreOptions &o) {
         req.type = criu::ReqType::Restore;
         req.opts = &opts;
         const HookOutput hook_output = open_hook_output(l.config.annotations, l.config.hooks.has_value());
-        criu::Response resp = swrk->call(req, [&](const criu::Response &n, std::vector<UniqueFd> &fds) {
+        criu::Response resp;
+        try {
+            resp = swrk->call(req, [&](const criu::Response &n, std::vector<UniqueFd> &fds) {
             if (n.notify_script == "setup-namespaces") {
                 // The namespaces exist, the process does not run yet: where
                 // create runs these hooks (runc does the same on restore).
@@ -324,6 +326,13 @@ int restore(const Context &ctx, const RestoreOptions &o) {
                     console = std::move(fds[0]);
             }
         });
+        } catch (const Error &e) {
+            // criu died (or a hook failed): its log says why.
+            std::string msg = std::string("restore: ") + e.what();
+            if (std::string errors = criu::log_errors(work_fd.get(), kRestoreLog); !errors.empty())
+                msg += "\n" + errors;
+            throw Error(msg);
+        }
         if (!resp.success)
             throw criu_failure(what, resp, work_fd.get(), kRestoreLog,
                                o.criu.work_path.empty() ? "" : work_path + "/" + kRestoreLog);
@@ -363,6 +372,9 @@ int restore(const Context &ctx, const RestoreOptions &o) {
         } catch (...) {
             // Best effort: the original error is reported.
         }
+        // The rootfs is bound there: removing the state dir must not go
+        // through it.
+        umount2(criu_root.c_str(), MNT_DETACH);
         work_fd.reset();
         if (work_created && !o.criu.work_path.empty())
             remove_tree(work_path);
