@@ -28,8 +28,8 @@
 #                        CRUNPP_TEST_USER set); its output is shown, its exit
 #                        status counts as one test
 #   SYSTEMDLANE_TIMEOUT  seconds for the whole lane (default 1080: under TCG on
-#                        a 2-core host at load 10, systemd_lane's passes took
-#                        200-320 s, systemd_cgroup's 350 s, the boot 50-70 s);
+#                        a 2-core host at load 8 the default suites took 371 s
+#                        with the boot, up to twice that at load 10-14);
 #                        the guest starts no suite it cannot finish in time
 #                        and says so
 #   SYSTEMDLANE_ACCEL    auto (default), kvm or tcg

@@ -23,6 +23,7 @@
 #                     without a delegated cgroup); empty: every test
 #   V2LANE_TIMEOUT    seconds for the whole lane (default 300); the guest
 #                     starts no suite it cannot finish in time and says so
+#   V2LANE_SUITE_TIMEOUT  seconds for one suite (default 240)
 #   V2LANE_ACCEL      auto (default), kvm or tcg
 #   V2LANE_SMP        guest cpus (default 1: under TCG on a busy 2-core host
 #                     one vcpu ran fork/exec-bound tests ~30% faster than two)
@@ -38,11 +39,18 @@
 #                     default 1: under TCG a run takes 10-50x the host's
 #                     time, every line ~25 minutes on the loaded 2-core
 #                     host); BENCH and PAR_ROUNDS pass through
+#   V2LANE_SCRIPT     a bash script the guest runs as root before the suites
+#                     (its output on the console as "V2LANE: script: ...")
+#   V2LANE_PACKAGES   more host packages for the guest (e.g. runc, to
+#                     compare in the same kernel)
 set -uo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CRUNPP="${CRUNPP:-$REPO/build/crunpp}"
 LEAK_GUARD="$(dirname "$CRUNPP")/tests/helpers/leak-guard"
+# Test helpers the suites run (io_helpers.bash's helper_bin), where built.
+HELPERS_DIR="$(dirname "$CRUNPP")/tests/helpers"
+LANE_HELPERS=(fd-receiver criu-holder)
 if [ -f "$REPO/tests/integration/cgroups.bats" ]; then
     SUITES="${V2LANE_SUITES:-cgroups}"
     PASSES="${V2LANE_PASSES:-rootful rootless}"
@@ -63,7 +71,7 @@ bench) TIMEOUT="${V2LANE_TIMEOUT:-2400}" ;;
     ;;
 esac
 ACCEL="${V2LANE_ACCEL:-auto}"
-SUITE_TIMEOUT=240
+SUITE_TIMEOUT="${V2LANE_SUITE_TIMEOUT:-240}"
 # Seconds kept for the guest's boot, leak check and power-off, and for
 # building the initramfs.
 GUEST_RESERVE=15
@@ -76,9 +84,17 @@ QEMU=qemu-system-x86_64
 # guest, and tests/v2lane/collect-files.py runs on the host.
 PYTHON="$(python3 -c 'import sys; print("python%d.%d" % sys.version_info[:2])' 2>/dev/null)" || PYTHON=python3.11
 # What the guest runs: the shell and tools of the tests and helpers.bash,
-# python3, newuidmap/newgidmap (setuid) for rootless.
+# python3, newuidmap/newgidmap (setuid) for rootless; CRIU and what it runs
+# (ip, iptables-restore/-save, tar, gzip) for checkpoint.bats.
 GUEST_PACKAGES=(bash dash coreutils util-linux mount grep sed mawk findutils diffutils
-    procps hostname jq bats uidmap libc-bin busybox-static "$PYTHON-minimal")
+    procps hostname jq bats uidmap libc-bin busybox-static "$PYTHON-minimal"
+    criu iproute2 iptables tar gzip)
+# shellcheck disable=SC2206 # a list of package names
+GUEST_PACKAGES+=(${V2LANE_PACKAGES:-})
+# What CRIU (checkpoint.bats) probes that the cloud kernel has as modules:
+# socket diag, tun, veth, nftables (CRIU locks the network with
+# iptables-nft), autofs; the guest loads them first.
+CRIU_MODULES=(unix_diag inet_diag tcp_diag udp_diag raw_diag netlink_diag af_packet_diag tun veth nf_tables nft_compat xt_mark nf_conntrack_netlink autofs4)
 HOST_PACKAGES=(qemu-system-x86 "$KERNEL_PACKAGE" cpio "${GUEST_PACKAGES[@]}")
 
 say() { printf 'v2-lane: %s\n' "$*"; }
@@ -119,6 +135,17 @@ find_kernel() {
     [ -n "$k" ] && [ -r "$k" ] && echo "$k"
 }
 
+# The module files of CRIU_MODULES for kernel image $1, dependencies
+# first, one a line.
+kernel_modules() {
+    local kver m
+    kver="$(basename "$1")"
+    kver="${kver#vmlinuz-}"
+    for m in "${CRIU_MODULES[@]}"; do
+        modprobe -S "$kver" --show-depends "$m" 2>/dev/null
+    done | awk '$1 == "insmod" && !seen[$2]++ {print $2}'
+}
+
 # The guest's own files: the first stage, the tests, the binary, accounts.
 make_staging() {
     local s="$1"
@@ -136,11 +163,21 @@ make_staging() {
         install -m 0755 "$LEAK_GUARD" "$s/lane/bin/leak-guard"
     fi
     cp -r "$REPO/tests" "$s/lane/repo/tests"
+    local h
+    for h in "${LANE_HELPERS[@]}"; do
+        if [ -x "$HELPERS_DIR/$h" ]; then
+            install -D -m 0755 "$HELPERS_DIR/$h" "$s/lane/repo/build/tests/helpers/$h"
+        fi
+    done
+    if [ -n "${V2LANE_SCRIPT:-}" ]; then
+        install -m 0755 "$V2LANE_SCRIPT" "$s/lane/script" || return 1
+    fi
     rm -rf "$s/lane/repo/tests/fuzz" "$s/lane/repo/tests/unit"
     if [ -d "$REPO/../shared/runtime-spec/schema" ]; then
         mkdir -p "$s/lane/shared/runtime-spec"
         cp -r "$REPO/../shared/runtime-spec/schema" "$s/lane/shared/runtime-spec/"
     fi
+    kernel_modules "$KERNEL" >"$s/lane/modules"
     cat >"$s/lane/config" <<EOC
 SUITES="$SUITES"
 PASSES="$PASSES"
@@ -187,11 +224,19 @@ EOC
 # initramfs OUT: the host files the guest needs, then the staging tree; the
 # kernel unpacks concatenated newc archives in order.
 make_initramfs() {
-    local out="$1" list="$WORK/files.txt" s="$WORK/staging" guard=()
-    [ -x "$LEAK_GUARD" ] && guard=(--libs-of "$LEAK_GUARD")
+    local out="$1" list="$WORK/files.txt" s="$WORK/staging" extra=() m
+    [ -x "$LEAK_GUARD" ] && extra=(--libs-of "$LEAK_GUARD")
+    while read -r m; do
+        extra+=(--path "$m")
+    done < <(kernel_modules "$KERNEL")
+    for m in "${LANE_HELPERS[@]}"; do
+        [ -x "$HELPERS_DIR/$m" ] && extra+=(--libs-of "$HELPERS_DIR/$m")
+    done
     python3 "$REPO/tests/v2lane/collect-files.py" --path "/usr/lib/$PYTHON" \
         --path /usr/bin/python3 --path /usr/bin/awk --path /usr/bin/sh --libs-of "$CRUNPP" \
-        "${guard[@]}" \
+        --path /usr/sbin/iptables-restore --path /usr/sbin/ip6tables-restore \
+        --path /usr/sbin/iptables-save --path /usr/sbin/ip6tables-save \
+        "${extra[@]}" \
         "${GUEST_PACKAGES[@]}" >"$list" || return 1
     (cd / && cpio --quiet -o -H newc <"$list") >"$out" || return 1
     make_staging "$s" || return 1
@@ -236,7 +281,7 @@ report() {
     local log="$1" p f s finished=1 extra=0
     tr -d '\r' <"$log" >"$WORK/clean.log"
     log="$WORK/clean.log"
-    grep -E '^V2LANE: (kernel|cgroup mount|/proc/self/cgroup|/sys/fs/cgroup|delegated|v1 hier|guest up|finished|warning|pass .* begin)' "$log" |
+    grep -E '^V2LANE: (kernel|script|cgroup mount|/proc/self/cgroup|/sys/fs/cgroup|delegated|v1 hier|guest up|finished|warning|pass .* begin)' "$log" |
         sed 's/^V2LANE: /v2-lane: guest: /'
     s="$(grep -cE '^V2LANE\|[^|]*\|[^|]*\|ok [0-9]+ .*# skip' "$log")"
     p="$(grep -cE '^V2LANE\|[^|]*\|[^|]*\|ok [0-9]+ ' "$log")"

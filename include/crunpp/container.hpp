@@ -16,6 +16,7 @@ struct Context {
     bool rootless = false;      // no real root on the host
     std::string cgroup_manager; // recorded in the state ("cgroupfs" when empty)
     bool systemd_cgroup = false;
+    std::string criu_path; // --criu: checkpoint and restore's criu (empty: "criu" in $PATH)
 };
 
 struct CreateOptions {
@@ -103,6 +104,52 @@ struct ExecOptions {
 // signals (and proxies a terminal without console socket), returns the
 // process's status (128+N on signal N). Detached: returns 0 once it runs.
 int exec(const Context &ctx, const ExecOptions &o);
+
+// What checkpoint and restore share (runc's flags of both).
+struct CriuOptions {
+    std::string image_path; // empty: ./checkpoint
+    // CRIU's log and work files. Empty: checkpoint: the image directory;
+    // restore: criu.work in the container's state directory.
+    std::string work_path;
+    bool tcp_established = false;
+    bool ext_unix_sk = false;
+    bool shell_job = false;
+    bool file_locks = false;
+    std::string manage_cgroups_mode;   // "", "soft", "full", "strict", "ignore"
+    std::vector<std::string> empty_ns; // namespace names, e.g. "network"
+    bool auto_dedup = false;
+    bool lazy_pages = false;
+};
+
+struct CheckpointOptions {
+    std::string id;
+    CriuOptions criu;
+    std::string parent_path; // relative to image_path: a previous (pre-)dump
+    bool leave_running = false;
+    bool pre_dump = false;
+    std::string page_server; // ADDRESS:PORT
+};
+
+// Dumps a running container with CRIU into o.criu.image_path; the
+// container is then removed (as by `delete`) unless leave_running or
+// pre_dump. A failed checkpoint leaves the container running and removes
+// the directories it created.
+void checkpoint(const Context &ctx, const CheckpointOptions &o);
+
+struct RestoreOptions {
+    CreateOptions create; // id, bundle, pid file, console socket, no_pivot
+    CriuOptions criu;
+    bool detach = false;
+    std::string lsm_profile;       // TYPE:NAME, e.g. apparmor:profile
+    std::string lsm_mount_context; // SELinux context of the restored mounts
+};
+
+// Restores a checkpoint as container o.create.id of the bundle: a state as
+// create writes it, its cgroup, prestart/createRuntime hooks when CRIU
+// sets up the namespaces and poststart after. Foreground: waits for the
+// process as `run` does (signals forwarded, the container deleted after)
+// and returns its status; detached: 0 once it runs.
+int restore(const Context &ctx, const RestoreOptions &o);
 
 // "TERM", "SIGTERM", "term", "15", "RTMIN+2" -> number; throws on anything else.
 int parse_signal(std::string_view text);

@@ -23,6 +23,7 @@ struct GlobalOptions {
     bool systemd_cgroup = false;
     std::string cgroup_manager; // "", "cgroupfs", "systemd", "disabled"
     Rootless rootless = Rootless::Auto;
+    std::string criu; // --criu
 
     // --root, or the default for this user.
     std::string state_root() const;

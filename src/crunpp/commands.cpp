@@ -19,6 +19,8 @@ extern const Command kPauseCommand;
 extern const Command kResumeCommand;
 extern const Command kPsCommand;
 extern const Command kEventsCommand;
+extern const Command kCheckpointCommand;
+extern const Command kRestoreCommand;
 
 const std::vector<const Command *> &commands() {
     static const std::vector<const Command *> table = {
@@ -37,6 +39,8 @@ const std::vector<const Command *> &commands() {
         &kResumeCommand,
         &kPsCommand,
         &kEventsCommand,
+        &kCheckpointCommand,
+        &kRestoreCommand,
     };
     return table;
 }

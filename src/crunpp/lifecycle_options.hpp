@@ -33,6 +33,7 @@ inline container::Context container_context(const GlobalOptions &g) {
     ctx.rootless = g.is_rootless();
     ctx.cgroup_manager = g.cgroup_manager;
     ctx.systemd_cgroup = g.systemd_cgroup;
+    ctx.criu_path = g.criu;
     return ctx;
 }
 

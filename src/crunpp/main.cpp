@@ -25,7 +25,7 @@ const std::vector<cli::OptionSpec> kGlobalOptions = {
     {"systemd-cgroup", 0, false, "use the systemd cgroup driver"},
     {"cgroup-manager", 0, true, "cgroup manager: cgroupfs, systemd or disabled"},
     {"rootless", 0, true, "rootless mode: true, false or auto"},
-    {"criu", 0, true, "path of criu (runc's option; checkpoint and restore are not implemented)"},
+    {"criu", 0, true, "criu binary of checkpoint and restore (default: criu in $PATH)"},
     {"version", 'v', false, "print the version"},
     {"version", 'V', false, "the same (crun)", false, "version"},
     {"help", 'h', false, "show this help"},
@@ -82,6 +82,7 @@ int run_main(int argc, char **argv) {
     global.log = g.get_or("log", "");
     global.debug = g.has("debug");
     global.systemd_cgroup = g.has("systemd-cgroup");
+    global.criu = g.get_or("criu", "");
     std::string fmt = g.get_or("log-format", "text");
     if (fmt != "text" && fmt != "json")
         throw Error("invalid --log-format \"" + fmt + "\": expected text or json");

@@ -373,3 +373,17 @@ exec_nnp_case() {
     [ "${lines[1]}" = written ]
     [[ "${lines[2]}" == *nosuid* && "${lines[2]}" == *noexec* ]]
 }
+
+# Field 6 of /proc/1/stat: the session of the container's init.
+init_session_cmd='cut -d" " -f6 /proc/1/stat'
+
+@test "compat: the init of a container without a terminal leads its own session, as runc's (root and rootless)" {
+    require_root
+    make_bundle "$B" /bin/sh -c "$init_session_cmd"
+    run -0 crunpp run -b "$B" c18-session
+    [ "$output" = 1 ]
+    require_rootless_user
+    make_rootless_bundle "$BATS_TEST_TMPDIR/rl" /bin/sh -c "$init_session_cmd"
+    run -0 crunpp_rootless run -b "$BATS_TEST_TMPDIR/rl" c18-session-rl
+    [ "$output" = 1 ]
+}

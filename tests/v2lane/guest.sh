@@ -61,6 +61,11 @@ mount_system() {
     echo 1 >/proc/sys/kernel/printk
     busybox hostname v2lane
     busybox ip link set lo up 2>/dev/null || true
+    # contrib/v2-lane.sh's CRIU_MODULES, dependencies first.
+    local m
+    while read -r m; do
+        busybox insmod "$m" 2>/dev/null || lane "warning: cannot load $m"
+    done </lane/modules
 }
 
 setup_user() {
@@ -176,6 +181,10 @@ setup_cgroups || lane "warning: the cgroup layout is incomplete"
 report_environment
 install -d -m 0755 /lane/cache
 install -d -m 1777 /lane/tmp
+# contrib/v2-lane.sh's V2LANE_SCRIPT, bounded by the suites' timeout.
+if [ -f /lane/script ]; then
+    PATH=/lane/bin:$PATH timeout "$SUITE_TIMEOUT" bash /lane/script </dev/null 2>&1 | sed -u 's/^/V2LANE: script: /'
+fi
 
 before="$(cgroup_dirs)"
 [ "${MODE:-tests}" = bench ] && (run_bench)

@@ -252,6 +252,8 @@ void container_init(const InitParams &p) noexcept {
         }
         if (cfg.process->terminal)
             setup_terminal(p);
+        else if (setsid() < 0) // as runc: CRIU dumps only a tree that leads its own session
+            throw_errno("setsid");
         linux::apply_kernel_settings(cfg);
         linux::apply_process_resources(cfg);
         std::optional<spec::Process> adjusted = linux::with_default_home(*cfg.process);

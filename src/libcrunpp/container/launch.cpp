@@ -70,11 +70,7 @@ void close_other_fds(std::vector<int> keep) {
     syscall(SYS_close_range, from, ~0u, 0);
 }
 
-struct Loaded {
-    std::string bundle, rootfs, config_path;
-    std::string config_text; // kept in the state directory
-    spec::Config config;
-};
+} // namespace
 
 Loaded load(const CreateOptions &o) {
     Loaded l;
@@ -115,6 +111,8 @@ void fill_state(state::ContainerState &st, const Context &ctx, const Loaded &l) 
     st.annotations = l.config.annotations;
     record_hooks_config(st, l.config, l.config_path);
 }
+
+namespace {
 
 // runc's rules: a terminal needs somewhere to go.
 void check_terminal(const spec::Config &cfg, const CreateOptions &o, const LaunchMode &mode) {
@@ -160,6 +158,8 @@ UniqueFd make_exec_fifo(int dir_fd, const NamespacePlan &plan) {
     return UniqueFd(fd);
 }
 
+} // namespace
+
 // The container's cgroup, made and filled with its limits before the init
 // exists, so the init never runs outside it or without them.
 cgroup::Setup make_cgroup(const Context &ctx, const CreateOptions &o, const spec::Config &cfg,
@@ -193,6 +193,8 @@ cgroup::Setup make_cgroup(const Context &ctx, const CreateOptions &o, const spec
         r.realtime_scheduler = cfg.process->scheduler->policy == "SCHED_FIFO" || cfg.process->scheduler->policy == "SCHED_RR";
     return cgroup::create(r);
 }
+
+namespace {
 
 // The init's user namespace has its maps: idmapped mounts, then "go".
 void user_namespace_ready(SyncSocket &sync, const Loaded &l, const NamespacePlan &plan, pid_t pid,

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "crunpp/cgroup.hpp"
 #include "crunpp/container.hpp"
 #include "crunpp/spec.hpp"
 #include "crunpp/state.hpp"
@@ -28,6 +29,19 @@ inline constexpr const char *kStateNoNewKeyring = "noNewKeyring";
 // The cgroup directories while they are being made, one a line: what
 // `delete` removes (if empty) when the runtime died before saving them.
 inline constexpr const char *kStateCgroupPlanned = "cgroupPlanned";
+
+// The bundle and config of a create (or restore).
+struct Loaded {
+    std::string bundle, rootfs, config_path;
+    std::string config_text; // kept in the state directory
+    spec::Config config;
+};
+// Reads and checks <bundle>/config.json (or o.config_path) and the rootfs.
+Loaded load(const CreateOptions &o);
+// The state of a container being created from `l`.
+void fill_state(state::ContainerState &st, const Context &ctx, const Loaded &l);
+// The container's cgroup with its limits; removed unless committed.
+cgroup::Setup make_cgroup(const Context &ctx, const CreateOptions &o, const spec::Config &cfg, state::Container &c);
 
 struct Launched {
     state::Container container; // locked, status Created (saved)

@@ -186,6 +186,10 @@ std::string features_json(bool pretty) {
     write_linux(w);
     w.key("annotations").begin_object();
     w.key("run.oci.crunpp.version").string(CRUNPP_VERSION);
+    // checkpoint and restore, through criu swrk (runc says the same with
+    // org.opencontainers.runc.checkpoint.enabled); criu is looked up only
+    // when they run.
+    w.key("run.oci.crunpp.checkpoint.enabled").string("true");
     for (const char *a : kCrunAnnotations)
         w.key(a).string("supported");
     w.end_object();

@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "cli.hpp"
+#include "criu_options.hpp"
+#include "crunpp/container.hpp"
+#include "lifecycle_options.hpp"
+
+namespace crunpp::cli {
+namespace {
+
+std::vector<OptionSpec> checkpoint_options() {
+    std::vector<OptionSpec> o = kCriuOptions;
+    o.push_back({"parent-path", 0, true, "path of the previous (pre-)dump, relative to --image-path"});
+    o.push_back({"leave-running", 0, false, "leave the container running after the checkpoint"});
+    o.push_back({"pre-dump", 0, false, "dump the memory only, to be followed by a final dump with --parent-path"});
+    o.push_back({"page-server", 0, true, "ADDRESS:PORT of a CRIU page server that gets the memory pages"});
+    return o;
+}
+
+int run_checkpoint(const GlobalOptions &g, const ParsedArgs &a) {
+    require_positional("checkpoint", a, 1, 1, "expects exactly one container ID");
+    container::CheckpointOptions o;
+    o.id = a.positional[0];
+    o.criu = criu_options(a);
+    o.parent_path = a.get_or("parent-path", "");
+    o.leave_running = a.has("leave-running");
+    o.pre_dump = a.has("pre-dump");
+    o.page_server = a.get_or("page-server", "");
+    container::checkpoint(container_context(g), o);
+    return 0;
+}
+
+} // namespace
+
+extern const Command kCheckpointCommand;
+const Command kCheckpointCommand = {"checkpoint", "ID", "checkpoint a running container with CRIU",
+                                    checkpoint_options(), run_checkpoint};
+
+} // namespace crunpp::cli
