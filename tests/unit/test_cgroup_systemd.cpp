@@ -214,6 +214,14 @@ TEST_CASE("systemd: annotations become properties, *Sec in seconds becomes *USec
     CHECK(error_of([] { sd::annotation_properties({{"org.systemd.property.TimeoutStopSec", "'5s'"}}); }) ==
           "config.json: .annotations[\"org.systemd.property.TimeoutStopSec\"]: \"'5s'\": a *Sec property takes a "
           "number of seconds");
+    CHECK(error_of([] { sd::annotation_properties({{"org.systemd.property.RuntimeMaxSec", "1e300"}}); }) ==
+          "config.json: .annotations[\"org.systemd.property.RuntimeMaxSec\"]: \"1e300\": too many seconds");
+    CHECK(std::get<uint64_t>(
+              *find(sd::annotation_properties({{"org.systemd.property.RuntimeMaxSec", "0.0000004"}}), "RuntimeMaxUSec")) ==
+          0);
+    CHECK(std::get<uint64_t>(
+              *find(sd::annotation_properties({{"org.systemd.property.RuntimeMaxSec", "0.0000006"}}), "RuntimeMaxUSec")) ==
+          1);
     CHECK(error_of([] { sd::annotation_properties({{"org.systemd.property.Xy", "true"}}); }) ==
           "config.json: .annotations[\"org.systemd.property.Xy\"]: the property name \"Xy\" is too short");
 }

@@ -2,7 +2,6 @@
 #include "systemd_unit.hpp"
 
 #include <cerrno>
-#include <cmath>
 #include <cstdlib>
 #include <limits>
 #include <optional>
@@ -399,7 +398,11 @@ Properties annotation_properties(const std::map<std::string, std::string> &annot
             if (const double *d = std::get_if<double>(&v)) {
                 if (*d < 0)
                     throw ConfigError(json_path, "\"" + text + "\": a negative number of seconds");
-                usec = static_cast<uint64_t>(std::llround(*d * 1e6));
+                // Rounded by hand: std::llround would make crunpp need libm.
+                double rounded = *d * 1e6 + 0.5;
+                if (!(rounded < 18446744073709551615.0))
+                    throw ConfigError(json_path, "\"" + text + "\": too many seconds");
+                usec = static_cast<uint64_t>(rounded);
             } else {
                 int64_t secs = 0;
                 bool ok = std::visit(
