@@ -48,7 +48,9 @@ SANITIZER = re.compile(r"Sanitizer|runtime error:")
 # they fail: its failure, not crunpp's, counted apart.
 SANITIZER_RUNTIME = re.compile(r"Sanitizer(Tool)?: CHECK failed|AddressSanitizer failed to (de)?allocate|"
                                r"ReserveShadowMemoryRange failed|WARNING: reading executable name failed|"
-                               r"Sanitizer: out of memory|LeakSanitizer has encountered a fatal error")
+                               r"Sanitizer: out of memory|LeakSanitizer has encountered a fatal error|"
+                               r"AddressSanitizer: internal allocator is out of memory|"
+                               r"Failed to protect the shadow gap")
 # Calls that cannot fail in the kernel: failing them tests strace, not us.
 # So do the ones that fail only on invalid arguments, futex, whose
 # unexpected errors glibc treats as fatal (abort) by design, and brk, which
@@ -607,7 +609,10 @@ class Sweep:
                     continue
             u = User(name, self.work, a.crunpp, a.rootless_user)
             u.make_bundle("true", ["/bin/true"], a.rootfs)
-            u.make_bundle("sleep", ["/bin/sleep", "1000"], a.rootfs)
+            # The witness runs this for the whole sweep (an hour and more on
+            # the sanitizer build): 1000 s was too short, and every later
+            # point then failed on a stopped witness.
+            u.make_bundle("sleep", ["/bin/sleep", "100000000"], a.rootfs)
             w = f"{self.prefix}-w-{name}"
             rc, out = u.detached("run", "-d", "--bundle", u.bundles["sleep"], w)
             if rc != 0:
