@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Runs the libFuzzer targets (tests/fuzz/fuzz_<name>.cpp) one after the
-# other, one job each:
+# other, each in one process:
 #   config        config.json parsing
 #   exec_process  exec --process: process.json parsing, the exec'd process
 #   state         state.json loading and writing back
@@ -72,7 +72,7 @@ for t in $targets; do
     log=$build/fuzz-$t.log
     status=0
     "$build/tests/fuzz/fuzz-$(echo "$t" | tr _ -)" \
-        -runs="$runs" -max_total_time="$seconds" -jobs=1 -timeout=10 -rss_limit_mb=2048 \
+        -runs="$runs" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
         -max_len="$max_len" -dict="$src/tests/fuzz/$dict" \
         -artifact_prefix="$artifacts/" -print_final_stats=1 \
         "$corpus" >"$log" 2>&1 || status=$?
