@@ -6,7 +6,7 @@
 # pids.max reached in the caller's cgroup. Each fails with one `crunpp: ...` line
 # (or works) and leaves no state, cgroup or process behind. The filesystems
 # are tmpfs mounts in a private mount namespace (unshare -m), so the host
-# never sees them. About 10 seconds.
+# never sees them. About 25 seconds.
 
 # The scripts in single quotes expand their variables themselves.
 # shellcheck disable=SC2016
