@@ -50,7 +50,7 @@ SANITIZER_RUNTIME = re.compile(r"Sanitizer(Tool)?: CHECK failed|AddressSanitizer
                                r"ReserveShadowMemoryRange failed|WARNING: reading executable name failed|"
                                r"Sanitizer: out of memory|LeakSanitizer has encountered a fatal error|"
                                r"AddressSanitizer: internal allocator is out of memory|"
-                               r"Failed to protect the shadow gap")
+                               r"Failed to protect the shadow gap|AddressSanitizer setrlimit\(\) failed")
 # UBSan's vptr check reads the object through a pipe it makes (to test that
 # the memory is readable): a failed pipe/pipe2 there makes it report a valid
 # object as one of the wrong type. The runtime's failure too.
