@@ -236,6 +236,21 @@ time.sleep(120)' "$1" "$2" &
     nothing_left
 }
 
+@test "a seccomp listener agent that accepts nothing: create fails within seconds, nothing is left" {
+    local sock="$BATS_TEST_TMPDIR/agent.sock" start
+    set_config "$BUNDLE" ".linux.seccomp = {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"listenerPath\": \"$sock\",
+        \"syscalls\": [{\"names\": [\"mkdirat\"], \"action\": \"SCMP_ACT_NOTIFY\"}]}"
+    receiver backlog "$sock"
+    start=$SECONDS
+    run timeout 60 "$CRUNPP" --root "$STATE_ROOT" create --bundle "$BUNDLE" "$PREFIX-agent" </dev/null
+    echo "$output"
+    [ "$status" -eq 1 ]
+    one_error_line "listenerPath \"$sock\": connect: the agent accepted no connection within 5 s"
+    [ $((SECONDS - start)) -lt 20 ]
+    [ -z "$(crunpp list -q)" ]
+    nothing_left
+}
+
 @test "a console socket whose receiver never reads: create returns, the container fills its pty and blocks, delete --force ends it" {
     set_config "$BUNDLE" ".process.terminal = true |
         .process.args = [\"/bin/sh\", \"-c\", \"yes x | head -c 1000000; exec /bin/sleep $MARK\"]"
