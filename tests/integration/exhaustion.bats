@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Exhaustion and bad input: a full or read-only state root, a --pid-file on
 # a full disk, a 100 MB config.json and process.json, a hook past its timeout
-# or without one, a console socket receiver that accepts or reads nothing,
+# or without one, a console socket receiver or seccomp agent that accepts or reads nothing,
 # pids.max reached in the caller's cgroup. Each fails with one `crunpp: ...` line
 # (or works) and leaves no state, cgroup or process behind. The filesystems
 # are tmpfs mounts in a private mount namespace (unshare -m), so the host
