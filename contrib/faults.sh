@@ -28,8 +28,10 @@ work="$(mktemp -d /tmp/crunpp-faults-bin.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 chmod 0755 "$work"
 install -m 0755 "$bin" "$work/crunpp"
-# LeakSanitizer cannot work under ptrace (the unit tests check leaks).
-export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=0}"
+# LeakSanitizer cannot work under ptrace (the unit tests check leaks). A
+# failed allocation returns NULL as glibc's malloc would (std::bad_alloc,
+# crunpp's to handle), not a sanitizer abort.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=0:allocator_may_return_null=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
 # Not exec: the trap removes the copy afterwards.
 python3 "$REPO/tests/faults/sweep.py" --crunpp "$work/crunpp" \

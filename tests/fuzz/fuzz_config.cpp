@@ -8,15 +8,13 @@
 
 #include "crunpp/error.hpp"
 #include "crunpp/spec.hpp"
+#include "fuzz.hpp"
 
 namespace {
 
 using namespace crunpp::spec;
 
-void check(bool ok) {
-    if (!ok)
-        abort();
-}
+void check(bool ok) { crunpp::fuzz::check(ok, "config: a parsed config breaks an invariant"); }
 
 void check_process(const Process &p) {
     check(!p.cwd.empty() && p.cwd[0] == '/');
@@ -51,17 +49,19 @@ void check_config(const Config &c) {
 
 } // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+int crunpp::fuzz::config(const uint8_t *data, size_t size) {
     std::string_view text(reinterpret_cast<const char *>(data), size);
     try {
         check_config(parse_config(text));
     } catch (const crunpp::Error &e) {
-        check(e.what()[0] != '\0');
+        crunpp::fuzz::check(e.what()[0] != '\0', "config: an empty error");
     }
     try {
         check_process(parse_process(text));
     } catch (const crunpp::Error &e) {
-        check(e.what()[0] != '\0');
+        crunpp::fuzz::check(e.what()[0] != '\0', "config: an empty error");
     }
     return 0;
 }
+
+CRUNPP_FUZZ_TARGET(crunpp::fuzz::config)

@@ -58,6 +58,8 @@ std::vector<Hierarchy> hierarchies();
 std::string own_path(const Hierarchy &h);
 // The same for a process: `pid` is a number or "self".
 std::string process_path(const Hierarchy &h, const std::string &pid);
+// The same from the text of a /proc/PID/cgroup file; "/" when no line matches.
+std::string path_in_proc_cgroup(const Hierarchy &h, const std::string &text);
 
 // The directory holding a controller's files and whether it is a v2 one;
 // nullopt when the controller is neither a v1 hierarchy nor enabled in the

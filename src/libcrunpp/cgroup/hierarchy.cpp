@@ -102,7 +102,11 @@ std::string process_path(const Hierarchy &h, const std::string &pid) {
     std::optional<std::string> text = read_file("/proc/" + pid, "cgroup");
     if (!text)
         throw_errno("cgroup: read /proc/" + pid + "/cgroup");
-    for (const std::string &line : split(*text, '\n')) {
+    return path_in_proc_cgroup(h, *text);
+}
+
+std::string path_in_proc_cgroup(const Hierarchy &h, const std::string &text) {
+    for (const std::string &line : split(text, '\n')) {
         size_t c1 = line.find(':');
         size_t c2 = c1 == std::string::npos ? c1 : line.find(':', c1 + 1);
         if (c2 == std::string::npos)

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/time.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <termios.h>
@@ -139,10 +140,19 @@ void send_fd_to_socket(const std::string &path, int fd, std::string_view payload
     UniqueFd sock(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!sock)
         throw_errno(ctx + ": socket");
+    // A receiver that accepts nothing (its backlog full) would block the
+    // connect, one that reads nothing a full socket's send, forever: both
+    // wait kSendTimeoutSeconds at most (runc does not wait at all).
+    struct timeval tv = {kSendTimeoutSeconds, 0};
+    if (setsockopt(sock.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) < 0)
+        throw_errno(ctx + ": set a send timeout");
+    const std::string late = " within " + std::to_string(kSendTimeoutSeconds) + " s";
     int r;
     do
         r = connect(sock.get(), reinterpret_cast<struct sockaddr *>(&addr), sizeof addr);
     while (r < 0 && errno == EINTR);
+    if (r < 0 && errno == EAGAIN)
+        throw Error(ctx + ": connect: the receiver accepted no connection" + late);
     if (r < 0)
         throw_errno(ctx + ": connect");
     std::string data(payload.empty() ? std::string_view("fd") : payload);
@@ -162,6 +172,8 @@ void send_fd_to_socket(const std::string &path, int fd, std::string_view payload
     do
         s = sendmsg(sock.get(), &msg, MSG_NOSIGNAL);
     while (s < 0 && errno == EINTR);
+    if (s < 0 && errno == EAGAIN)
+        throw Error(ctx + ": send the fd: the receiver read nothing" + late);
     if (s < 0)
         throw_errno(ctx + ": send the fd");
 }

@@ -24,6 +24,9 @@ UniqueFd setup_init_terminal(const spec::Process &p, std::string &name, bool bin
 
 // Connects to the AF_UNIX socket at `path` and sends `fd` with SCM_RIGHTS
 // and `payload` as the message data. `what` names the option in errors.
+// A receiver that does not accept or read within kSendTimeoutSeconds is
+// an error.
+inline constexpr int kSendTimeoutSeconds = 5;
 void send_fd_to_socket(const std::string &path, int fd, std::string_view payload, std::string_view what);
 
 // `run` in the foreground with a terminal and no console socket: copies

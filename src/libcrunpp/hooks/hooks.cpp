@@ -81,6 +81,8 @@ std::vector<char *> c_strings(const std::vector<std::string> &v) {
 // the annotation's files, nothing else of the runtime's fds, default signal
 // dispositions and mask.
 [[noreturn]] void exec_hook(const spec::Hook &h, int state_fd, int out_fd, const RunOptions &o) noexcept {
+    // A process group of its own: a timeout kills what the hook started too.
+    setpgid(0, 0);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -150,6 +152,7 @@ void run_one(const std::string &name, const spec::Hook &h, const std::string &st
         throw_errno(name + ": fork");
     if (pid == 0)
         exec_hook(h, state.get(), out_w.get(), o);
+    setpgid(pid, pid); // also here: the group must exist before any kill below
     out_w.reset();
     UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
     if (!pidfd) {
@@ -179,8 +182,10 @@ void run_one(const std::string &name, const spec::Hook &h, const std::string &st
             throw_errno(name + ": poll", err);
         }
         if (r == 0) {
+            // The hook and whatever it started and left in its group (a
+            // shell script's children): nothing of it outlives the timeout.
             timed_out = true;
-            kill(pid, SIGKILL);
+            kill(-pid, SIGKILL);
             break;
         }
         if (output_open && (fds[1].revents & (POLLIN | POLLHUP)))

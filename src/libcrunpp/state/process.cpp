@@ -13,14 +13,41 @@
 #include "crunpp/error.hpp"
 #include "crunpp/state.hpp"
 #include "crunpp/unique_fd.hpp"
+#include "proc_stat.hpp"
 
 namespace crunpp::state {
+
+std::optional<detail::ProcStat> detail::parse_proc_stat(std::string_view line) {
+    // Field 2 (comm) is in parentheses and may itself contain spaces and
+    // ')': the fields we want follow the LAST ')'.
+    size_t close = line.rfind(')');
+    if (close == std::string_view::npos)
+        return std::nullopt;
+    line.remove_prefix(close + 1);
+    // Fields 3.. are single-space separated; field 3 is the state, 22 the start time.
+    ProcStat ps{};
+    for (int field = 3; field <= 22; field++) {
+        while (!line.empty() && line.front() == ' ')
+            line.remove_prefix(1);
+        size_t end = line.find(' ');
+        std::string_view tok = line.substr(0, end);
+        if (tok.empty())
+            return std::nullopt;
+        if (field == 3)
+            ps.state = tok[0];
+        if (field == 22) {
+            auto [p, ec] = std::from_chars(tok.data(), tok.data() + tok.size(), ps.start_time);
+            if (ec != std::errc() || p != tok.data() + tok.size())
+                return std::nullopt;
+        }
+        line.remove_prefix(end == std::string_view::npos ? line.size() : end);
+    }
+    return ps;
+}
+
 namespace {
 
-struct ProcStat {
-    char state;
-    uint64_t start_time;
-};
+using detail::ProcStat;
 
 // nullopt when the process does not exist (or /proc says nothing usable).
 std::optional<ProcStat> read_proc_stat(pid_t pid) {
@@ -48,32 +75,7 @@ std::optional<ProcStat> read_proc_stat(pid_t pid) {
             break;
         len += static_cast<size_t>(r);
     }
-    std::string_view line(buf, len);
-    // Field 2 (comm) is in parentheses and may itself contain spaces and
-    // ')': the fields we want follow the LAST ')'.
-    size_t close = line.rfind(')');
-    if (close == std::string_view::npos)
-        return std::nullopt;
-    line.remove_prefix(close + 1);
-    // Fields 3.. are single-space separated; field 3 is the state, 22 the start time.
-    ProcStat ps{};
-    for (int field = 3; field <= 22; field++) {
-        while (!line.empty() && line.front() == ' ')
-            line.remove_prefix(1);
-        size_t end = line.find(' ');
-        std::string_view tok = line.substr(0, end);
-        if (tok.empty())
-            return std::nullopt;
-        if (field == 3)
-            ps.state = tok[0];
-        if (field == 22) {
-            auto [p, ec] = std::from_chars(tok.data(), tok.data() + tok.size(), ps.start_time);
-            if (ec != std::errc() || p != tok.data() + tok.size())
-                return std::nullopt;
-        }
-        line.remove_prefix(end == std::string_view::npos ? line.size() : end);
-    }
-    return ps;
+    return detail::parse_proc_stat(std::string_view(buf, len));
 }
 
 } // namespace

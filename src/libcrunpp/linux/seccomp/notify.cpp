@@ -5,6 +5,7 @@
 #include "seccomp.hpp"
 
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 
 #include <cerrno>
@@ -42,10 +43,19 @@ void send_seccomp_listener(const spec::Seccomp &s, int listener_fd, const state:
     UniqueFd sock(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!sock)
         throw_errno(what + ": socket");
+    // An agent that accepts nothing (its backlog full) or reads nothing
+    // would block create forever: 5 s at most (runc fails at once).
+    constexpr int kTimeoutSeconds = 5;
+    const std::string late = " within " + std::to_string(kTimeoutSeconds) + " s";
+    timeval tv{kTimeoutSeconds, 0};
+    if (setsockopt(sock.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) < 0)
+        throw_errno(what + ": set a send timeout");
     int rc;
     do
         rc = connect(sock.get(), reinterpret_cast<const sockaddr *>(&addr), sizeof addr);
     while (rc < 0 && errno == EINTR);
+    if (rc < 0 && errno == EAGAIN)
+        throw Error(what + ": connect: the agent accepted no connection" + late);
     if (rc < 0)
         throw_errno(what + ": connect");
 
@@ -67,6 +77,8 @@ void send_seccomp_listener(const spec::Seccomp &s, int listener_fd, const state:
     do
         sent = sendmsg(sock.get(), &msg, MSG_NOSIGNAL);
     while (sent < 0 && errno == EINTR);
+    if (sent < 0 && errno == EAGAIN)
+        throw Error(what + ": the agent read nothing" + late);
     if (sent < 0)
         throw_errno(what);
     // The fd went with the first byte; the rest of a long state follows.
@@ -74,6 +86,8 @@ void send_seccomp_listener(const spec::Seccomp &s, int listener_fd, const state:
         ssize_t w = send(sock.get(), payload.data() + done, payload.size() - done, MSG_NOSIGNAL);
         if (w < 0 && errno == EINTR)
             continue;
+        if (w < 0 && errno == EAGAIN)
+            throw Error(what + ": the agent read nothing" + late);
         if (w < 0)
             throw_errno(what);
         done += static_cast<size_t>(w);
