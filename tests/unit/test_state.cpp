@@ -263,10 +263,17 @@ TEST_CASE("root in another user namespace: in_user_namespace and runc's XDG rule
 TEST_CASE("rfc3339 time and owner names", "[state]") {
     CHECK(std::regex_match(crunpp::log::rfc3339_now(), std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z)")));
     // The same UTC date and time as gmtime (retried when the second turns).
+    // The clock is read as rfc3339_now reads it: time() is the coarse clock,
+    // up to a tick behind, which made this fail near a second's end.
+    auto realtime_seconds = [] {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return ts.tv_sec;
+    };
     for (int i = 0; i < 3; i++) {
-        time_t before = time(nullptr);
+        time_t before = realtime_seconds();
         std::string now = crunpp::log::rfc3339_now();
-        if (time(nullptr) != before)
+        if (realtime_seconds() != before)
             continue;
         struct tm tm;
         gmtime_r(&before, &tm);
