@@ -23,7 +23,7 @@ using parse_test::read_file;
 
 namespace {
 
-const std::string kFullConfig = std::string(CRUNPP_SOURCE_DIR) + "/tests/fuzz/corpus/full-config.json";
+const std::string kFullConfig = std::string(CRUNPP_SOURCE_DIR) + "/tests/fuzz/corpus-config/full-config.json";
 
 using Strings = std::vector<std::string>;
 

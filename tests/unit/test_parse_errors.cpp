@@ -95,7 +95,7 @@ TEST_CASE("documents over the size limit are refused", "[parse][errors]") {
         CHECK(std::string(err.what()) == "config.json: too large (104857600 bytes, limit 67108864)");
     }
     // A truncated file.
-    std::string full = parse_test::read_file(std::string(CRUNPP_SOURCE_DIR) + "/tests/fuzz/corpus/full-config.json");
+    std::string full = parse_test::read_file(std::string(CRUNPP_SOURCE_DIR) + "/tests/fuzz/corpus-config/full-config.json");
     REQUIRE(full.size() > 1000);
     REQUIRE(ftruncate(fd.get(), 0) == 0);
     REQUIRE(pwrite(fd.get(), full.data(), 1000, 0) == 1000);

@@ -10,6 +10,7 @@
 
 #include "../criu/swrk.hpp"
 #include "../linux/mount/safe_path.hpp"
+#include "../util/paths.hpp"
 #include "criu_common.hpp"
 #include "crunpp/cgroup.hpp"
 #include "crunpp/container.hpp"
@@ -21,15 +22,6 @@
 
 namespace crunpp::container {
 namespace {
-
-std::string absolute(const std::string &path) {
-    if (!path.empty() && path[0] == '/')
-        return path;
-    char cwd[PATH_MAX];
-    if (!getcwd(cwd, sizeof cwd))
-        throw_errno("getcwd");
-    return std::string(cwd) + "/" + path;
-}
 
 // The init's fds 0-2 as /proc shows them ("pipe:[123]", "/dev/pts/0"), as
 // a JSON array: restore hands pipes back by these names (runc's file).
@@ -136,14 +128,14 @@ void checkpoint(const Context &ctx, const CheckpointOptions &o) {
             throw Error("checkpoint: --lazy-pages: CRIU reports no lazy pages (userfaultfd) on this kernel");
     }
 
-    const std::string image_path = absolute(o.criu.image_path.empty() ? "checkpoint" : o.criu.image_path);
+    const std::string image_path = util::absolute_path(o.criu.image_path.empty() ? "checkpoint" : o.criu.image_path);
     bool image_created = false, work_created = false;
     UniqueFd image_fd = open_or_make_dir(image_path, image_created, what);
     std::string work_path;
     UniqueFd work_fd;
     try {
         if (!o.criu.work_path.empty()) {
-            work_path = absolute(o.criu.work_path);
+            work_path = util::absolute_path(o.criu.work_path);
             work_fd = open_or_make_dir(work_path, work_created, what);
         }
         if (!o.parent_path.empty()) {

@@ -19,6 +19,7 @@
 #include "crunpp/log.hpp"
 #include "../linux/mount/mount_api.hpp"
 #include "../util/env.hpp"
+#include "../util/paths.hpp"
 
 namespace crunpp::container {
 namespace {
@@ -63,15 +64,6 @@ UniqueFd open_notify_dir(int state_dir_fd) {
     if (!dir)
         throw_errno("notify socket: open the directory in the state directory");
     return dir;
-}
-
-std::string absolute(const std::string &path) {
-    if (!path.empty() && path[0] == '/')
-        return path;
-    char cwd[PATH_MAX];
-    if (!getcwd(cwd, sizeof cwd))
-        throw_errno("getcwd");
-    return std::string(cwd) + "/" + path;
 }
 
 } // namespace
@@ -125,7 +117,7 @@ NotifyProxy NotifyProxy::create(state::Container &c, const std::string &host, sp
     spec::Mount m;
     m.destination = kContainerNotifyDir;
     m.type = "bind";
-    m.source = absolute(c.dir()) + "/" + kNotifyDir;
+    m.source = util::absolute_path(c.dir()) + "/" + kNotifyDir;
     m.options = {"bind", "ro", "nosuid", "nodev", "noexec"};
     cfg.mounts.push_back(std::move(m));
     p.mount_index_ = cfg.mounts.size() - 1;

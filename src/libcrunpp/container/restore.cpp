@@ -15,6 +15,7 @@
 #include "../criu/swrk.hpp"
 #include "../hooks/hooks.hpp"
 #include "../linux/mount/safe_path.hpp"
+#include "../util/paths.hpp"
 #include "criu_common.hpp"
 #include "crunpp/cgroup.hpp"
 #include "crunpp/container.hpp"
@@ -35,15 +36,6 @@ namespace {
 constexpr const char *kCriuRoot = "criu-root";
 constexpr const char *kCriuWork = "criu.work";
 constexpr const char *kRestoreLog = "restore.log";
-
-std::string absolute(const std::string &path) {
-    if (!path.empty() && path[0] == '/')
-        return path;
-    char cwd[PATH_MAX];
-    if (!getcwd(cwd, sizeof cwd))
-        throw_errno("getcwd");
-    return std::string(cwd) + "/" + path;
-}
 
 bool below(const std::string &path, const std::string &dir) {
     return dir != "/" && path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/';
@@ -224,7 +216,7 @@ int restore(const Context &ctx, const RestoreOptions &o) {
         throw Error("cannot allocate tty if crunpp will detach without setting console socket");
     if (!terminal && !o.create.console_socket.empty())
         throw Error("cannot use console socket if crunpp will not allocate tty (process.terminal is false)");
-    const std::string image_path = absolute(o.criu.image_path.empty() ? "checkpoint" : o.criu.image_path);
+    const std::string image_path = util::absolute_path(o.criu.image_path.empty() ? "checkpoint" : o.criu.image_path);
     private_mount_namespace();
     int ifd = open(image_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (ifd < 0)
@@ -257,7 +249,7 @@ int restore(const Context &ctx, const RestoreOptions &o) {
         c.state().extra.erase(kStateCgroupPlanned);
         c.state().cgroup_paths = cg.paths();
         c.save();
-        work_path = o.criu.work_path.empty() ? c.dir() + "/" + kCriuWork : absolute(o.criu.work_path);
+        work_path = o.criu.work_path.empty() ? c.dir() + "/" + kCriuWork : util::absolute_path(o.criu.work_path);
         work_fd = open_or_make_dir(work_path, work_created, what);
         if (mkdirat(c.dir_fd(), kCriuRoot, 0755) < 0)
             throw_errno("restore: create \"" + criu_root + "\"");
