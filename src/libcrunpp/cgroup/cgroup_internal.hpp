@@ -135,4 +135,8 @@ int remove_dirs(const std::vector<std::string> &dirs) noexcept;
 // The names of the resources requested ("memory", "cpu"...), devices aside.
 std::vector<std::string> requested_resources(const spec::Resources &r);
 
+// runc's mapping of cpu.shares [2, 262144] onto cpu.weight [1, 10000]; 0:
+// not set.
+uint64_t shares_to_weight(uint64_t shares);
+
 } // namespace crunpp::cgroup::detail

@@ -148,17 +148,6 @@ void memory(const Paths &p, const spec::Memory &m, bool update, Writer &w) {
         w.write(t.dir, "memory.low", v2_max(*m.reservation));
 }
 
-// runc's mapping of cpu.shares [2, 262144] onto cpu.weight [1, 10000].
-uint64_t shares_to_weight(uint64_t shares) {
-    if (shares == 0)
-        return 0;
-    if (shares < 2)
-        shares = 2;
-    if (shares > 262144)
-        shares = 262144;
-    return 1 + ((shares - 2) * 9999) / 262142;
-}
-
 void cpuset(const Paths &p, const spec::Cpu &c, Writer &w) {
     if (!c.cpus && !c.mems)
         return;
@@ -385,6 +374,16 @@ void unified(const Paths &p, const std::map<std::string, std::string> &files, Wr
 }
 
 } // namespace
+
+uint64_t shares_to_weight(uint64_t shares) {
+    if (shares == 0)
+        return 0;
+    if (shares < 2)
+        shares = 2;
+    if (shares > 262144)
+        shares = 262144;
+    return 1 + ((shares - 2) * 9999) / 262142;
+}
 
 void apply_resources(const Paths &p, const spec::Resources &r, bool update, Writer &w) {
     if (r.memory)

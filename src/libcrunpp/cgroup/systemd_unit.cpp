@@ -101,16 +101,6 @@ Unit unit_for(const std::string &cgroups_path, const std::string &id, bool user_
     return u;
 }
 
-uint64_t shares_to_weight(uint64_t shares) {
-    if (shares == 0)
-        return 0;
-    if (shares < 2)
-        shares = 2;
-    if (shares > 262144)
-        shares = 262144;
-    return 1 + ((shares - 2) * 9999) / 262142;
-}
-
 uint64_t quota_per_sec(int64_t quota, uint64_t period) {
     if (quota <= 0)
         return kInfinity;

@@ -51,8 +51,8 @@ using Properties = std::vector<Property>;
 
 inline constexpr uint64_t kInfinity = UINT64_MAX;
 
-// cpu.shares (2..262144) -> CPUWeight (1..10000), runc's formula.
-uint64_t shares_to_weight(uint64_t shares);
+// cpu.shares -> CPUWeight: the same mapping as cpu.weight's.
+using detail::shares_to_weight;
 // quota/period (µs) -> CPUQuotaPerSecUSec: µs of CPU per second, rounded up
 // to whole percents as systemd stores a percentage; quota < 0: infinity.
 uint64_t quota_per_sec(int64_t quota, uint64_t period);
