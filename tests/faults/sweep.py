@@ -117,6 +117,17 @@ def read(path):
         return ""
 
 
+def process_states():
+    """State and wait channel of every process of our pid namespace: what a
+    hang was waiting in."""
+    out = []
+    for pid, cmdline in sorted(pids().items()):
+        stat = read(f"/proc/{pid}/stat").rsplit(")", 1)[-1].split()
+        wchan = read(f"/proc/{pid}/wchan") or "?"
+        out.append(f"{pid} {stat[0] if stat else '?'} {wchan} {cmdline[:60]}")
+    return "; ".join(out)
+
+
 def read_from(path, pos):
     try:
         with open(path, "rb") as f:
@@ -247,6 +258,7 @@ class Sweep:
         self.in_runtime = 0
         self.startup = set()
         self.witness = {}
+        self.hang_states = ""
         self.users = []
         self.started = time.monotonic()
         self.baseline = {}
@@ -403,6 +415,7 @@ class Sweep:
                 break
             if time.monotonic() > deadline:
                 hung = True
+                self.hang_states = process_states()
                 break
             time.sleep(0.003)
         if p.poll() is None:
@@ -410,6 +423,7 @@ class Sweep:
             try:
                 p.wait(timeout=10)
             except subprocess.TimeoutExpired:
+                self.hang_states = "strace did not detach in 10 s: " + process_states()
                 p.kill()
                 p.wait()
                 hung = True
@@ -478,7 +492,8 @@ class Sweep:
             # failure path is what is swept.
             log(f"sweep: {u.name} {cmd} fails without faults ({lines[0]}): its failure path is swept")
         elif hung or status != 0:
-            raise SystemExit(f"sweep: {cmd} fails without faults as {u.name} ({status}, hung {hung}): {err}\n" + read(out)[-800:] + "\nmain: " + str(self.last_main))
+            raise SystemExit(f"sweep: {cmd} fails without faults as {u.name} ({status}, hung {hung}): {err}\n" + read(out)[-800:] + "\nmain: " + str(self.last_main)
+                             + ("\nprocesses: " + self.hang_states if hung else ""))
         counts = {}
         # Per process, the calls of the dynamic loader and libc's start-up,
         # from execve to rseq and the mprotect/prlimit64/munmap after it:
@@ -545,7 +560,7 @@ class Sweep:
             else:
                 mode_checked = True
             if hung:
-                problems.append(f"hang: no exit within {POINT_TIMEOUT:.0f}s")
+                problems.append(f"hang: no exit within {POINT_TIMEOUT:.0f}s: {self.hang_states}")
             if SANITIZER.search(err):
                 problems.append("sanitizer report: " + " | ".join(lines[:6]))
             if mode == "error" and not hung and mode_checked:
@@ -702,6 +717,12 @@ def make_rootfs(r):
 
 
 def main():
+    # strace is told to detach with SIGINT. A sweep started in the background
+    # by a script (nohup, `&`) inherits SIGINT ignored, and so would strace,
+    # which then never detaches from a container left running: every such
+    # point would "hang". A handler of our own is reset to the default in
+    # the children.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--crunpp", required=True)
     ap.add_argument("--rootfs", help="a busybox root filesystem to copy (default: made from /bin/busybox)")
