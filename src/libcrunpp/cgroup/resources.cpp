@@ -48,31 +48,37 @@ void set_limit_v1(Writer &w, const std::string &dir, int64_t limit) {
 // limit, so, as runc does, swap goes first when it is raised above the
 // current limit (or lifted), the limit first otherwise.
 void limit_and_swap_v1(Writer &w, const std::string &dir, const spec::Memory &m) {
-    std::optional<int64_t> limit = m.limit, swap = m.swap;
+    // Plain values, not std::optional: g++ 12 at -Os warns that an optional
+    // copy may be used uninitialized (a false positive, an error with -Werror).
+    const std::optional<int64_t> &limit = m.limit;
+    bool has_swap = m.swap.has_value();
+    int64_t swap = m.swap.value_or(0);
     bool memsw = file_exists(dir, "memory.memsw.limit_in_bytes");
     // No memory limit and no swap value: no swap limit either (runc).
-    if (limit == -1 && !swap && memsw)
+    if (limit == -1 && !has_swap && memsw) {
+        has_swap = true;
         swap = -1;
-    if (swap && !memsw) {
-        if (*swap != -1)
+    }
+    if (has_swap && !memsw) {
+        if (swap != -1)
             throw Error("cgroup: linux.resources.memory.swap: swap accounting is not enabled (no "
                         "memory.memsw.limit_in_bytes)");
-        swap.reset(); // without swap accounting swap is not limited
+        has_swap = false; // without swap accounting swap is not limited
     }
-    if (limit && swap) {
+    if (limit && has_swap) {
         std::string cur = trim(read_file(dir, "memory.limit_in_bytes").value_or(""));
         uint64_t now = 0;
         bool known = std::from_chars(cur.data(), cur.data() + cur.size(), now).ec == std::errc();
-        if (*swap == -1 || (known && now < static_cast<uint64_t>(*swap))) {
-            w.write(dir, "memory.memsw.limit_in_bytes", num(*swap));
+        if (swap == -1 || (known && now < static_cast<uint64_t>(swap))) {
+            w.write(dir, "memory.memsw.limit_in_bytes", num(swap));
             set_limit_v1(w, dir, *limit);
             return;
         }
     }
     if (limit)
         set_limit_v1(w, dir, *limit);
-    if (swap)
-        w.write(dir, "memory.memsw.limit_in_bytes", num(*swap));
+    if (has_swap)
+        w.write(dir, "memory.memsw.limit_in_bytes", num(swap));
 }
 
 void check_before_update(const Target &t, const spec::Memory &m) {
