@@ -150,6 +150,39 @@ unified_cgroup() { jq -r '.cgroupPaths.unified // .cgroupPaths.memory // empty' 
     [ "$(crunpp state cp-err | jq -r .status)" = running ]
 }
 
+# crunpp ARGS with the host's /dev/null as stdin and stderr.
+_with_dev_null() {
+    crunpp "$@" </dev/null 2>/dev/null
+}
+
+# podman -d gives the container the host's /dev/null as stdin: a file of a
+# mount CRIU does not see in the container ("Can't lookup mount=N for fd=0").
+# runc, and now crunpp, make such stdio the container's own /dev/null.
+@test "checkpoint: stdio that is the host's /dev/null becomes the container's own (CRIU can dump it)" {
+    require_root
+    make_bundle "$B" /probe.sh
+    # The mount point of the mount each of fds 0 and 2 is on, as the
+    # container's mountinfo lists it (nothing when it is not there).
+    cat >"$B/rootfs/probe.sh" <<'EOS'
+#!/bin/sh
+for fd in 0 2; do
+    m="$(sed -n 's/^mnt_id:[[:space:]]*//p' /proc/self/fdinfo/$fd)"
+    echo "fd $fd: $(awk -v m="$m" '$1 == m {print $5}' /proc/self/mountinfo) $(stat -L -c %t:%T /proc/self/fd/$fd)"
+done
+EOS
+    chmod 0755 "$B/rootfs/probe.sh"
+    run -0 _with_dev_null run -b "$B" cp-devnull
+    echo "$output"
+    [ "${lines[0]}" = "fd 0: /dev 1:3" ]
+    [ "${lines[1]}" = "fd 2: /dev 1:3" ]
+    # A /dev bound from the host (no /dev of crunpp's making) keeps the
+    # host's descriptors, as runc does: their mount is not the container's.
+    set_config "$B" '.mounts |= map(if .destination == "/dev" then {"destination": "/dev", "type": "bind", "source": "/dev", "options": ["rbind", "nosuid"]} else . end)'
+    run -0 _with_dev_null run -b "$B" cp-devnull2
+    echo "$output"
+    [ "${lines[0]}" = "fd 0:  1:3" ]
+}
+
 @test "checkpoint and restore: a running counter continues from where it was" {
     require_criu
     open_pipes
