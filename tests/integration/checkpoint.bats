@@ -133,6 +133,28 @@ unified_cgroup() { jq -r '.cgroupPaths.unified // .cgroupPaths.memory // empty' 
     run crunpp restore -d -b "$B" --image-path "$BATS_TEST_TMPDIR/none" cp-err3
     [ "$status" -ne 0 ]
     [[ "$output" == *"image path \"$BATS_TEST_TMPDIR/none\": No such file or directory"* ]]
+    # An image path that cannot be made: the container runs on.
+    touch "$BATS_TEST_TMPDIR/file"
+    run crunpp checkpoint --image-path "$BATS_TEST_TMPDIR/file/img" cp-err
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"crunpp: checkpoint: create \"$BATS_TEST_TMPDIR/file/img\": Not a directory"* ]]
+    [ "$(crunpp state cp-err | jq -r .status)" = running ]
+    # A restore onto an id that exists is refused before anything is read
+    # or started, and the container it names is untouched.
+    local pid
+    pid="$(crunpp state cp-err | jq -r .pid)"
+    mkdir -p "$BATS_TEST_TMPDIR/empty"
+    run crunpp restore -d -b "$B" --image-path "$BATS_TEST_TMPDIR/empty" cp-err
+    [ "$status" -ne 0 ]
+    [ "$output" = "crunpp: container \"cp-err\" already exists" ]
+    [ "$(crunpp state cp-err | jq -r .status)" = running ]
+    [ "$(crunpp state cp-err | jq -r .pid)" = "$pid" ]
+    # An image directory without images: no state is left.
+    run crunpp restore -d -b "$B" --image-path "$BATS_TEST_TMPDIR/empty" cp-err4
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"descriptors.json"*"No such file or directory"* ]]
+    [ ! -e "$STATE_ROOT/cp-err4" ]
+    [ -z "$(ls -A "$BATS_TEST_TMPDIR/empty")" ]
     run crunpp checkpoint --parent-path /abs cp-err
     [ "$status" -ne 0 ]
     [[ "$output" == *"--parent-path \"/abs\": must be relative to the image path"* ]]
@@ -382,6 +404,21 @@ EOS
     [ "$(crunpp state cp-fail | jq -r .status)" = running ]
     [ "$(init_pid cp-fail)" = "$pid" ]
     wait_count cp-fail $((COUNT + 2))
+    # An image directory CRIU cannot write (read-only in the mount namespace
+    # crunpp and criu run in): CRIU fails, the container is thawed and runs
+    # on, and the directory, not made by crunpp, stays as it was.
+    mkdir -p "$BATS_TEST_TMPDIR/ro"
+    run unshare -m --propagation private sh -c 'mount --bind -o ro "$1" "$1" && exec "$2" --root "$3" checkpoint --image-path "$1" cp-fail' \
+        sh "$BATS_TEST_TMPDIR/ro" "$CRUNPP" "$STATE_ROOT"
+    echo "$output"
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"crunpp: checkpoint: "* ]]
+    [ -d "$BATS_TEST_TMPDIR/ro" ]
+    [ -z "$(ls -A "$BATS_TEST_TMPDIR/ro")" ]
+    [ "$(crunpp state cp-fail | jq -r .status)" = running ]
+    [ "$(init_pid cp-fail)" = "$pid" ]
+    [ "$(pgrep -c criu || true)" = "$before" ]
+    wait_count cp-fail $((COUNT + 2))
     # A damaged image: the restore fails and leaves no state, cgroup,
     # process or mount.
     crunpp checkpoint --leave-running --image-path "$IMG" cp-fail
@@ -402,3 +439,51 @@ EOS
     [ "$(pgrep -c criu || true)" = "$before" ]
     [ "$(crunpp list -q)" = cp-fail ]
 }
+
+# A restore without --detach waits for the container, forwards its exit
+# status, and removes it, as `run` does.
+fg_restore() {
+    "$CRUNPP" --root "$STATE_ROOT" restore "$@" <&"$PIPE_IN" >&"$PIPE_OUT" 2>&"$PIPE_ERR"
+}
+
+@test "restore in the foreground: crunpp waits and exits with the container's status" {
+    require_criu
+    make_bundle "$B" sh -c 't=$(cat /proc/sys/kernel/random/uuid); i=0
+        while [ $i -lt 150 ]; do i=$((i+1)); echo "$t $i" >/count; sleep 0.1; done; exit 7'
+    set_config "$B" '.root.readonly = false'
+    open_pipes
+    with_pipes run -d -b "$B" cp-fg
+    wait_count cp-fg 3
+    local token="$TOKEN" cg
+    cg="$(unified_cgroup cp-fg)"
+    crunpp checkpoint --image-path "$IMG" cp-fg
+    [ "$(last_count)" -lt 150 ]
+    run -7 fg_restore -b "$B" --image-path "$IMG" cp-fg
+    # It ran to its end from where it was: the same token, 150 reached.
+    [ "$(cat "$B/rootfs/count")" = "$token 150" ]
+    run crunpp state cp-fg
+    [ "$status" -ne 0 ]
+    [ ! -e "$STATE_ROOT/cp-fg" ]
+    [ ! -e "$cg" ]
+}
+
+@test "checkpoint and restore --empty-ns network: the network namespace comes back empty" {
+    require_criu
+    open_pipes
+    run_counter cp-ens
+    local token="$TOKEN"
+    # crunpp brought the loopback up in the container's namespace.
+    run -0 crunpp exec cp-ens ip -o link show lo
+    [[ "$output" == *"<LOOPBACK,UP,"* ]]
+    crunpp checkpoint --empty-ns network --image-path "$IMG" cp-ens
+    # CRIU saved nothing of the namespace: the restored one is fresh, its
+    # loopback down (without --empty-ns CRIU brings it back up).
+    with_pipes restore -d --empty-ns network -b "$B" --image-path "$IMG" cp-ens
+    wait_count cp-ens 3
+    [ "$TOKEN" = "$token" ]
+    run -0 crunpp exec cp-ens ip -o link show lo
+    [[ "$output" == *"<LOOPBACK>"* ]]
+    # That is the namespace of the restored init.
+    run -0 crunpp exec cp-ens sh -c '[ "$(readlink /proc/1/ns/net)" = "$(readlink /proc/self/ns/net)" ]'
+}
+

@@ -208,6 +208,10 @@ int restore(const Context &ctx, const RestoreOptions &o) {
     state::check_id(o.create.id);
     if (ctx.rootless)
         throw Error("restore: CRIU needs root: a rootless container cannot be restored");
+    // Said first, as runc does, not after the images were read and criu
+    // started; store.create below still makes the id exclusively.
+    if (state::Store(ctx.state_root).exists(o.create.id))
+        throw Error("container \"" + o.create.id + "\" already exists");
     // Our caller's ignored SIGCHLD would have the kernel reap the restored init.
     signal(SIGCHLD, SIG_DFL);
     Loaded l = load(o.create);
