@@ -495,3 +495,47 @@ fg_restore() {
     # That is the namespace of the restored init.
     run -0 crunpp exec cp-ens sh -c '[ "$(readlink /proc/1/ns/net)" = "$(readlink /proc/self/ns/net)" ]'
 }
+
+# Waits (30 s at most) until something listens on 127.0.0.1:$1.
+wait_listen() {
+    local hex end=$((SECONDS + 30))
+    hex="$(printf '%04X' "$1")"
+    while [ "$SECONDS" -lt "$end" ]; do
+        awk -v p=":$hex" '$2 ~ p"$" && $4 == "0A" {found=1} END {exit !found}' /proc/net/tcp && return 0
+        sleep 0.2
+    done
+    echo "nothing listens on port $1" >&2
+    return 1
+}
+
+@test "checkpoint --lazy-pages --page-server, restore --lazy-pages from criu lazy-pages: a lazy migration" {
+    require_criu
+    open_pipes
+    run_counter cp-lazy
+    local token="$TOKEN" port=$((20000 + RANDOM % 20000)) dump lazy
+    # The dump keeps the memory and serves it from its page server until
+    # the restored side has fetched it all; CRIU's lazy-pages daemon fetches
+    # it for the restore, which faults pages in through userfaultfd.
+    crunpp checkpoint --lazy-pages --page-server "127.0.0.1:$port" --image-path "$IMG" cp-lazy \
+        >"$BATS_TEST_TMPDIR/dump.out" 2>&1 &
+    dump=$!
+    record_pid "$dump"
+    wait_listen "$port"
+    criu lazy-pages --page-server --address 127.0.0.1 --port "$port" -D "$IMG" -W "$IMG" \
+        >"$BATS_TEST_TMPDIR/lazy.out" 2>&1 &
+    lazy=$!
+    record_pid "$lazy"
+    with_pipes restore -d --lazy-pages --work-path "$IMG" -b "$B" --image-path "$IMG" cp-lazy-2 || {
+        cat "$BATS_TEST_TMPDIR/dump.out" "$BATS_TEST_TMPDIR/lazy.out"
+        false
+    }
+    wait_count cp-lazy-2 3
+    [ "$TOKEN" = "$token" ]
+    timeout 60 tail --pid="$dump" -f /dev/null
+    wait "$dump"
+    timeout 60 tail --pid="$lazy" -f /dev/null
+    # The source is gone, as after any checkpoint without --leave-running.
+    run crunpp state cp-lazy
+    [ "$status" -ne 0 ]
+    wait_count cp-lazy-2 $((COUNT + 2))
+}
