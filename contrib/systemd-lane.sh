@@ -5,8 +5,8 @@
 # hierarchy (systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all), the system
 # bus, logind and a lingering user manager for the test user, from an
 # initramfs made of the host's Debian packages: systemd, dbus, podman with
-# conmon and netavark, containerd and ctr, runc, crun, bats, plus the built
-# crunpp and the tests. A oneshot service (tests/systemdlane/) runs the bats
+# conmon and netavark, containerd and ctr, runc, crun, CRIU, bats, plus the
+# built crunpp and the tests. A oneshot service (tests/systemdlane/) runs the bats
 # suites rootful (as a system service) and rootless (in a delegated scope of
 # the user manager), then an optional script, checks for scopes and cgroups
 # left behind, and reports over the serial console. Ends with the line
@@ -63,20 +63,25 @@ KERNEL_PACKAGE=linux-image-cloud-amd64
 QEMU=qemu-system-x86_64
 PYTHON="$(python3 -c 'import sys; print("python%d.%d" % sys.version_info[:2])' 2>/dev/null)" || PYTHON=python3.11
 # What the guest runs: systemd with its bus, logind and PAM for the user
-# manager; the engines and runtimes; the tests' shell and tools.
+# manager; the engines and runtimes; CRIU and what it runs (ip,
+# iptables-restore, tar, gzip) for podman's checkpoint/restore
+# (checkpoint_podman.bats); the tests' shell and tools.
 GUEST_PACKAGES=(systemd libsystemd0 libnss-systemd libpam-systemd systemd-sysv
     dbus dbus-bin dbus-daemon dbus-system-bus-common dbus-session-bus-common dbus-user-session
     libpam0g libpam-modules libpam-modules-bin libpam-runtime kmod
     podman conmon golang-github-containers-common netavark aardvark-dns
-    slirp4netns catatonit iptables runc crun
+    slirp4netns catatonit iptables runc crun criu iproute2 gzip
     bash dash coreutils util-linux mount grep sed mawk findutils diffutils
     procps hostname tar jq bats uidmap libc-bin busybox-static "$PYTHON-minimal")
 # containerd's package also holds the v1 shims and test tools: only these.
 CONTAINERD_FILES=(/usr/bin/containerd /usr/bin/ctr /usr/bin/containerd-shim-runc-v2)
 HOST_PACKAGES=(qemu-system-x86 "$KERNEL_PACKAGE" cpio containerd "${GUEST_PACKAGES[@]}")
 # Kernel modules the guest loads at boot (systemd-modules-load): overlayfs
-# for podman's and containerd's default storage.
-GUEST_MODULES=(overlay)
+# for podman's and containerd's default storage; what `criu check` and a
+# dump need that the cloud kernel has as modules (as contrib/v2-lane.sh's
+# CRIU_MODULES): socket diag, tun, veth, nftables, conntrack, autofs.
+GUEST_MODULES=(overlay unix_diag inet_diag tcp_diag udp_diag raw_diag netlink_diag af_packet_diag
+    tun veth nf_tables nft_compat xt_mark nf_conntrack_netlink autofs4)
 
 say() { printf 'systemd-lane: %s\n' "$*"; }
 skip() {
@@ -243,7 +248,8 @@ make_initramfs() {
     mapfile -t -O "${#args[@]}" args < <(module_paths "$kver")
     python3 "$REPO/tests/v2lane/collect-files.py" --path "/usr/lib/$PYTHON" \
         --path /usr/bin/python3 --path /usr/bin/awk --path /usr/bin/sh \
-        --path /usr/lib/os-release --libs-of "$CRUNPP" "${args[@]}" \
+        --path /usr/lib/os-release --path /usr/sbin/iptables-restore --path /usr/sbin/ip6tables-restore \
+        --path /usr/sbin/iptables-save --path /usr/sbin/ip6tables-save --libs-of "$CRUNPP" "${args[@]}" \
         "${GUEST_PACKAGES[@]}" >"$list" || return 1
     (cd / && cpio --quiet -o -H newc <"$list") >"$out" || return 1
     make_staging "$s" || return 1

@@ -133,6 +133,28 @@ unified_cgroup() { jq -r '.cgroupPaths.unified // .cgroupPaths.memory // empty' 
     run crunpp restore -d -b "$B" --image-path "$BATS_TEST_TMPDIR/none" cp-err3
     [ "$status" -ne 0 ]
     [[ "$output" == *"image path \"$BATS_TEST_TMPDIR/none\": No such file or directory"* ]]
+    # An image path that cannot be made: the container runs on.
+    touch "$BATS_TEST_TMPDIR/file"
+    run crunpp checkpoint --image-path "$BATS_TEST_TMPDIR/file/img" cp-err
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"crunpp: checkpoint: create \"$BATS_TEST_TMPDIR/file/img\": Not a directory"* ]]
+    [ "$(crunpp state cp-err | jq -r .status)" = running ]
+    # A restore onto an id that exists is refused before anything is read
+    # or started, and the container it names is untouched.
+    local pid
+    pid="$(crunpp state cp-err | jq -r .pid)"
+    mkdir -p "$BATS_TEST_TMPDIR/empty"
+    run crunpp restore -d -b "$B" --image-path "$BATS_TEST_TMPDIR/empty" cp-err
+    [ "$status" -ne 0 ]
+    [ "$output" = "crunpp: container \"cp-err\" already exists" ]
+    [ "$(crunpp state cp-err | jq -r .status)" = running ]
+    [ "$(crunpp state cp-err | jq -r .pid)" = "$pid" ]
+    # An image directory without images: no state is left.
+    run crunpp restore -d -b "$B" --image-path "$BATS_TEST_TMPDIR/empty" cp-err4
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"descriptors.json"*"No such file or directory"* ]]
+    [ ! -e "$STATE_ROOT/cp-err4" ]
+    [ -z "$(ls -A "$BATS_TEST_TMPDIR/empty")" ]
     run crunpp checkpoint --parent-path /abs cp-err
     [ "$status" -ne 0 ]
     [[ "$output" == *"--parent-path \"/abs\": must be relative to the image path"* ]]
@@ -148,6 +170,39 @@ unified_cgroup() { jq -r '.cgroupPaths.unified // .cgroupPaths.memory // empty' 
     [[ "$output" == *"criu (version 2.5) does not answer the RPC VERSION request: CRIU 3.0 or newer is needed"* ]]
     [ ! -e "$IMG" ]
     [ "$(crunpp state cp-err | jq -r .status)" = running ]
+}
+
+# crunpp ARGS with the host's /dev/null as stdin and stderr.
+_with_dev_null() {
+    crunpp "$@" </dev/null 2>/dev/null
+}
+
+# podman -d gives the container the host's /dev/null as stdin: a file of a
+# mount CRIU does not see in the container ("Can't lookup mount=N for fd=0").
+# runc, and now crunpp, make such stdio the container's own /dev/null.
+@test "checkpoint: stdio that is the host's /dev/null becomes the container's own (CRIU can dump it)" {
+    require_root
+    make_bundle "$B" /probe.sh
+    # The mount point of the mount each of fds 0 and 2 is on, as the
+    # container's mountinfo lists it (nothing when it is not there).
+    cat >"$B/rootfs/probe.sh" <<'EOS'
+#!/bin/sh
+for fd in 0 2; do
+    m="$(sed -n 's/^mnt_id:[[:space:]]*//p' /proc/self/fdinfo/$fd)"
+    echo "fd $fd: $(awk -v m="$m" '$1 == m {print $5}' /proc/self/mountinfo) $(stat -L -c %t:%T /proc/self/fd/$fd)"
+done
+EOS
+    chmod 0755 "$B/rootfs/probe.sh"
+    run -0 _with_dev_null run -b "$B" cp-devnull
+    echo "$output"
+    [ "${lines[0]}" = "fd 0: /dev 1:3" ]
+    [ "${lines[1]}" = "fd 2: /dev 1:3" ]
+    # A /dev bound from the host (no /dev of crunpp's making) keeps the
+    # host's descriptors, as runc does: their mount is not the container's.
+    set_config "$B" '.mounts |= map(if .destination == "/dev" then {"destination": "/dev", "type": "bind", "source": "/dev", "options": ["rbind", "nosuid"]} else . end)'
+    run -0 _with_dev_null run -b "$B" cp-devnull2
+    echo "$output"
+    [ "${lines[0]}" = "fd 0:  1:3" ]
 }
 
 @test "checkpoint and restore: a running counter continues from where it was" {
@@ -349,9 +404,31 @@ unified_cgroup() { jq -r '.cgroupPaths.unified // .cgroupPaths.memory // empty' 
     [ "$(crunpp state cp-fail | jq -r .status)" = running ]
     [ "$(init_pid cp-fail)" = "$pid" ]
     wait_count cp-fail $((COUNT + 2))
+    # An image directory CRIU cannot write (read-only in the mount namespace
+    # crunpp and criu run in): CRIU fails, the container is thawed and runs
+    # on, and the directory, not made by crunpp, stays as it was.
+    mkdir -p "$BATS_TEST_TMPDIR/ro"
+    run unshare -m --propagation private sh -c 'mount --bind -o ro "$1" "$1" && exec "$2" --root "$3" checkpoint --image-path "$1" cp-fail' \
+        sh "$BATS_TEST_TMPDIR/ro" "$CRUNPP" "$STATE_ROOT"
+    echo "$output"
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"crunpp: checkpoint: "* ]]
+    [ -d "$BATS_TEST_TMPDIR/ro" ]
+    [ -z "$(ls -A "$BATS_TEST_TMPDIR/ro")" ]
+    [ "$(crunpp state cp-fail | jq -r .status)" = running ]
+    [ "$(init_pid cp-fail)" = "$pid" ]
+    [ "$(pgrep -c criu || true)" = "$before" ]
+    wait_count cp-fail $((COUNT + 2))
     # A damaged image: the restore fails and leaves no state, cgroup,
     # process or mount.
     crunpp checkpoint --leave-running --image-path "$IMG" cp-fail
+    # --lsm-profile reaches CRIU, which refuses an LSM it does not know;
+    # nothing is left of that restore either.
+    run with_pipes restore -d --lsm-profile bogus:p -b "$B" --image-path "$IMG" cp-fail3
+    echo "$output"
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"unknown lsm bogus"* ]]
+    [ ! -e "$STATE_ROOT/cp-fail3" ]
     rm "$IMG"/pstree.img
     local cgroups_before mounts_before rootfs_before
     cgroups_before="$(find /sys/fs/cgroup -type d | sort)"
@@ -368,4 +445,97 @@ unified_cgroup() { jq -r '.cgroupPaths.unified // .cgroupPaths.memory // empty' 
     [ "$(wc -l </proc/self/mountinfo)" = "$mounts_before" ]
     [ "$(pgrep -c criu || true)" = "$before" ]
     [ "$(crunpp list -q)" = cp-fail ]
+}
+
+# A restore without --detach waits for the container, forwards its exit
+# status, and removes it, as `run` does.
+fg_restore() {
+    "$CRUNPP" --root "$STATE_ROOT" restore "$@" <&"$PIPE_IN" >&"$PIPE_OUT" 2>&"$PIPE_ERR"
+}
+
+@test "restore in the foreground: crunpp waits and exits with the container's status" {
+    require_criu
+    make_bundle "$B" sh -c 't=$(cat /proc/sys/kernel/random/uuid); i=0
+        while [ $i -lt 150 ]; do i=$((i+1)); echo "$t $i" >/count; sleep 0.1; done; exit 7'
+    set_config "$B" '.root.readonly = false'
+    open_pipes
+    with_pipes run -d -b "$B" cp-fg
+    wait_count cp-fg 3
+    local token="$TOKEN" cg
+    cg="$(unified_cgroup cp-fg)"
+    crunpp checkpoint --image-path "$IMG" cp-fg
+    [ "$(last_count)" -lt 150 ]
+    run -7 fg_restore -b "$B" --image-path "$IMG" cp-fg
+    # It ran to its end from where it was: the same token, 150 reached.
+    [ "$(cat "$B/rootfs/count")" = "$token 150" ]
+    run crunpp state cp-fg
+    [ "$status" -ne 0 ]
+    [ ! -e "$STATE_ROOT/cp-fg" ]
+    [ ! -e "$cg" ]
+}
+
+@test "checkpoint and restore leave the network namespace empty, as runc's (--empty-ns network implied)" {
+    require_criu
+    open_pipes
+    run_counter cp-ens
+    local token="$TOKEN"
+    # crunpp brought the loopback up in the container's namespace.
+    run -0 crunpp exec cp-ens ip -o link show lo
+    [[ "$output" == *"<LOOPBACK,UP,"* ]]
+    # runc always asks CRIU for an empty network namespace: nothing of it
+    # is dumped, and the restored container gets a fresh one, its loopback
+    # down, with or without --empty-ns network.
+    crunpp checkpoint --image-path "$IMG" cp-ens
+    [ -z "$(compgen -G "$IMG/netns-*.img")" ]
+    with_pipes restore -d --empty-ns network -b "$B" --image-path "$IMG" cp-ens
+    wait_count cp-ens 3
+    [ "$TOKEN" = "$token" ]
+    run -0 crunpp exec cp-ens ip -o link show lo
+    [[ "$output" == *"<LOOPBACK>"* ]]
+    # That is the namespace of the restored init.
+    run -0 crunpp exec cp-ens sh -c '[ "$(readlink /proc/1/ns/net)" = "$(readlink /proc/self/ns/net)" ]'
+}
+
+# Waits (30 s at most) until something listens on 127.0.0.1:$1.
+wait_listen() {
+    local hex end=$((SECONDS + 30))
+    hex="$(printf '%04X' "$1")"
+    while [ "$SECONDS" -lt "$end" ]; do
+        awk -v p=":$hex" '$2 ~ p"$" && $4 == "0A" {found=1} END {exit !found}' /proc/net/tcp && return 0
+        sleep 0.2
+    done
+    echo "nothing listens on port $1" >&2
+    return 1
+}
+
+@test "checkpoint --lazy-pages --page-server, restore --lazy-pages from criu lazy-pages: a lazy migration" {
+    require_criu
+    open_pipes
+    run_counter cp-lazy
+    local token="$TOKEN" port=$((20000 + RANDOM % 20000)) dump lazy
+    # The dump keeps the memory and serves it from its page server until
+    # the restored side has fetched it all; CRIU's lazy-pages daemon fetches
+    # it for the restore, which faults pages in through userfaultfd.
+    crunpp checkpoint --lazy-pages --page-server "127.0.0.1:$port" --image-path "$IMG" cp-lazy \
+        >"$BATS_TEST_TMPDIR/dump.out" 2>&1 &
+    dump=$!
+    record_pid "$dump"
+    wait_listen "$port"
+    criu lazy-pages --page-server --address 127.0.0.1 --port "$port" -D "$IMG" -W "$IMG" \
+        >"$BATS_TEST_TMPDIR/lazy.out" 2>&1 &
+    lazy=$!
+    record_pid "$lazy"
+    with_pipes restore -d --lazy-pages --work-path "$IMG" -b "$B" --image-path "$IMG" cp-lazy-2 || {
+        cat "$BATS_TEST_TMPDIR/dump.out" "$BATS_TEST_TMPDIR/lazy.out"
+        false
+    }
+    wait_count cp-lazy-2 3
+    [ "$TOKEN" = "$token" ]
+    timeout 60 tail --pid="$dump" -f /dev/null
+    wait "$dump"
+    timeout 60 tail --pid="$lazy" -f /dev/null
+    # The source is gone, as after any checkpoint without --leave-running.
+    run crunpp state cp-lazy
+    [ "$status" -ne 0 ]
+    wait_count cp-lazy-2 $((COUNT + 2))
 }

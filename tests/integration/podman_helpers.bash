@@ -14,6 +14,8 @@
 #   $PROBE                    a shell script printing what a container sees,
 #                             normalised (see probe_diff)
 # Every podman call is bounded by `timeout $PODMAN_TIMEOUT`.
+# PODMAN_CGROUP_MANAGER (set before podman_setup_file) chooses podman's
+# cgroup manager: cgroupfs (default) or systemd (where systemd is pid 1).
 
 PODMAN_TIMEOUT=60
 IMG=localhost/busybox:latest
@@ -36,7 +38,7 @@ _write_containers_conf() {
 netns = "none"
 default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
 [engine]
-cgroup_manager = "cgroupfs"
+cgroup_manager = "${PODMAN_CGROUP_MANAGER:-cgroupfs}"
 events_logger = "file"
 events_logfile_path = "$dir/events.log"
 EOF

@@ -68,6 +68,35 @@ TEST_CASE("criu rpc: options", "[criu]") {
     CHECK(n.substr(4, 11) == bytes({0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}));
 }
 
+// What restore's --empty-ns, --lazy-pages, --lsm-profile and
+// --lsm-mount-context become in the request (rpc.proto: empty_ns = 38,
+// lazy_pages = 48, lsm_profile = 53, lsm_mount_context = 63).
+TEST_CASE("criu rpc: empty_ns, lazy_pages and the LSM options", "[criu]") {
+    criu::Opts o;
+    o.empty_ns = 0x40000000; // CLONE_NEWNET
+    o.lazy_pages = true;
+    o.lsm_profile = "apparmor:p";
+    o.lsm_mount_context = "ctx";
+    criu::Request r;
+    r.type = criu::ReqType::Restore;
+    r.opts = &o;
+    const std::string e = criu::encode(r);
+    // empty_ns (tag 0xb0 0x02) as a varint
+    CHECK(e.find(bytes({0xb0, 0x02, 0x80, 0x80, 0x80, 0x80, 0x04})) != std::string::npos);
+    // lazy_pages = true (tag 0x80 0x03)
+    CHECK(e.find(bytes({0x80, 0x03, 0x01})) != std::string::npos);
+    // lsm_profile (tag 0xaa 0x03) and lsm_mount_context (tag 0xfa 0x03)
+    CHECK(e.find(bytes({0xaa, 0x03, 0x0a, 'a', 'p', 'p', 'a', 'r', 'm', 'o', 'r', ':', 'p'})) != std::string::npos);
+    CHECK(e.find(bytes({0xfa, 0x03, 0x03, 'c', 't', 'x'})) != std::string::npos);
+
+    // Unset, none of them is sent.
+    criu::Opts none;
+    r.opts = &none;
+    const std::string n = criu::encode(r);
+    for (auto tag : {bytes({0xb0, 0x02}), bytes({0x80, 0x03}), bytes({0xaa, 0x03}), bytes({0xfa, 0x03})})
+        CHECK(n.find(tag) == std::string::npos);
+}
+
 TEST_CASE("criu rpc: responses", "[criu]") {
     criu::Response r = criu::decode(bytes({0x08, 0x02, 0x10, 0x01, 0x22, 0x03, 0x08, 0xd2, 0x09}));
     CHECK(r.type == 2);

@@ -212,7 +212,7 @@ void checkpoint(const Context &ctx, const CheckpointOptions &o) {
     if (o.leave_running || o.pre_dump)
         return;
     // CRIU killed the tree: the container is deleted, as runc does.
-    cgroup::destroy(c.state().cgroup_paths);
+    cgroup::destroy(c.state().cgroup_paths, cgroup::systemd_scope(c.state().extra));
     run_poststop(c);
     c.remove();
 }

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <ftw.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -51,6 +52,11 @@ void set_common_criu_opts(criu::Opts &opts, const CriuOptions &o, const spec::Co
     opts.lazy_pages = o.lazy_pages;
     if (!o.manage_cgroups_mode.empty())
         opts.manage_cgroups_mode = cgroups_mode(o.manage_cgroups_mode, what);
+    // The network namespace is always left empty, as runc leaves it: the
+    // runtime configures no network device, the engine does (podman's
+    // restore sets up the container's network again), so CRIU neither dumps
+    // nor restores its devices, addresses, routes and tables.
+    opts.empty_ns = CLONE_NEWNET;
     for (const std::string &name : o.empty_ns) {
         std::optional<spec::NamespaceType> t = spec::namespace_type_from_name(name);
         if (!t)

@@ -194,6 +194,16 @@ cgroup::Setup make_cgroup(const Context &ctx, const CreateOptions &o, const spec
     return cgroup::create(r);
 }
 
+void save_cgroup_state(state::Container &c, const cgroup::Setup &cg) {
+    c.state().extra.erase(kStateCgroupPlanned);
+    if (!cg.systemd().unit.empty()) {
+        c.state().extra[cgroup::kStateSystemdUnit] = cg.systemd().unit;
+        c.state().extra[cgroup::kStateSystemdUser] = cg.systemd().user ? "true" : "false";
+    }
+    c.state().cgroup_paths = cg.paths();
+    c.save();
+}
+
 namespace {
 
 // The init's user namespace has its maps: idmapped mounts, then "go".
@@ -250,15 +260,7 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
         if (o.no_new_keyring)
             l.container.state().extra[kStateNoNewKeyring] = "true";
         cg = make_cgroup(ctx, o, loaded.config, l.container);
-        l.container.state().extra.erase(kStateCgroupPlanned);
-        // Saved before the unit exists: a runtime killed while starting it
-        // leaves it to `delete`.
-        if (!cg.systemd().unit.empty()) {
-            l.container.state().extra[cgroup::kStateSystemdUnit] = cg.systemd().unit;
-            l.container.state().extra[cgroup::kStateSystemdUser] = cg.systemd().user ? "true" : "false";
-        }
-        l.container.state().cgroup_paths = cg.paths();
-        l.container.save();
+        save_cgroup_state(l.container, cg);
         const HookOutput hook_output = open_hook_output(loaded.config.annotations, loaded.config.hooks.has_value());
         // Compiled (or taken from the cache) here, by the runtime user, so
         // that the init only loads a ready program.

@@ -42,6 +42,10 @@ Loaded load(const CreateOptions &o);
 void fill_state(state::ContainerState &st, const Context &ctx, const Loaded &l);
 // The container's cgroup with its limits; removed unless committed.
 cgroup::Setup make_cgroup(const Context &ctx, const CreateOptions &o, const spec::Config &cfg, state::Container &c);
+// Records cg in the state (saved): its directories and, for the systemd
+// driver, its unit, before the unit exists, so that a runtime killed while
+// starting it leaves it to `delete`.
+void save_cgroup_state(state::Container &c, const cgroup::Setup &cg);
 
 struct Launched {
     state::Container container; // locked, status Created (saved)

@@ -193,7 +193,7 @@ void finish(const Context &ctx, const std::string &id, pid_t pid, uint64_t start
         state::Container c = store.open(id);
         if (c.state().pid != pid || c.state().pid_start_time != start_time)
             return;
-        cgroup::destroy(c.state().cgroup_paths);
+        cgroup::destroy(c.state().cgroup_paths, cgroup::systemd_scope(c.state().extra));
         run_poststop(c);
         c.remove();
     } catch (const Error &) {
@@ -208,6 +208,10 @@ int restore(const Context &ctx, const RestoreOptions &o) {
     state::check_id(o.create.id);
     if (ctx.rootless)
         throw Error("restore: CRIU needs root: a rootless container cannot be restored");
+    // Said first, as runc does, not after the images were read and criu
+    // started; store.create below still makes the id exclusively.
+    if (state::Store(ctx.state_root).exists(o.create.id))
+        throw Error("container \"" + o.create.id + "\" already exists");
     // Our caller's ignored SIGCHLD would have the kernel reap the restored init.
     signal(SIGCHLD, SIG_DFL);
     Loaded l = load(o.create);
@@ -246,9 +250,7 @@ int restore(const Context &ctx, const RestoreOptions &o) {
         c.state().extra[kStateConfigPath] = l.config_path;
         keep_config(c, l.config_text);
         cg = make_cgroup(ctx, o.create, l.config, c);
-        c.state().extra.erase(kStateCgroupPlanned);
-        c.state().cgroup_paths = cg.paths();
-        c.save();
+        save_cgroup_state(c, cg);
         work_path = o.criu.work_path.empty() ? c.dir() + "/" + kCriuWork : util::absolute_path(o.criu.work_path);
         work_fd = open_or_make_dir(work_path, work_created, what);
         if (mkdirat(c.dir_fd(), kCriuRoot, 0755) < 0)
@@ -288,6 +290,13 @@ int restore(const Context &ctx, const RestoreOptions &o) {
         swrk.emplace(criu::Swrk::spawn(so));
         v1_tasks.clear();
         ns_fds.clear();
+        // The systemd driver's unit starts with criu in it (criu waits for
+        // the request): the restored tree, criu's children, is born there.
+        if (cg.awaits_placement()) {
+            cg.place(swrk->pid());
+            c.state().cgroup_paths = cg.paths();
+            c.save();
+        }
         set_cgroup_roots(opts, swrk->pid());
 
         criu::Request req;
@@ -360,7 +369,7 @@ int restore(const Context &ctx, const RestoreOptions &o) {
         if (hooks_ran)
             run_poststop(c);
         try {
-            cgroup::destroy(c.state().cgroup_paths);
+            cgroup::destroy(c.state().cgroup_paths, cgroup::systemd_scope(c.state().extra));
         } catch (...) {
             // Best effort: the original error is reported.
         }

@@ -146,4 +146,27 @@ void setup_dev(MountContext &c) {
     symlink_in(dev.get(), "pts/ptmx", "ptmx");
 }
 
+// The stdio an engine gives as the host's /dev/null (podman -d's stdin)
+// would stay a file of a mount outside the container: CRIU cannot dump such
+// a descriptor. As runc does, they become the container's own /dev/null;
+// /dev/null is only opened when one of them is it.
+void reopen_dev_null() {
+    const dev_t null_dev = makedev(1, 3);
+    bool any = false;
+    bool is_null[3] = {};
+    for (int fd = 0; fd < 3; fd++) {
+        struct stat st {};
+        is_null[fd] = fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == null_dev;
+        any = any || is_null[fd];
+    }
+    if (!any)
+        return;
+    UniqueFd null(open("/dev/null", O_RDWR | O_CLOEXEC));
+    if (!null)
+        throw_errno("open the container's \"/dev/null\" for the stdio");
+    for (int fd = 0; fd < 3; fd++)
+        if (is_null[fd] && dup3(null.get(), fd, 0) < 0)
+            throw_errno("dup3 the container's \"/dev/null\" to fd " + std::to_string(fd));
+}
+
 } // namespace crunpp::linux

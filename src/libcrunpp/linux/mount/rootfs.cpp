@@ -165,6 +165,7 @@ void setup_rootfs(const spec::Config &cfg, const std::string &rootfs_abs_path, c
     UniqueFd root(open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!root)
         throw_errno("open the rootfs \"" + rootfs + "\"");
+    const bool own_dev = needs_dev_setup(cfg);
     {
         MountContext ctx(cfg, o);
         ctx.root_fd = root.get();
@@ -180,7 +181,7 @@ void setup_rootfs(const spec::Config &cfg, const std::string &rootfs_abs_path, c
             ctx.mount_label = *lx.mountLabel;
         for (size_t i = 0; i < cfg.mounts.size(); ++i)
             mount_config_entry(ctx, cfg.mounts[i], i);
-        if (needs_dev_setup(cfg))
+        if (own_dev)
             setup_dev(ctx);
     }
 
@@ -188,6 +189,8 @@ void setup_rootfs(const spec::Config &cfg, const std::string &rootfs_abs_path, c
         o.before_root_change();
     enter_root(root.get(), rootfs, o.no_pivot);
     root.reset();
+    if (own_dev)
+        reopen_dev_null();
 
     create_missing_cwd(cfg);
     apply_readonly_paths(lx.readonlyPaths);

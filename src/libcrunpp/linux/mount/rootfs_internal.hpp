@@ -66,6 +66,10 @@ void copy_up(int src_dir, int dst_dir, const std::string &display);
 // /dev: default devices, linux.devices, the standard symlinks.
 void setup_dev(MountContext &c);
 
+// After the root change into a /dev crunpp made: stdio fds that are the
+// host's /dev/null become the container's /dev/null (as runc's).
+void reopen_dev_null();
+
 // Enters the new root: pivot_root (old root detached) or, for --no-pivot and
 // a ramfs host root, MS_MOVE + chroot. Cwd is "/" afterwards.
 void enter_root(int root_fd, const std::string &rootfs, bool no_pivot);
