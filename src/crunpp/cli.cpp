@@ -164,8 +164,10 @@ ParsedArgs parse_options(std::string_view command, std::vector<std::string> args
             if (inline_value) {
                 store(*o, *inline_value);
             } else {
+                // runc's (Go flag) words: engines probe for them, e.g. podman's
+                // `restore --lsm-mount-context` test for restoring into a pod.
                 if (i + 1 >= args.size())
-                    throw Error(prefix + "option --" + o->long_name + " needs a value");
+                    throw Error(prefix + "flag needs an argument: --" + o->long_name);
                 store(*o, args[++i]);
             }
         } else {

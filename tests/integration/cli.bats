@@ -105,8 +105,16 @@ listed_commands() {
     for opt in --root --log --log-format --rootless --cgroup-manager; do
         run --separate-stderr "$CRUNPP" "$opt"
         [ "$status" -eq 1 ] || { echo "$opt: status $status"; false; }
-        [[ "$stderr" == "crunpp: "*"option $opt needs a value" ]] || { echo "$opt: $stderr"; false; }
+        [[ "$stderr" == "crunpp: "*"flag needs an argument: $opt" ]] || { echo "$opt: $stderr"; false; }
     done
+}
+
+@test "restore --lsm-mount-context without a value answers podman's probe as runc does" {
+    # podman restores into a pod only when this output holds runc's words
+    # (CRRuntimeSupportsPodCheckpointRestore).
+    run --separate-stderr "$CRUNPP" restore --lsm-mount-context
+    [ "$status" -eq 1 ]
+    [ "$stderr" = "crunpp: restore: flag needs an argument: --lsm-mount-context" ]
 }
 
 @test "commands taking an ID say so when it is missing" {

@@ -196,7 +196,7 @@ reachable_by_others() {
     [[ "$output" == *"spec: unknown option --bogus"* ]]
     run "$CRUNPP" spec --bundle
     [ "$status" -eq 1 ]
-    [[ "$output" == *"option --bundle needs a value"* ]]
+    [[ "$output" == *"flag needs an argument: --bundle"* ]]
     [ ! -e config.json ]
 }
 

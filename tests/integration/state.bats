@@ -281,7 +281,7 @@ fake_container() {
     [[ "$output" == "crunpp: list: too many arguments"* ]]
     run crunpp list --format
     [ "$status" -eq 1 ]
-    [ "$output" = "crunpp: list: option --format needs a value" ]
+    [ "$output" = "crunpp: list: flag needs an argument: --format" ]
 }
 
 @test "a relative --root is relative to the working directory" {
