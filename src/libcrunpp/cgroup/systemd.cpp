@@ -193,7 +193,9 @@ void systemd_update(const SystemdScope &scope, const spec::Resources &res, const
 
 } // namespace detail
 
-void systemd_attach(const SystemdScope &scope, pid_t pid) { systemd::Bus::open(scope.user).attach(scope.unit, pid); }
+void systemd_attach(const SystemdScope &scope, pid_t pid, const std::string &sub) {
+    systemd::Bus::open(scope.user).attach(scope.unit, pid, sub);
+}
 
 bool systemd_library_available() { return systemd::library_available(); }
 

@@ -394,15 +394,17 @@ void Bus::set_properties(const std::string &unit, const Properties &props) {
                     err.text(r));
 }
 
-void Bus::attach(const std::string &unit, pid_t pid) {
+void Bus::attach(const std::string &unit, pid_t pid, const std::string &sub) {
     Message reply;
     BusError err;
+    const std::string path = sub.empty() || sub[0] != '/' ? "/" + sub : sub;
     int r = impl_->call("AttachProcessesToUnit", reply, err, [&](sd_bus_message *m) {
-        check(api().append(m, "ssau", unit.c_str(), "/", 1, static_cast<uint32_t>(pid)), "build the message");
+        check(api().append(m, "ssau", unit.c_str(), path.c_str(), 1, static_cast<uint32_t>(pid)), "build the message");
     });
     if (r < 0)
-        throw Error("systemd cgroup driver: attach process " + std::to_string(pid) + " to " + unit + " on " +
-                    impl_->where() + ": " + err.text(r));
+        throw Error("systemd cgroup driver: attach process " + std::to_string(pid) + " to " + unit +
+                    (path == "/" ? "" : " (cgroup " + path + " below it)") + " on " + impl_->where() + ": " +
+                    err.text(r));
 }
 
 std::string Bus::control_group(const std::string &unit) {

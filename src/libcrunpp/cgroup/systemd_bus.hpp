@@ -35,7 +35,7 @@ public:
     void set_properties(const std::string &unit, const Properties &props);
     // AttachProcessesToUnit(unit, "/", [pid]): the manager moves a process
     // the caller may not move itself (a user manager asks the system one).
-    void attach(const std::string &unit, pid_t pid);
+    void attach(const std::string &unit, pid_t pid, const std::string &sub);
     // The unit's cgroup ("ControlGroup"), relative to the manager's root
     // cgroup as a path of the whole hierarchy: "/system.slice/x.scope".
     std::string control_group(const std::string &unit);
