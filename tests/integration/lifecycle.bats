@@ -618,6 +618,7 @@ os.execv(sys.argv[1], sys.argv[1:])' "$CRUNPP" --root "$STATE_ROOT" "$@"
     mkdir -p "$BATS_TEST_TMPDIR/data"
     echo x >"$BATS_TEST_TMPDIR/data/file"
     chown 0:0 "$BATS_TEST_TMPDIR/data/file"
+    require_idmapped_mounts "$BATS_TEST_TMPDIR/data"
     make_bundle "$B" /bin/sh -c 'stat -c "%u:%g" /idmapped/file /plain/file /own-maps/file'
     _open_path "$B/rootfs"
     _open_path "$BATS_TEST_TMPDIR/data"
@@ -701,6 +702,7 @@ os.execv(sys.argv[1], sys.argv[1:])' "$CRUNPP" --root "$STATE_ROOT" "$@"
 @test "joining a user namespace mapped to other ids: idmapped mounts made before the clone" {
     mkdir -p "$OUT" "$BATS_TEST_TMPDIR/data"
     echo x >"$BATS_TEST_TMPDIR/data/file"
+    require_idmapped_mounts "$BATS_TEST_TMPDIR/data"
     make_bundle "$B" /bin/sh -c 'cat /proc/self/uid_map; stat -c "%u" /idmapped/file /plain/file'
     mkdir "$B/rootfs/idmapped" "$B/rootfs/plain"
     _open_path "$B/rootfs"
