@@ -320,7 +320,7 @@ Bus Bus::open(bool user) {
     return Bus(std::move(impl));
 }
 
-void Bus::start_unit(const std::string &unit, const Properties &props) {
+bool Bus::start_unit(const std::string &unit, const Properties &props) {
     log::debug("systemd: StartTransientUnit " + unit + " on " + impl_->where() + ": " + names(props));
     impl_->subscribe();
     for (int attempt = 0;; attempt++) {
@@ -337,6 +337,8 @@ void Bus::start_unit(const std::string &unit, const Properties &props) {
             reset_failed(unit);
             continue;
         }
+        if (r < 0 && err.is("org.freedesktop.systemd1.UnitExists"))
+            return false;
         if (r < 0)
             throw Error("systemd cgroup driver: start unit " + unit + " on " + impl_->where() + ": " + err.text(r) +
                         (err.is("org.freedesktop.DBus.Error.ServiceUnknown") ||
@@ -346,7 +348,7 @@ void Bus::start_unit(const std::string &unit, const Properties &props) {
         const char *job = nullptr;
         check(api().read(reply.m, "o", &job), "start unit " + unit + ": read the reply");
         impl_->wait_job(job, "start unit " + unit);
-        return;
+        return true;
     }
 }
 
