@@ -488,7 +488,9 @@ rk_ctr() {
     USER_SLICE_DIR="$CG/user.slice/user-$uid.slice/user@$uid.service/user.slice"
     # containerd-rootless.sh's way (nerdctl's; not in Debian 12): containerd
     # in rootlesskit's user and mount namespaces, with /etc and /run copied
-    # up, as a service of the user's manager; its state is the user's.
+    # up, as a service of the user's manager; its state is the user's. As
+    # that script, the copied-up /run's link to the host's /run/containerd
+    # (a rootful containerd's, root's) goes first.
     RK_DIR="$BATS_TEST_TMPDIR/rkcd"
     RK_RUN="/run/user/$uid/i15sd-rk$$"
     install -d -m 0700 -o "$uid" -g "$(rootless_gid)" "$RK_DIR" "$RK_RUN"
@@ -505,8 +507,8 @@ EOC
     RK_UNIT="i15sd-rkcd$$.service"
     as_rootless systemd-run --user --quiet --unit="$RK_UNIT" -p KillMode=mixed \
         rootlesskit --net=host --copy-up=/etc --copy-up=/run --propagation=rslave --state-dir="$RK_RUN/rk" \
-        containerd --config "$RK_DIR/config.toml" --root "$RK_DIR/root" --state "$RK_RUN/state" \
-        --address "$RK_DIR/sock"
+        sh -c 'rm -f /run/containerd; exec containerd "$@"' sh \
+        --config "$RK_DIR/config.toml" --root "$RK_DIR/root" --state "$RK_RUN/state" --address "$RK_DIR/sock"
     for ((i = 0; i < 150; i++)); do
         [ -s "$RK_RUN/rk/child_pid" ] && rk_ctr version >/dev/null 2>&1 && break
         sleep 0.2
