@@ -47,7 +47,7 @@ CRUNPP="${CRUNPP:-$REPO/build/crunpp}"
 LEAK_GUARD="$(dirname "$CRUNPP")/tests/helpers/leak-guard"
 # Test helpers the suites run (io_helpers.bash's helper_bin), where built.
 HELPERS_DIR="$(dirname "$CRUNPP")/tests/helpers"
-LANE_HELPERS=(fd-receiver criu-holder idmap-probe)
+LANE_HELPERS=(fd-receiver criu-holder idmap-probe leak-guard)
 SCRIPT="${SYSTEMDLANE_SCRIPT:-}"
 if [ -n "$SCRIPT" ]; then
     SUITES="${SYSTEMDLANE_SUITES:-}"
