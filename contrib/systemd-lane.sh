@@ -35,6 +35,9 @@
 #                        with the boot, up to twice that at load 10-14);
 #                        the guest starts no suite it cannot finish in time
 #                        and says so
+#   SYSTEMDLANE_SUITE_TIMEOUT  seconds for one suite in one pass (default
+#                        420; exec:systemd's rootful pass took 311 s at load
+#                        7 and more than 420 s at load 10)
 #   SYSTEMDLANE_ACCEL    auto (default), kvm or tcg
 #   SYSTEMDLANE_SMP      guest cpus (default 1)
 #   SYSTEMDLANE_MEM      guest memory in MiB (default 3072: the initramfs is
@@ -58,7 +61,7 @@ PASSES="${SYSTEMDLANE_PASSES:-rootful rootless}"
 ROOTLESS_FILTER="${SYSTEMDLANE_ROOTLESS_FILTER-rootless}"
 TIMEOUT="${SYSTEMDLANE_TIMEOUT:-1500}"
 ACCEL="${SYSTEMDLANE_ACCEL:-auto}"
-SUITE_TIMEOUT=420
+SUITE_TIMEOUT="${SYSTEMDLANE_SUITE_TIMEOUT:-420}"
 # Seconds kept for the guest's boot, leak check and power-off, and for
 # building the initramfs.
 GUEST_RESERVE=40
