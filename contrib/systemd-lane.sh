@@ -30,9 +30,10 @@
 #                        (cwd: the repo copy; CRUNPP, SYSTEMD_LANE=1 and
 #                        CRUNPP_TEST_USER set); its output is shown, its exit
 #                        status counts as one test
-#   SYSTEMDLANE_TIMEOUT  seconds for the whole lane (default 1080: under TCG on
-#                        a 2-core host at load 8 the default suites took 371 s
-#                        with the boot, up to twice that at load 10-14);
+#   SYSTEMDLANE_TIMEOUT  seconds for the whole lane (default 1500: under TCG on
+#                        a 2-core host at load 8 systemd_lane and
+#                        systemd_cgroup took 371 s with the boot, up to twice
+#                        that at load 10-14; cgroups:systemd adds ~300 s);
 #                        the guest starts no suite it cannot finish in time
 #                        and says so
 #   SYSTEMDLANE_SUITE_TIMEOUT  seconds for one suite in one pass (default
