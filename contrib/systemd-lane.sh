@@ -18,8 +18,11 @@
 #   CRUNPP               the binary to test (default: build/crunpp), with the
 #                        leak-guard built next to it when there is one
 #   SYSTEMDLANE_SUITES   tests/integration suites to run, without .bats
-#                        (default: systemd_lane systemd_cgroup; none when a
-#                        script is given)
+#                        (default: systemd_lane systemd_cgroup
+#                        cgroups:systemd; none when a script is given);
+#                        SUITE:systemd runs every crunpp
+#                        call of SUITE with --systemd-cgroup (helpers.bash's
+#                        CRUNPP_CGROUP_MANAGER), e.g. "lifecycle:systemd"
 #   SYSTEMDLANE_PASSES   "rootful rootless" (default) or one of them
 #   SYSTEMDLANE_ROOTLESS_FILTER  the bats --filter of the rootless pass
 #                        (default "rootless"); empty: every test
@@ -27,11 +30,15 @@
 #                        (cwd: the repo copy; CRUNPP, SYSTEMD_LANE=1 and
 #                        CRUNPP_TEST_USER set); its output is shown, its exit
 #                        status counts as one test
-#   SYSTEMDLANE_TIMEOUT  seconds for the whole lane (default 1080: under TCG on
-#                        a 2-core host at load 8 the default suites took 371 s
-#                        with the boot, up to twice that at load 10-14);
+#   SYSTEMDLANE_TIMEOUT  seconds for the whole lane (default 1500: under TCG on
+#                        a 2-core host at load 8 systemd_lane and
+#                        systemd_cgroup took 371 s with the boot, up to twice
+#                        that at load 10-14; cgroups:systemd adds ~300 s);
 #                        the guest starts no suite it cannot finish in time
 #                        and says so
+#   SYSTEMDLANE_SUITE_TIMEOUT  seconds for one suite in one pass (default
+#                        420; exec:systemd's rootful pass took 311 s at load
+#                        7 and more than 420 s at load 10)
 #   SYSTEMDLANE_ACCEL    auto (default), kvm or tcg
 #   SYSTEMDLANE_SMP      guest cpus (default 1)
 #   SYSTEMDLANE_MEM      guest memory in MiB (default 3072: the initramfs is
@@ -42,17 +49,20 @@ set -uo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CRUNPP="${CRUNPP:-$REPO/build/crunpp}"
 LEAK_GUARD="$(dirname "$CRUNPP")/tests/helpers/leak-guard"
+# Test helpers the suites run (io_helpers.bash's helper_bin), where built.
+HELPERS_DIR="$(dirname "$CRUNPP")/tests/helpers"
+LANE_HELPERS=(fd-receiver criu-holder idmap-probe leak-guard)
 SCRIPT="${SYSTEMDLANE_SCRIPT:-}"
 if [ -n "$SCRIPT" ]; then
     SUITES="${SYSTEMDLANE_SUITES:-}"
 else
-    SUITES="${SYSTEMDLANE_SUITES:-systemd_lane systemd_cgroup}"
+    SUITES="${SYSTEMDLANE_SUITES:-systemd_lane systemd_cgroup cgroups:systemd checkpoint_podman}"
 fi
 PASSES="${SYSTEMDLANE_PASSES:-rootful rootless}"
 ROOTLESS_FILTER="${SYSTEMDLANE_ROOTLESS_FILTER-rootless}"
-TIMEOUT="${SYSTEMDLANE_TIMEOUT:-1080}"
+TIMEOUT="${SYSTEMDLANE_TIMEOUT:-1800}"
 ACCEL="${SYSTEMDLANE_ACCEL:-auto}"
-SUITE_TIMEOUT=420
+SUITE_TIMEOUT="${SYSTEMDLANE_SUITE_TIMEOUT:-420}"
 # Seconds kept for the guest's boot, leak check and power-off, and for
 # building the initramfs.
 GUEST_RESERVE=40
@@ -63,24 +73,26 @@ KERNEL_PACKAGE=linux-image-cloud-amd64
 QEMU=qemu-system-x86_64
 PYTHON="$(python3 -c 'import sys; print("python%d.%d" % sys.version_info[:2])' 2>/dev/null)" || PYTHON=python3.11
 # What the guest runs: systemd with its bus, logind and PAM for the user
-# manager; the engines and runtimes; CRIU and what it runs (ip,
-# iptables-restore, tar, gzip) for podman's checkpoint/restore
-# (checkpoint_podman.bats); the tests' shell and tools.
+# manager; the engines and runtimes (rootlesskit: containerd rootless);
+# CRIU and what it runs (ip, iptables-restore, tar, gzip) for podman's
+# checkpoint/restore (checkpoint_podman.bats); the tests' shell and tools
+# (bsdutils: script, for exec -t).
 GUEST_PACKAGES=(systemd libsystemd0 libnss-systemd libpam-systemd systemd-sysv
     dbus dbus-bin dbus-daemon dbus-system-bus-common dbus-session-bus-common dbus-user-session
     libpam0g libpam-modules libpam-modules-bin libpam-runtime kmod
     podman conmon golang-github-containers-common netavark aardvark-dns
-    slirp4netns catatonit iptables runc crun criu iproute2 gzip
+    slirp4netns catatonit iptables runc crun rootlesskit criu iproute2 gzip
     bash dash coreutils util-linux mount grep sed mawk findutils diffutils
-    procps hostname tar jq bats uidmap libc-bin busybox-static "$PYTHON-minimal")
+    procps hostname tar jq bats uidmap libc-bin busybox-static bsdutils strace "$PYTHON-minimal")
 # containerd's package also holds the v1 shims and test tools: only these.
 CONTAINERD_FILES=(/usr/bin/containerd /usr/bin/ctr /usr/bin/containerd-shim-runc-v2)
 HOST_PACKAGES=(qemu-system-x86 "$KERNEL_PACKAGE" cpio containerd "${GUEST_PACKAGES[@]}")
 # Kernel modules the guest loads at boot (systemd-modules-load): overlayfs
-# for podman's and containerd's default storage; what `criu check` and a
-# dump need that the cloud kernel has as modules (as contrib/v2-lane.sh's
-# CRIU_MODULES): socket diag, tun, veth, nftables, conntrack, autofs.
-GUEST_MODULES=(overlay unix_diag inet_diag tcp_diag udp_diag raw_diag netlink_diag af_packet_diag
+# for podman's and containerd's default storage; fuse and tun for the
+# device-rule tests; what `criu check` and a dump need that the cloud
+# kernel has as modules (as contrib/v2-lane.sh's CRIU_MODULES): socket
+# diag, tun, veth, nftables, conntrack, autofs.
+GUEST_MODULES=(overlay fuse unix_diag inet_diag tcp_diag udp_diag raw_diag netlink_diag af_packet_diag
     tun veth nf_tables nft_compat xt_mark nf_conntrack_netlink autofs4)
 
 say() { printf 'systemd-lane: %s\n' "$*"; }
@@ -121,6 +133,9 @@ make_staging() {
     [ -n "$SCRIPT" ] && install -m 0755 "$SCRIPT" "$s/lane/script"
     cp -r "$REPO/tests" "$s/lane/repo/tests"
     rm -rf "$s/lane/repo/tests/fuzz" "$s/lane/repo/tests/unit"
+    for u in "${LANE_HELPERS[@]}"; do
+        [ -x "$HELPERS_DIR/$u" ] && install -D -m 0755 "$HELPERS_DIR/$u" "$s/lane/repo/build/tests/helpers/$u"
+    done
     if [ -d "$REPO/../shared/runtime-spec/schema" ]; then
         mkdir -p "$s/lane/shared/runtime-spec"
         cp -r "$REPO/../shared/runtime-spec/schema" "$s/lane/shared/runtime-spec/"

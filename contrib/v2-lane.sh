@@ -50,7 +50,7 @@ CRUNPP="${CRUNPP:-$REPO/build/crunpp}"
 LEAK_GUARD="$(dirname "$CRUNPP")/tests/helpers/leak-guard"
 # Test helpers the suites run (io_helpers.bash's helper_bin), where built.
 HELPERS_DIR="$(dirname "$CRUNPP")/tests/helpers"
-LANE_HELPERS=(fd-receiver criu-holder)
+LANE_HELPERS=(fd-receiver criu-holder idmap-probe)
 if [ -f "$REPO/tests/integration/cgroups.bats" ]; then
     SUITES="${V2LANE_SUITES:-cgroups}"
     PASSES="${V2LANE_PASSES:-rootful rootless}"

@@ -185,8 +185,9 @@ void destroy(const Paths &p, const SystemdScope &scope = {});
 
 // Has the container's manager move `pid` into its unit (exec, when cgroup
 // v2 does not let the caller move it: a rootless user outside its manager's
-// subtree).
-void systemd_attach(const SystemdScope &scope, pid_t pid);
+// subtree). `sub` is a cgroup below the unit's ("" or "/" for its own: exec
+// --cgroup); systemd needs the unit delegated for one.
+void systemd_attach(const SystemdScope &scope, pid_t pid, const std::string &sub = "");
 
 // Whether the systemd driver can work here at run time: libsystemd.so.0
 // loads (features reports the driver as compiled in regardless).

@@ -20,6 +20,15 @@
 #   crunpp_setup / crunpp_teardown      what setup/teardown below call; a file
 #                                       defining its own setup/teardown must
 #                                       call them
+#   $CRUNPP_CGROUP_MANAGER  "systemd" runs every crunpp call with the systemd
+#                         cgroup driver (the systemd lane's "SUITE:systemd"):
+#                         $CRUNPP is then a wrapper adding --systemd-cgroup,
+#                         $CRUNPP_BINARY the binary itself
+#   systemd_cgroups       true when that is so
+#   RUNTIME_CGROUP_ARGS   the same flags for another runtime (runc) compared
+#   test_cgroups_path NAME  a cgroupsPath for NAME the driver accepts:
+#                         /crunpp/NAME, or system.slice:crunpp:NAME (rootful)
+#                         and user.slice:crunpp:NAME (rootless) with systemd
 #
 # No test touches /run/crunpp: every command goes through a per-test --root.
 # A created container keeps the stdout/stderr crunpp was given until it
@@ -79,7 +88,51 @@ if [ -z "${CRUNPP:-}" ]; then
     CRUNPP="$(_crunpp_cache_dir)/bin/crunpp"
     _open_path "$(_crunpp_cache_dir)/bin"
 fi
-export CRUNPP
+# Kept when helpers.bash is loaded again with $CRUNPP already the wrapper.
+CRUNPP_BINARY="${CRUNPP_BINARY:-$CRUNPP}"
+# shellcheck disable=SC2034 # the suites' (runc comparisons)
+RUNTIME_CGROUP_ARGS=()
+
+systemd_cgroups() {
+    [ "${CRUNPP_CGROUP_MANAGER:-cgroupfs}" = systemd ]
+}
+
+# Every call, the tests' own "$CRUNPP" ones included, as the test user too:
+# a wrapper that execs the binary (same pid, same /proc/PID/exe).
+_install_systemd_wrapper() {
+    local dir
+    dir="$(_crunpp_cache_dir)/bin-systemd"
+    install -d -m 0755 "$dir"
+    printf '#!/bin/sh\nexec %q --systemd-cgroup "$@"\n' "$CRUNPP_BINARY" >"$dir/crunpp.new"
+    chmod 0755 "$dir/crunpp.new"
+    mv "$dir/crunpp.new" "$dir/crunpp"
+}
+
+case "${CRUNPP_CGROUP_MANAGER:-cgroupfs}" in
+cgroupfs) ;;
+systemd)
+    _once "$(_crunpp_cache_dir)/bin-systemd/.done" _install_systemd_wrapper
+    CRUNPP="$(_crunpp_cache_dir)/bin-systemd/crunpp"
+    _open_path "$(_crunpp_cache_dir)/bin-systemd"
+    # shellcheck disable=SC2034 # the suites'
+    RUNTIME_CGROUP_ARGS=(--systemd-cgroup)
+    ;;
+*)
+    echo "helpers.bash: CRUNPP_CGROUP_MANAGER must be cgroupfs or systemd, not $CRUNPP_CGROUP_MANAGER" >&2
+    exit 1
+    ;;
+esac
+export CRUNPP CRUNPP_BINARY
+
+test_cgroups_path() {
+    if ! systemd_cgroups; then
+        echo "/crunpp/$1"
+    elif [ "$(id -u)" -eq 0 ] && [ "${2:-}" != rootless ]; then
+        echo "system.slice:crunpp:$1"
+    else
+        echo "user.slice:crunpp:$1"
+    fi
+}
 
 ROOTFS_CACHE="$(_crunpp_cache_dir)/rootfs"
 

@@ -394,19 +394,23 @@ os.execv(sys.argv[1], sys.argv[1:])' "$CRUNPP" --root "$STATE_ROOT" "$@"
         "pause c1" "resume c1" "exec c1 true" "update --memory 10000000 c1" "events --stats c1" "start c1"
         "delete c1" "delete c1" "kill c1 KILL" "kill --all c1 KILL" "state c1" "ps c1" "exec c1 true"
         "delete --force c1")
+    local -a rt_args
     for rt in runc "$CRUNPP"; do
         root="$BATS_TEST_TMPDIR/root-$(basename "$rt")"
         out="$BATS_TEST_TMPDIR/answers-$(basename "$rt")"
-        "$rt" --root "$root" run -d -b "$B" c1 </dev/null >/dev/null 2>&1
+        # Both with the same cgroup driver ($CRUNPP has it already).
+        rt_args=(--root "$root")
+        [ "$rt" = runc ] && rt_args+=("${RUNTIME_CGROUP_ARGS[@]}")
+        "$rt" "${rt_args[@]}" run -d -b "$B" c1 </dev/null >/dev/null 2>&1
         local i
         for i in $(seq 50); do
-            [ "$("$rt" --root "$root" state c1 | jq -r .status)" = stopped ] && break
+            [ "$("$rt" "${rt_args[@]}" state c1 | jq -r .status)" = stopped ] && break
             sleep 0.1
         done
         for cmd in "${cmds[@]}"; do
             [ "$cmd" = state ] && cmd="state c1"
             # shellcheck disable=SC2086 # one word per argument
-            if "$rt" --root "$root" $cmd </dev/null >"$BATS_TEST_TMPDIR/o" 2>&1; then
+            if "$rt" "${rt_args[@]}" $cmd </dev/null >"$BATS_TEST_TMPDIR/o" 2>&1; then
                 echo "$cmd: ok" >>"$out"
             else
                 echo "$cmd: fails" >>"$out"
@@ -618,6 +622,7 @@ os.execv(sys.argv[1], sys.argv[1:])' "$CRUNPP" --root "$STATE_ROOT" "$@"
     mkdir -p "$BATS_TEST_TMPDIR/data"
     echo x >"$BATS_TEST_TMPDIR/data/file"
     chown 0:0 "$BATS_TEST_TMPDIR/data/file"
+    require_idmapped_mounts "$BATS_TEST_TMPDIR/data"
     make_bundle "$B" /bin/sh -c 'stat -c "%u:%g" /idmapped/file /plain/file /own-maps/file'
     _open_path "$B/rootfs"
     _open_path "$BATS_TEST_TMPDIR/data"
@@ -701,6 +706,7 @@ os.execv(sys.argv[1], sys.argv[1:])' "$CRUNPP" --root "$STATE_ROOT" "$@"
 @test "joining a user namespace mapped to other ids: idmapped mounts made before the clone" {
     mkdir -p "$OUT" "$BATS_TEST_TMPDIR/data"
     echo x >"$BATS_TEST_TMPDIR/data/file"
+    require_idmapped_mounts "$BATS_TEST_TMPDIR/data"
     make_bundle "$B" /bin/sh -c 'cat /proc/self/uid_map; stat -c "%u" /idmapped/file /plain/file'
     mkdir "$B/rootfs/idmapped" "$B/rootfs/plain"
     _open_path "$B/rootfs"

@@ -99,3 +99,21 @@ ctr() {
         crunpp "$@"
     fi
 }
+
+# Skips the test when the kernel cannot make an idmapped mount of DIR's
+# filesystem (tmpfs before Linux 6.3: the qemu lanes' 6.1 guest), as probed
+# by tests/helpers/idmap-probe, not by crunpp.
+require_idmapped_mounts() {
+    local probe="$REPO_ROOT/build/tests/helpers/idmap-probe" out rc=0
+    [ -x "$probe" ] || {
+        echo "$probe not found: build first (ninja -C build)" >&2
+        return 1
+    }
+    # (bats' errexit: the status taken before it sees it.)
+    out="$("$probe" "$1")" || rc=$?
+    case $rc in
+    0) ;;
+    2) skip "$out" ;;
+    *) return 1 ;;
+    esac
+}

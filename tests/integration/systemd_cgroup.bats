@@ -25,6 +25,14 @@ setup() {
 teardown() {
     crunpp_teardown
     [ -z "${RUNC_ID:-}" ] || runc delete -f "$RUNC_ID" >/dev/null 2>&1 || true
+    if [ -n "${RK_UNIT:-}" ]; then
+        # The rootless containerd: its shims and containers go with the
+        # unit (KillMode=mixed kills them all).
+        as_rootless systemctl --user kill -s KILL "$RK_UNIT" >/dev/null 2>&1
+        as_rootless systemctl --user stop "$RK_UNIT" >/dev/null 2>&1
+        as_rootless systemctl --user reset-failed "$RK_UNIT" >/dev/null 2>&1
+        rm -rf "$RK_RUN"
+    fi
     if [ -n "${CTR_ID:-}" ]; then
         ctr task kill -s KILL "$CTR_ID" >/dev/null 2>&1
         ctr task rm -f "$CTR_ID" >/dev/null 2>&1
@@ -459,4 +467,84 @@ podman_image() {
     ctr task rm "$id"
     ctr container rm "$id"
     unit_gone "ctr-$id.scope" "$CG/system.slice/ctr-$id.scope"
+}
+
+# ctr in the rootless containerd's namespaces (as nerdctl's
+# containerd-rootless-setuptool.sh nsenter does): its FIFOs go to the
+# namespace's own /run.
+rk_ctr() {
+    as_rootless nsenter -U --preserve-credentials -m -t "$(cat "$RK_RUN/rk/child_pid")" \
+        ctr --address "$RK_DIR/sock" "$@"
+}
+
+@test "systemd cgroup: rootless containerd (rootlesskit) with SystemdCgroup runs crunpp in the user manager's scope, as runc" {
+    require_user_manager
+    local t
+    for t in containerd ctr rootlesskit nsenter; do
+        command -v "$t" >/dev/null || skip "$t is not installed"
+    done
+    local uid i rt name cid cgpath
+    uid="$(rootless_uid)"
+    USER_SLICE_DIR="$CG/user.slice/user-$uid.slice/user@$uid.service/user.slice"
+    # containerd-rootless.sh's way (nerdctl's; not in Debian 12): containerd
+    # in rootlesskit's user and mount namespaces, with /etc and /run copied
+    # up, as a service of the user's manager; its state is the user's. As
+    # that script, the copied-up /run's link to the host's /run/containerd
+    # (a rootful containerd's, root's) goes first.
+    RK_DIR="$BATS_TEST_TMPDIR/rkcd"
+    RK_RUN="/run/user/$uid/i15sd-rk$$"
+    install -d -m 0700 -o "$uid" -g "$(rootless_gid)" "$RK_DIR" "$RK_RUN"
+    _open_path "$BATS_TEST_TMPDIR"
+    cat >"$RK_DIR/config.toml" <<'EOC'
+version = 2
+disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt",
+  "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs",
+  "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.zfs",
+  "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
+EOC
+    cp -a "$ROOTFS_CACHE" "$RK_DIR/rootfs"
+    chown -R "$uid:$(rootless_gid)" "$RK_DIR"
+    RK_UNIT="i15sd-rkcd$$.service"
+    as_rootless systemd-run --user --quiet --unit="$RK_UNIT" -p KillMode=mixed \
+        rootlesskit --net=host --copy-up=/etc --copy-up=/run --propagation=rslave --state-dir="$RK_RUN/rk" \
+        sh -c 'rm -f /run/containerd; exec containerd "$@"' sh \
+        --config "$RK_DIR/config.toml" --root "$RK_DIR/root" --state "$RK_RUN/state" --address "$RK_DIR/sock"
+    for ((i = 0; i < 150; i++)); do
+        [ -s "$RK_RUN/rk/child_pid" ] && rk_ctr version >/dev/null 2>&1 && break
+        sleep 0.2
+    done
+    rk_ctr version >/dev/null
+    # The same container on runc and crunpp: what the user manager and the
+    # container show, the runtime's name taken out.
+    for rt in runc "$CRUNPP"; do
+        name="$(basename "$rt")"
+        cid="i15sdrk$$$name"
+        rk_ctr run -d --rootfs --runc-binary "$rt" --runc-systemd-cgroup --cgroup "user.slice:ctr:$cid" \
+            --memory-limit 67108864 "$RK_DIR/rootfs" "$cid" /bin/sleep 1000
+        cgpath="$(as_rootless systemctl --user show -P ControlGroup "ctr-$cid.scope")"
+        {
+            echo "cgroup: $cgpath"
+            as_rootless systemctl --user show -p Delegate -p MemoryMax -p TasksAccounting "ctr-$cid.scope"
+            echo "memory.max: $(cat "$CG$cgpath/memory.max")"
+            echo "owner: $(stat -c %u "$CG$cgpath/cgroup.procs")"
+            # The absolute path: runc 1.1.5 finds no "cat" in $PATH there.
+            rk_ctr task exec --exec-id e1 "$cid" /bin/cat /proc/self/cgroup || echo "exec failed"
+            rk_ctr task pause "$cid" || echo "pause failed"
+            echo "frozen: $(cat "$CG$cgpath/cgroup.freeze")"
+            rk_ctr task resume "$cid" || echo "resume failed"
+        } 2>&1 | sed "s/$cid/ID/g" >"$BATS_TEST_TMPDIR/rk-$name"
+        rk_ctr task kill -s KILL "$cid"
+        for ((i = 0; i < 50; i++)); do
+            [ "$(rk_ctr task ls | awk -v id="$cid" '$1 == id {print $3}')" = STOPPED ] && break
+            sleep 0.2
+        done
+        rk_ctr task rm "$cid"
+        rk_ctr container rm "$cid"
+        unit_gone "ctr-$cid.scope" "$CG$cgpath" user
+    done
+    cat "$BATS_TEST_TMPDIR/rk-crunpp"
+    grep -qx "cgroup: /user.slice/user-$uid.slice/user@$uid.service/user.slice/ctr-ID.scope" "$BATS_TEST_TMPDIR/rk-crunpp"
+    grep -qx "MemoryMax=67108864" "$BATS_TEST_TMPDIR/rk-crunpp"
+    grep -qx "frozen: 1" "$BATS_TEST_TMPDIR/rk-crunpp"
+    diff "$BATS_TEST_TMPDIR/rk-runc" "$BATS_TEST_TMPDIR/rk-crunpp"
 }

@@ -120,8 +120,14 @@ run_pass() {
         }
     fi
     lane "pass $pass begin: $(cat /proc/self/cgroup)"
+    local name manager
     for suite in $SUITES; do
-        file=/lane/repo/tests/integration/$suite.bats
+        # "SUITE:systemd": every crunpp call of the suite with
+        # --systemd-cgroup (tests/integration/helpers.bash).
+        name="${suite%%:*}"
+        manager=cgroupfs
+        [ "$name" = "$suite" ] || manager="${suite#*:}"
+        file=/lane/repo/tests/integration/$name.bats
         if [ ! -f "$file" ]; then
             lane "suite $pass $suite missing"
             continue
@@ -136,7 +142,7 @@ run_pass() {
         local start=$SECONDS
         # set -o pipefail is off: PIPESTATUS gives bats' (or timeout's) status.
         TMPDIR=/lane/tmp CRUNPP=/lane/bin/crunpp CRUNPP_TEST_CACHE=/lane/cache \
-            CRUNPP_TEST_USER="$TEST_USER" SYSTEMD_LANE_PASS="$pass" \
+            CRUNPP_TEST_USER="$TEST_USER" SYSTEMD_LANE_PASS="$pass" CRUNPP_CGROUP_MANAGER="$manager" \
             "${guard[@]}" timeout "$limit" bats --tap --timing "${filter[@]}" "$file" </dev/null 2>&1 |
             sed -u "s/^/SDLANE|$pass|$suite|/"
         rc=${PIPESTATUS[0]}

@@ -162,6 +162,12 @@ TEST_CASE("systemd: device rules as DevicePolicy and DeviceAllow", "[cgroup][sys
     CHECK(std::get<std::string>(*find(p, "DevicePolicy")) == "strict");
     std::vector<sd::DeviceAllow> want = {{"/dev/char/1:3", "rwm"}, {"char-pts", "rwm"}, {"block-sd", "r"}};
     CHECK(std::get<std::vector<sd::DeviceAllow>>(*find(p, "DeviceAllow")) == want);
+    // A denial after an allow of the same device takes those accesses away.
+    std::vector<R> partial = {{'a', -1, -1, "rwm", false}, {'c', 10, 229, "r", true}, {'c', 1, 3, "rwm", true},
+                              {'c', 10, 229, "rwm", false}, {'c', 1, 3, "w", false}};
+    p = sd::device_properties(partial, proc, all);
+    CHECK(std::get<std::vector<sd::DeviceAllow>>(*find(p, "DeviceAllow")) ==
+          std::vector<sd::DeviceAllow>{{"/dev/char/1:3", "rm"}});
     // A device the host does not have is left out (runc; systemd refuses it).
     rules.push_back({'c', 10, 200, "rwm", true});
     p = sd::device_properties(rules, proc, [](char, int64_t major, int64_t) { return major != 10; });

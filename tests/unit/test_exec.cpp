@@ -224,6 +224,12 @@ TEST_CASE("exec --cgroup: targets per hierarchy", "[exec]") {
     // A controller prefix there: the controllers share the directory.
     CHECK_THROWS_WITH(exec_cgroup_paths(v2, parse_sub_cgroups({"memory:m"})),
                       Catch::Contains("--cgroup \"memory:m\": the container's cgroup is a cgroup v2 one"));
+    // What systemd is asked to move an exec into, below the unit's cgroup.
+    CHECK(sub_cgroup(v2, "/sys/fs/cgroup/c1").empty());
+    CHECK(sub_cgroup(v2, exec_cgroup_paths(v2, parse_sub_cgroups({"x/y"})).at("unified")) == "x/y");
+    CHECK(sub_cgroup(container, all.at("unified")) == "s");
+    CHECK(sub_cgroup(container, one.at("unified")).empty());
+    CHECK(sub_cgroup(v2, "/sys/fs/cgroup/c10").empty());
 }
 
 TEST_CASE("cgroup::unified_dir_of: the cgroup2 directory listing the process", "[exec]") {

@@ -119,8 +119,14 @@ Setup create_systemd(const Request &r) {
 void Setup::place(pid_t pid) {
     Properties props =
         unit_properties(id_, scope_is_slice_, slice_, resources_, devices_, rootless_, annotations_, pid);
+    // Set first: a start whose job fails leaves a unit to stop. One that
+    // exists already is another container's, never stopped here.
     started_ = true;
-    bus_->start_unit(scope_.unit, props);
+    if (!bus_->start_unit(scope_.unit, props)) {
+        started_ = false;
+        throw Error("systemd cgroup driver: unit " + scope_.unit + " is in use (another container with this id or " +
+                    "cgroupsPath?)");
+    }
     const std::string cg = bus_->control_group(scope_.unit);
     // Every hierarchy: the unit's directory, joined here where systemd did
     // not put the process (v1 controllers systemd does not manage, or a
@@ -193,7 +199,9 @@ void systemd_update(const SystemdScope &scope, const spec::Resources &res, const
 
 } // namespace detail
 
-void systemd_attach(const SystemdScope &scope, pid_t pid) { systemd::Bus::open(scope.user).attach(scope.unit, pid); }
+void systemd_attach(const SystemdScope &scope, pid_t pid, const std::string &sub) {
+    systemd::Bus::open(scope.user).attach(scope.unit, pid, sub);
+}
 
 bool systemd_library_available() { return systemd::library_available(); }
 

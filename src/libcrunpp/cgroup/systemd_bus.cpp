@@ -320,7 +320,7 @@ Bus Bus::open(bool user) {
     return Bus(std::move(impl));
 }
 
-void Bus::start_unit(const std::string &unit, const Properties &props) {
+bool Bus::start_unit(const std::string &unit, const Properties &props) {
     log::debug("systemd: StartTransientUnit " + unit + " on " + impl_->where() + ": " + names(props));
     impl_->subscribe();
     for (int attempt = 0;; attempt++) {
@@ -337,6 +337,8 @@ void Bus::start_unit(const std::string &unit, const Properties &props) {
             reset_failed(unit);
             continue;
         }
+        if (r < 0 && err.is("org.freedesktop.systemd1.UnitExists"))
+            return false;
         if (r < 0)
             throw Error("systemd cgroup driver: start unit " + unit + " on " + impl_->where() + ": " + err.text(r) +
                         (err.is("org.freedesktop.DBus.Error.ServiceUnknown") ||
@@ -346,7 +348,7 @@ void Bus::start_unit(const std::string &unit, const Properties &props) {
         const char *job = nullptr;
         check(api().read(reply.m, "o", &job), "start unit " + unit + ": read the reply");
         impl_->wait_job(job, "start unit " + unit);
-        return;
+        return true;
     }
 }
 
@@ -394,15 +396,17 @@ void Bus::set_properties(const std::string &unit, const Properties &props) {
                     err.text(r));
 }
 
-void Bus::attach(const std::string &unit, pid_t pid) {
+void Bus::attach(const std::string &unit, pid_t pid, const std::string &sub) {
     Message reply;
     BusError err;
+    const std::string path = sub.empty() || sub[0] != '/' ? "/" + sub : sub;
     int r = impl_->call("AttachProcessesToUnit", reply, err, [&](sd_bus_message *m) {
-        check(api().append(m, "ssau", unit.c_str(), "/", 1, static_cast<uint32_t>(pid)), "build the message");
+        check(api().append(m, "ssau", unit.c_str(), path.c_str(), 1, static_cast<uint32_t>(pid)), "build the message");
     });
     if (r < 0)
-        throw Error("systemd cgroup driver: attach process " + std::to_string(pid) + " to " + unit + " on " +
-                    impl_->where() + ": " + err.text(r));
+        throw Error("systemd cgroup driver: attach process " + std::to_string(pid) + " to " + unit +
+                    (path == "/" ? "" : " (cgroup " + path + " below it)") + " on " + impl_->where() + ": " +
+                    err.text(r));
 }
 
 std::string Bus::control_group(const std::string &unit) {

@@ -26,7 +26,9 @@ public:
     // StartTransientUnit(unit, "replace", properties) and waits for its job
     // (JobRemoved, bounded); a unit left by an earlier run of the same name
     // is reset first and the start tried once more, as runc does.
-    void start_unit(const std::string &unit, const Properties &props);
+    // false: a unit of that name is loaded and not failed (another
+    // container's), nothing was started.
+    bool start_unit(const std::string &unit, const Properties &props);
     // StopUnit and its job; a unit that is not loaded is fine.
     void stop_unit(const std::string &unit);
     // ResetFailedUnit, errors ignored (nothing failed: nothing to reset).
@@ -35,7 +37,7 @@ public:
     void set_properties(const std::string &unit, const Properties &props);
     // AttachProcessesToUnit(unit, "/", [pid]): the manager moves a process
     // the caller may not move itself (a user manager asks the system one).
-    void attach(const std::string &unit, pid_t pid);
+    void attach(const std::string &unit, pid_t pid, const std::string &sub);
     // The unit's cgroup ("ControlGroup"), relative to the manager's root
     // cgroup as a path of the whole hierarchy: "/system.slice/x.scope".
     std::string control_group(const std::string &unit);

@@ -242,9 +242,18 @@ Properties device_properties(const std::vector<detail::DeviceRule> &rules, const
             DeviceAllow d{*path, r.access};
             if (allow_all) // a deny-list: crunpp's own program enforces the denials
                 continue;
-            std::erase(allowed, d);
-            if (r.allow)
+            if (r.allow) {
+                std::erase(allowed, d);
                 allowed.push_back(d);
+                continue;
+            }
+            // A later denial takes its accesses from what the same device
+            // was allowed (runc's list has what is left, as crunpp's own
+            // program); an entry with none left goes.
+            for (DeviceAllow &a : allowed)
+                if (a.path == d.path)
+                    std::erase_if(a.access, [&](char c) { return d.access.find(c) != std::string::npos; });
+            std::erase_if(allowed, [](const DeviceAllow &a) { return a.access.empty(); });
         }
     }
     if (allow_all)

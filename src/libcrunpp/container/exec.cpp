@@ -170,11 +170,12 @@ int exec(const Context &ctx, const ExecOptions &o) {
     // process inherits it; v1: the helper moves itself.
     int helper_fd = -1;
     // Rootless with the systemd driver, outside the user manager's subtree:
-    // systemd moves the process (below, while it waits).
+    // systemd moves the process (below, while it waits), into the --cgroup
+    // sub-cgroup too (the unit is delegated).
     const cgroup::SystemdScope scope = cgroup::systemd_scope(st.extra);
-    bool outside = false;
+    std::string outside;
     pid_t helper_pid = fork_into_cgroup(&helper_fd, cgroups, o.cgroups.empty() ? st.pid : 0,
-                                        st.rootless && !scope.unit.empty() && o.cgroups.empty() ? &outside : nullptr);
+                                        st.rootless && !scope.unit.empty() ? &outside : nullptr);
     if (helper_pid == 0)
         exec_helper(cp);
     UniqueFd helper(helper_fd);
@@ -211,8 +212,8 @@ int exec(const Context &ctx, const ExecOptions &o) {
                 if (!s.pidfd)
                     throw Error("exec: the process exited during its setup");
                 reap_helper(helper);
-                if (outside)
-                    cgroup::systemd_attach(scope, s.pid);
+                if (!outside.empty())
+                    cgroup::systemd_attach(scope, s.pid, sub_cgroup(st.cgroup_paths, outside));
                 sync.send(SyncType::Go);
                 break;
             }

@@ -97,7 +97,7 @@ pid_t clone_into(int *pidfd, int dirfd, const std::string &dir) {
 
 } // namespace
 
-pid_t fork_into_cgroup(int *pidfd, const cgroup::Paths &paths, pid_t fallback_init, bool *outside) {
+pid_t fork_into_cgroup(int *pidfd, const cgroup::Paths &paths, pid_t fallback_init, std::string *outside) {
     auto it = paths.find("unified");
     if (it == paths.end())
         return clone_into(pidfd, -1, "");
@@ -109,7 +109,15 @@ pid_t fork_into_cgroup(int *pidfd, const cgroup::Paths &paths, pid_t fallback_in
         return clone_into(pidfd, fd.get(), dir);
     } catch (Error &e) {
         if (outside && (e.errnum() == EACCES || e.errnum() == EPERM)) {
-            *outside = true;
+            // The permission check comes first: the "no internal processes"
+            // rule, with its fallback, is applied here as clone3 would.
+            *outside = dir;
+            if (!first_line(dir + "/cgroup.subtree_control").empty()) {
+                std::string init_dir = fallback_init > 0 ? cgroup::unified_dir_of(fallback_init) : "";
+                if (init_dir.empty() || init_dir == dir || !linux::path_is_under(init_dir, dir))
+                    throw cannot_hold_processes(dir, EBUSY);
+                *outside = init_dir;
+            }
             return clone_into(pidfd, -1, "");
         }
         if (!refuses_processes(e.errnum()))

@@ -36,8 +36,9 @@ void join_namespaces_by_files(pid_t pid, uint64_t flags);
 // (rootless, systemd driver), a cgroup the caller may not move a process to
 // (cgroup v2 needs write access to the common ancestor: a login session is
 // outside the user manager's subtree) starts the helper in the caller's
-// cgroup and sets *outside: the caller has systemd move the process.
-pid_t fork_into_cgroup(int *pidfd, const cgroup::Paths &paths, pid_t fallback_init, bool *outside = nullptr);
+// cgroup and sets *outside to the directory (the fallback applied): the
+// caller has systemd move the process there.
+pid_t fork_into_cgroup(int *pidfd, const cgroup::Paths &paths, pid_t fallback_init, std::string *outside = nullptr);
 // Checks that every directory of `paths` exists (a --cgroup target).
 void check_cgroup_dirs(const cgroup::Paths &paths);
 // Moves the calling process into every v1 directory of `paths` (all but

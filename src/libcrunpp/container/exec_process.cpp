@@ -209,4 +209,12 @@ cgroup::Paths exec_cgroup_paths(const cgroup::Paths &container, const SubCgroups
     return out;
 }
 
+std::string sub_cgroup(const cgroup::Paths &container, const std::string &dir) {
+    auto c = container.find("unified");
+    if (c == container.end() || dir.size() <= c->second.size() || dir.compare(0, c->second.size(), c->second) != 0 ||
+        dir[c->second.size()] != '/')
+        return "";
+    return dir.substr(c->second.size() + 1);
+}
+
 } // namespace crunpp::container

@@ -47,4 +47,8 @@ SubCgroups parse_sub_cgroups(const std::vector<std::string> &values);
 // checked here.
 cgroup::Paths exec_cgroup_paths(const cgroup::Paths &container, const SubCgroups &sub);
 
+// `dir` relative to the container's cgroup2 directory: "" for the
+// container's own (or one not below it), "x/y" for --cgroup x/y.
+std::string sub_cgroup(const cgroup::Paths &container, const std::string &dir);
+
 } // namespace crunpp::container
