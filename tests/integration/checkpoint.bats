@@ -23,21 +23,6 @@ teardown() {
     return 0
 }
 
-# Skips unless root and `criu check` passes (its verdict checked once a file).
-require_criu() {
-    require_root
-    command -v criu >/dev/null || skip "criu is not installed"
-    local verdict="$BATS_FILE_TMPDIR/criu-check"
-    if [ ! -f "$verdict" ]; then
-        if timeout 60 criu check >"$verdict.out" 2>&1; then
-            echo ok >"$verdict"
-        else
-            grep -m1 -E 'Error|error' "$verdict.out" >"$verdict" || echo "criu check failed" >"$verdict"
-        fi
-    fi
-    [ "$(cat "$verdict")" = ok ] || skip "criu check fails on this kernel: $(cat "$verdict")"
-}
-
 # Anonymous pipes as the container's stdio: CRIU finds a pipe again by its
 # inode (restore hands it back), while a file of the host is outside the
 # container's mounts.

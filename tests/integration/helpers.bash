@@ -192,6 +192,21 @@ require_rootless_user() {
     fi
 }
 
+# Skips unless root and `criu check` passes (its verdict checked once a file).
+require_criu() {
+    require_root
+    command -v criu >/dev/null || skip "criu is not installed"
+    local verdict="$BATS_FILE_TMPDIR/criu-check"
+    if [ ! -f "$verdict" ]; then
+        if timeout 60 criu check >"$verdict.out" 2>&1; then
+            echo ok >"$verdict"
+        else
+            grep -m1 -E 'Error|error' "$verdict.out" >"$verdict" || echo "criu check failed" >"$verdict"
+        fi
+    fi
+    [ "$(cat "$verdict")" = ok ] || skip "criu check fails on this kernel: $(cat "$verdict")"
+}
+
 # The command prefix that runs a command as the test user with a clean
 # environment: what the user's login shell would have.
 _rootless_prefix() {
