@@ -8,8 +8,10 @@
 
 #include "crunpp/error.hpp"
 #include "src/libcrunpp/cgroup/systemd_unit.hpp"
+#include "test_util.hpp"
 
 using namespace crunpp;
+using test_util::error_of;
 namespace sd = crunpp::cgroup::systemd;
 
 namespace {
@@ -19,15 +21,6 @@ const sd::Value *find(const sd::Properties &p, const std::string &name) {
         if (x.name == name)
             return &x.value;
     return nullptr;
-}
-
-std::string error_of(const std::function<void()> &f) {
-    try {
-        f();
-    } catch (const Error &e) {
-        return e.what();
-    }
-    return "";
 }
 
 } // namespace
