@@ -207,6 +207,20 @@ require_criu() {
     [ "$(cat "$verdict")" = ok ] || skip "criu check fails on this kernel: $(cat "$verdict")"
 }
 
+# Kills ctr task ID with SIGKILL, waits (10 s at most) until it is stopped,
+# then removes the task and its container. CTR: the client (ctr, or a
+# function wrapping it).
+ctr_remove_task() {
+    local ctr="$1" id="$2" i
+    "$ctr" task kill -s KILL "$id"
+    for ((i = 0; i < 50; i++)); do
+        [ "$("$ctr" task ls | awk -v id="$id" '$1 == id {print $3}')" = STOPPED ] && break
+        sleep 0.2
+    done
+    "$ctr" task rm "$id"
+    "$ctr" container rm "$id"
+}
+
 # The command prefix that runs a command as the test user with a clean
 # environment: what the user's login shell would have.
 _rootless_prefix() {

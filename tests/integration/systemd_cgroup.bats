@@ -459,13 +459,7 @@ podman_image() {
     ctr task pause "$id"
     [ "$(ctr task ls | awk -v id="$id" '$1 == id {print $3}')" = PAUSED ]
     ctr task resume "$id"
-    ctr task kill -s KILL "$id"
-    for ((i = 0; i < 50; i++)); do
-        [ "$(ctr task ls | awk -v id="$id" '$1 == id {print $3}')" = STOPPED ] && break
-        sleep 0.2
-    done
-    ctr task rm "$id"
-    ctr container rm "$id"
+    ctr_remove_task ctr "$id"
     unit_gone "ctr-$id.scope" "$CG/system.slice/ctr-$id.scope"
 }
 
@@ -533,13 +527,7 @@ EOC
             echo "frozen: $(cat "$CG$cgpath/cgroup.freeze")"
             rk_ctr task resume "$cid" || echo "resume failed"
         } 2>&1 | sed "s/$cid/ID/g" >"$BATS_TEST_TMPDIR/rk-$name"
-        rk_ctr task kill -s KILL "$cid"
-        for ((i = 0; i < 50; i++)); do
-            [ "$(rk_ctr task ls | awk -v id="$cid" '$1 == id {print $3}')" = STOPPED ] && break
-            sleep 0.2
-        done
-        rk_ctr task rm "$cid"
-        rk_ctr container rm "$cid"
+        ctr_remove_task rk_ctr "$cid"
         unit_gone "ctr-$cid.scope" "$CG$cgpath" user
     done
     cat "$BATS_TEST_TMPDIR/rk-crunpp"

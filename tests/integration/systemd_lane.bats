@@ -186,13 +186,7 @@ podman_image() {
     [ "$output" = "/system.slice/ctr-$id.scope" ]
     run systemctl is-active "ctr-$id.scope"
     [ "$output" = active ]
-    ctr task kill -s KILL "$id"
-    for ((i = 0; i < 50; i++)); do
-        [ "$(ctr task ls | awk -v id="$id" '$1 == id {print $3}')" = STOPPED ] && break
-        sleep 0.2
-    done
-    ctr task rm "$id"
-    ctr container rm "$id"
+    ctr_remove_task ctr "$id"
     systemctl stop "$unit"
     run systemctl show -P LoadState "ctr-$id.scope"
     [ "$output" = not-found ]
