@@ -123,6 +123,7 @@ private:
     std::string id_, dir_;
     UniqueFd rootfd_, dirfd_, lockfd_;
     ContainerState state_;
+    bool has_state_file_ = true; // false until the first save of a new container
 };
 
 class Store {

@@ -510,6 +510,47 @@ TEST_CASE("store: create, save, open, remove", "[state]") {
     CHECK_FALSE(store.read("c1").has_value());
 }
 
+TEST_CASE("store: a save replaces state.json whole, with or without one before", "[state]") {
+    TempDir t;
+    Store store(t.path + "/root");
+    auto saved_status = [&](const std::string &id) { return store.read(id)->status; };
+    { Container c = store.create("c1"); } // a create that died before its first save
+    {
+        Container c = store.open("c1");
+        c.state().status = Status::Created;
+        c.save(); // nothing to exchange with: renamed into place
+        CHECK(saved_status("c1") == Status::Created);
+    }
+    Container c = store.open("c1");
+    int reader = openat(c.dir_fd(), "state.json", O_RDONLY | O_CLOEXEC);
+    REQUIRE(reader >= 0);
+    for (Status s : {Status::Running, Status::Stopped}) {
+        c.state().status = s;
+        c.save();
+        CHECK(saved_status("c1") == s);
+        CHECK_FALSE(fs::exists(t.path + "/root/c1/state.json.tmp"));
+    }
+    // The reader's file is the old one, whole and unlinked.
+    char buf[4096];
+    ssize_t n = pread(reader, buf, sizeof buf, 0);
+    REQUIRE(n > 0);
+    CHECK(std::string(buf, size_t(n)).find("\"created\"") != std::string::npos);
+    struct stat st;
+    REQUIRE(fstat(reader, &st) == 0);
+    CHECK(st.st_nlink == 0);
+    close(reader);
+    // A temporary file left by an earlier save (its unlink failed) is
+    // simply written over.
+    int stale = openat(c.dir_fd(), "state.json.tmp", O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+    REQUIRE(stale >= 0);
+    REQUIRE(write(stale, "garbage that is longer than nothing", 35) == 35);
+    close(stale);
+    c.state().status = Status::Paused;
+    c.save();
+    CHECK(saved_status("c1") == Status::Paused);
+    CHECK_FALSE(fs::exists(t.path + "/root/c1/state.json.tmp"));
+}
+
 TEST_CASE("store: duplicates, bad ids, odd entries", "[state]") {
     TempDir t;
     Store store(t.path);

@@ -266,6 +266,7 @@ Container Store::create(std::string_view id) {
     }
     cleanup.armed = false;
 
+    c.has_state_file_ = false;
     ContainerState &s = c.state_;
     s.ociVersion = CRUNPP_OCI_VERSION;
     s.id = c.id_;
@@ -423,9 +424,12 @@ void Container::save() {
         throw Error("save state of container \"" + id_ + "\": the container was removed");
     std::string data = to_json(state_);
     std::string tmp_path = dir_ + "/" + kStateTemp;
-    // Written in full under a temporary name, then renamed over state.json:
+    // Written in full under a temporary name, then swapped with state.json:
     // a reader sees the old or the new file, never a part. No fsync: the
-    // state lives in a tmpfs and means nothing after a reboot anyway.
+    // state means nothing after a reboot. An exchange, not a rename over
+    // state.json: ext4 (auto_da_alloc) and btrfs start writing back a file
+    // renamed over another, block I/O on every save where the root is not
+    // a tmpfs; the old contents go with the unlink, before any writeback.
     UniqueFd fd(::openat(dirfd_.get(), kStateTemp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!fd)
         throw_errno("create " + tmp_path);
@@ -433,8 +437,22 @@ void Container::save() {
         write_all(fd.get(), data, "write " + tmp_path);
         if (::close(fd.release()) < 0)
             throw_errno("write " + tmp_path);
-        if (::renameat(dirfd_.get(), kStateTemp, dirfd_.get(), kStateFile) < 0)
+        int rc = -1;
+        if (has_state_file_) {
+            rc = ::renameat2(dirfd_.get(), kStateTemp, dirfd_.get(), kStateFile, RENAME_EXCHANGE);
+            // No state.json after all (a create that died before its first
+            // save), or a filesystem without exchange: a plain rename.
+            if (rc < 0 && errno != ENOENT && errno != EINVAL)
+                throw_errno("exchange " + tmp_path + " with " + kStateFile);
+        }
+        if (rc == 0) {
+            // A failure leaves the old state under the temporary name:
+            // truncated by the next save, removed with the directory.
+            ::unlinkat(dirfd_.get(), kStateTemp, 0);
+        } else if (::renameat(dirfd_.get(), kStateTemp, dirfd_.get(), kStateFile) < 0) {
             throw_errno("rename " + tmp_path + " to " + kStateFile);
+        }
+        has_state_file_ = true;
     } catch (...) {
         ::unlinkat(dirfd_.get(), kStateTemp, 0);
         throw;
