@@ -174,6 +174,35 @@ cpu_usage_ns() {
     [ ! -d "$STATE_ROOT/$ID" ]
 }
 
+@test "cgroups: a failed create removes the parents it made only if empty, never a sibling's cgroup" {
+    require_root
+    # The systemd driver's parents are slices, which systemd owns.
+    systemd_cgroups && skip "cgroupfs parents only"
+    EXTRA_CGROUP_NAME="/crunpp-test-$ID"
+    B2="$BATS_TEST_TMPDIR/bundle2"
+    make_bundle "$B2" /bin/sleep 60
+    set_config "$B2" ".linux.cgroupsPath = \"$EXTRA_CGROUP_NAME/b\""
+    # The first container makes the parent, then its createRuntime hook
+    # starts a second one under the same parent and fails the create.
+    make_bundle "$B" /bin/true
+    set_config "$B" ".linux.cgroupsPath = \"$EXTRA_CGROUP_NAME/a\" | .hooks.createRuntime = [{\"path\": \"/bin/sh\",
+        \"args\": [\"sh\", \"-c\", \"'$CRUNPP' --root '$STATE_ROOT' run -d -b '$B2' '$ID-b' </dev/null >/dev/null 2>&1; exit 1\"]}]"
+    run --separate-stderr crunpp create -b "$B" "$ID"
+    [ "$status" -eq 1 ]
+    [[ "$stderr" == *createRuntime* ]]
+    [ ! -d "$STATE_ROOT/$ID" ]
+    # The sibling lives on, in its cgroup; only the failed one's is gone.
+    [ "$(status_of "$ID-b")" = running ]
+    mapfile -t dirs < <(cgroup_dirs "$ID-b")
+    [ "${#dirs[@]}" -ge 1 ]
+    for d in "${dirs[@]}"; do
+        grep -qx "$(pid_of "$ID-b")" "$d/cgroup.procs"
+        [ ! -e "$(dirname "$d")/a" ]
+    done
+    crunpp delete -f "$ID-b"
+    assert_dirs_gone "${dirs[@]}"
+}
+
 @test "cgroups: hugepage limits go to the hugetlb controller, v1 or v2 (hybrid: the unified tree)" {
     require_root
     make_bundle "$B" /bin/sleep 60

@@ -116,33 +116,44 @@ void enable_controllers(const std::string &parent) {
         detail::try_write_file(parent, "cgroup.subtree_control", "+" + c);
 }
 
-// mkdir -p below `mountpoint`, recording what was made.
+// Enough for any number of deletes racing with one create (each restart
+// needs another delete to empty and drop the shared parent in between).
+constexpr int kMaxParentRestarts = 64;
+
+// mkdir -p below `mountpoint`, recording what was made. The shared default
+// parent ("crunpp") goes with its last container (destroy): a delete may
+// remove it between our mkdir of it and our mkdir below it or our write of
+// its cpuset; the walk then starts again from the top.
 void make_dirs(const Hierarchy &h, const std::string &path, std::vector<std::string> &created, bool realtime) {
-    std::string dir = h.mountpoint;
     std::vector<std::string> parts = detail::split(path, '/');
-    int restarts = 0;
-    for (size_t i = 0; i < parts.size(); i++) {
-        if (h.v2)
-            enable_controllers(dir);
-        dir += "/" + parts[i];
-        if (mkdir(dir.c_str(), 0755) == 0) {
-            created.push_back(dir);
-        } else if (errno == ENOENT && i > 0 && restarts++ < 3) {
-            // A parent was removed under us: another container's delete
-            // dropping the shared default parent (destroy) once it was empty.
-            dir = h.mountpoint;
-            i = static_cast<size_t>(-1);
-            continue;
-        } else if (errno != EEXIST) {
-            throw_errno("cgroup: mkdir " + dir);
-        }
-        if (!h.v2)
-            for (const std::string &c : h.controllers) {
-                if (c == "cpuset")
-                    init_cpuset(dir);
-                if (c == "cpu" && realtime)
-                    detail::inherit_rt_budget(dir);
+    for (int restarts = 0;; restarts++) {
+        std::string dir = h.mountpoint;
+        try {
+            for (size_t i = 0; i < parts.size(); i++) {
+                if (h.v2)
+                    enable_controllers(dir);
+                dir += "/" + parts[i];
+                if (mkdir(dir.c_str(), 0755) == 0)
+                    created.push_back(dir);
+                else if (errno != EEXIST)
+                    throw_errno("cgroup: mkdir " + dir);
+                if (!h.v2)
+                    for (const std::string &c : h.controllers) {
+                        if (c == "cpuset")
+                            init_cpuset(dir);
+                        if (c == "cpu" && realtime)
+                            detail::inherit_rt_budget(dir);
+                    }
             }
+            return;
+        } catch (const Error &e) {
+            // Gone under us: the parent of the one we make (ENOENT), the
+            // directory we write into (ENOENT at the open, ENODEV at the
+            // write). A persistent error is reported all the same, after the
+            // bounded restarts.
+            if ((e.errnum() != ENOENT && e.errnum() != ENODEV) || restarts >= kMaxParentRestarts)
+                throw;
+        }
     }
 }
 
@@ -167,7 +178,18 @@ Setup::~Setup() {
     if (created_.empty())
         return;
     // Only what this create made: a cgroup that existed before is not ours.
-    detail::remove_dirs(std::vector<std::string>(created_.rbegin(), created_.rend()));
+    // The container's own cgroups are emptied and removed; a parent made on
+    // the way only if it is empty, as another container may be in it by now
+    // (emptying it would kill that one's processes).
+    std::set<std::string> own;
+    for (const auto &[controller, dir] : paths_)
+        own.insert(dir);
+    std::vector<std::string> leaves, parents;
+    for (auto it = created_.rbegin(); it != created_.rend(); ++it)
+        (own.count(*it) ? leaves : parents).push_back(*it);
+    detail::remove_dirs(leaves);
+    for (const std::string &dir : parents)
+        rmdir(dir.c_str());
 }
 
 std::vector<UniqueFd> open_v1_tasks(const Paths &p) {
