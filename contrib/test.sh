@@ -222,7 +222,13 @@ state_snapshot() {
     for d in /run/crunpp /run/user/*/crunpp; do
         [ -d "$d" ] && find "$d" -mindepth 1 -maxdepth 1 2>/dev/null
     done | sort || true
-    find /sys/fs/cgroup -maxdepth 4 -type d -name '*crunpp*' 2>/dev/null | sort || true
+    # Containers without a cgroupsPath get /<id> in each hierarchy: any new
+    # top-level cgroup is a leak, but podman's libpod_parent (podman keeps
+    # it, empty, as its parent for every later container).
+    {
+        find /sys/fs/cgroup -maxdepth 4 -type d -name '*crunpp*' 2>/dev/null
+        find /sys/fs/cgroup -mindepth 2 -maxdepth 2 -type d ! -name libpod_parent 2>/dev/null
+    } | sort -u || true
 }
 
 # Lines of AFTER not in BEFORE.

@@ -268,11 +268,12 @@ class Sweep:
         out = set()
         base = "/sys/fs/cgroup"
         for ctl in os.listdir(base):
-            d = os.path.join(base, ctl, "crunpp")
-            if os.path.isdir(d):
-                for e in os.listdir(d):
-                    if e.startswith(self.prefix):
-                        out.add(os.path.join(d, e))
+            # /<id>, crunpp's default place (and /crunpp/<id>, its old one).
+            for d in (os.path.join(base, ctl), os.path.join(base, ctl, "crunpp")):
+                if os.path.isdir(d):
+                    for e in os.listdir(d):
+                        if e.startswith(self.prefix):
+                            out.add(os.path.join(d, e))
         return out
 
     def mounts(self):

@@ -574,7 +574,7 @@ fuse-ok" ]
         "${ROOTLESS_PREFIX[@]}" "$CRUNPP" --root "$ROOTLESS_STATE_ROOT" run -b "$B" "$ID"
     [ "$status" -eq 0 ]
     [ "$output" = 21 ]
-    [ ! -d "$deleg/crunpp/$ID" ]
+    [ ! -d "$deleg/$ID" ]
 }
 
 # exec and the container's cgroup, as root and as the test user (WHO). In the

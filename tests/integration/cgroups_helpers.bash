@@ -62,12 +62,12 @@ assert_dirs_gone() {
     done
 }
 
-# No directory named ID below any crunpp default parent of any hierarchy,
-# nor the systemd driver's default scope crunpp-ID.scope (the user manager's
-# is 5 levels down).
+# No directory named ID in any hierarchy (the default place is /ID, or below
+# the delegated subtree rootless), nor the systemd driver's default scope
+# crunpp-ID.scope (the user manager's is 5 levels down).
 assert_no_cgroup_named() {
     local left
-    left="$(find /sys/fs/cgroup -maxdepth 6 -type d \( -path "*/crunpp/$1" -o -name "crunpp-$1.scope" \) 2>/dev/null)"
+    left="$(find /sys/fs/cgroup -maxdepth 6 -type d \( -name "$1" -o -name "crunpp-$1.scope" \) 2>/dev/null)"
     if [ -n "$left" ]; then
         echo "cgroup dirs left behind: $left" >&2
         return 1

@@ -233,14 +233,18 @@ require_rt_group_sched() {
     [ "$(cat /sys/fs/cgroup/cpu/crunpp-c13rt/cpu.rt_runtime_us)" -ge 20000 ]
     crunpp start c13-rt
     crunpp delete -f c13-rt
-    # In the default parent /crunpp, with run: SCHED_FIFO (policy 1) works.
+    # At the default place /<id>, with run: SCHED_FIFO (policy 1) works.
     set_config "$B" 'del(.linux.cgroupsPath)'
     run -0 crunpp run -b "$B" c13-rt2
     [ "$output" = 1 ]
-    # More than the host has is a clear error naming the parent.
+    # More than the host has is a clear error naming the parent, or, at
+    # the top, the container's own file.
     set_config "$B" '.linux.resources.cpu.realtimeRuntime = 999999'
     run -1 crunpp run -b "$B" c13-rt3
-    [[ "$output" == "crunpp: cgroup: give the parent /sys/fs/cgroup/cpu"*"the real-time budget"* ]]
+    [[ "$output" == 'crunpp: cgroup: write "999999" to /sys/fs/cgroup/cpu'*'/c13-rt3/cpu.rt_runtime_us: '* ]]
+    set_config "$B" '.linux.cgroupsPath = "/crunpp-c13rt/a/b"'
+    run -1 crunpp run -b "$B" c13-rt3
+    [[ "$output" == "crunpp: cgroup: give the parent /sys/fs/cgroup/cpu"*"/crunpp-c13rt the real-time budget"* ]]
     find /sys/fs/cgroup/*/crunpp-c13rt -depth -type d -exec rmdir {} + 2>/dev/null || true
     # The kernel frees removed cgroups' budgets a little later and refuses
     # every budget until then: wait (bounded) for the next tests.

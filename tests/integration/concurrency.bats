@@ -9,8 +9,8 @@
 
 load helpers
 
-# Ids of this file: its own prefix, as the default cgroupsPath /crunpp/<id>
-# is shared by every --root of the host.
+# Ids of this file: its own prefix, as the default cgroupsPath /<id> is
+# shared by every --root of the host.
 PREFIX="cc-$$"
 
 # The container's process: a sleep whose argument marks this test's
@@ -109,33 +109,40 @@ teardown() {
     no_process_left
 }
 
-# A `run` of /bin/true. Its cgroup lives a few milliseconds, so the shared
-# default parent /crunpp empties and goes (destroy, and the remover of the
-# test) while other creates make it or copy its cpuset (make_dirs then
-# starts again from the top).
+# A `run` of /bin/true in the cgroup PARENT/ID. Its cgroup lives a few
+# milliseconds, so that PARENT is often empty, and removed (by a failed
+# create that made it, an admin, here the test's remover) while other
+# creates make it or copy its cpuset (make_dirs then starts again from the
+# top).
 brief() {
-    local out="$BATS_TEST_TMPDIR/brief-$1"
-    timeout 60 "$CRUNPP" --root "$STATE_ROOT" run --bundle "$BRIEF" "$1" >"$out" 2>&1 </dev/null &&
-        echo "ok $1" || echo "$1: run failed: $(cat "$out")"
+    local b="$BATS_TEST_TMPDIR/brief-$1"
+    mkdir "$b"
+    ln -s "$BRIEF/rootfs" "$b/rootfs"
+    sed "s|@ID@|$1|" "$BRIEF/config.json" >"$b/config.json"
+    timeout 60 "$CRUNPP" --root "$STATE_ROOT" run --bundle "$b" "$1" >"$b/out" 2>&1 </dev/null &&
+        echo "ok $1" || echo "$1: run failed: $(cat "$b/out")"
 }
 
-@test "300 runs of /bin/true 2 at a time while the shared default cgroup parent is removed whenever empty" {
+@test "300 runs of /bin/true 2 at a time in one parent cgroup, removed whenever empty" {
     require_root
     BRIEF="$BATS_TEST_TMPDIR/brief"
+    local parent="/$PREFIX-parent"
     make_bundle "$BRIEF" /bin/true
+    set_config "$BRIEF" ".linux.cgroupsPath = \"$parent/@ID@\""
     export BRIEF
     export -f brief
-    # What every delete does to the parent, as often as a fork allows: an
-    # rmdir that succeeds only while no container is in it. Before the fix
-    # about 1 run in 100 failed with ENOENT writing the parent's cpuset.
+    # An rmdir that succeeds only while no container is in the parent, as
+    # often as a fork allows. Before make_dirs restarted, about 1 run in 100
+    # failed with ENOENT writing the parent's cpuset.
     (
         end=$((SECONDS + 120))
-        while [ "$SECONDS" -lt "$end" ]; do rmdir /sys/fs/cgroup/*/crunpp 2>/dev/null || true; done
+        while [ "$SECONDS" -lt "$end" ]; do rmdir /sys/fs/cgroup/*"$parent" 2>/dev/null || true; done
     ) &
     local remover=$!
     run bash -c "seq -f '$PREFIX-b%g' 1 300 | timeout 110 xargs -P 2 -I{} bash -c 'brief {}'"
     kill "$remover"
     wait "$remover" || true
+    rmdir /sys/fs/cgroup/*"$parent" 2>/dev/null || true
     [ "$status" -eq 0 ]
     [ "$(grep -c '^ok ' <<<"$output")" -eq 300 ] || {
         grep -v '^ok ' <<<"$output" | head -20

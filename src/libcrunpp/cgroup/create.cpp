@@ -43,14 +43,16 @@ std::string join(const std::string &a, const std::string &b) {
     return a + (b[0] == '/' ? "" : "/") + b;
 }
 
-// The container's path in hierarchy h.
+// The container's path in hierarchy h. Without a cgroupsPath, /<id> (below
+// the delegated subtree rootless), as runc and crun place it: no shared
+// parent to make, copy the cpuset into, and remove with the last container.
 std::string path_in(const Hierarchy &h, const Request &r, const std::string &rootless_base) {
     const std::string &cp = r.cgroups_path;
     if (!cp.empty() && cp[0] == '/')
         return cp;
     std::string parent =
         r.rootless ? rootless_base : (cp.empty() ? "/" : relative_cgroup_parent(detail::own_path(h), h.v2));
-    return join(parent, cp.empty() ? "crunpp/" + r.id : cp);
+    return join(parent, cp.empty() ? r.id : cp);
 }
 
 } // namespace
@@ -116,14 +118,14 @@ void enable_controllers(const std::string &parent) {
         detail::try_write_file(parent, "cgroup.subtree_control", "+" + c);
 }
 
-// Enough for any number of deletes racing with one create (each restart
-// needs another delete to empty and drop the shared parent in between).
+// Each restart needs another remover to empty and drop the parent again.
 constexpr int kMaxParentRestarts = 64;
 
-// mkdir -p below `mountpoint`, recording what was made. The shared default
-// parent ("crunpp") goes with its last container (destroy): a delete may
-// remove it between our mkdir of it and our mkdir below it or our write of
-// its cpuset; the walk then starts again from the top.
+// mkdir -p below `mountpoint`, recording what was made. Containers whose
+// cgroupsPaths share a parent: a create that fails removes the parents it
+// made once they are empty (Setup), as may a tool or an admin, between
+// another create's mkdir of the parent and its mkdir below it or its write
+// of the parent's cpuset; the walk then starts again from the top.
 void make_dirs(const Hierarchy &h, const std::string &path, std::vector<std::string> &created, bool realtime) {
     std::vector<std::string> parts = detail::split(path, '/');
     for (int restarts = 0;; restarts++) {

@@ -232,17 +232,6 @@ void destroy(const Paths &p, const SystemdScope &scope) {
             if (access(d.c_str(), F_OK) == 0)
                 throw Error("cgroup: remove " + d, err);
     }
-    // The default place is <parent>/crunpp/<id>: the shared "crunpp" parent
-    // goes with its last container. rmdir refuses it while another container
-    // is in it (a create racing with this retries its mkdir).
-    for (const std::string &d : dirs) {
-        size_t slash = d.rfind('/');
-        if (slash == std::string::npos || slash == 0)
-            continue;
-        std::string parent = d.substr(0, slash);
-        if (parent.size() > 7 && parent.compare(parent.size() - 7, 7, "/crunpp") == 0)
-            rmdir(parent.c_str());
-    }
 }
 
 std::vector<pid_t> pids(const Paths &p) {

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Real-time group scheduling on cgroup v1: a cgroup's cpu.rt_runtime_us
 // may not exceed what its parent has, and the children's sum may not exceed
-// the parent's. A new cgroup starts with 0, so the default parent /crunpp
-// would refuse every container that asks for a budget. As runc does, the
+// the parent's. A new cgroup starts with 0, so a parent made on the way
+// (a cgroupsPath's intermediate levels) would refuse every container that
+// asks for a budget. As runc does, the
 // ancestors get what the child needs; crun's inheritance of the parent's
 // budget (what is left of it) serves a real-time scheduler without an
 // explicit budget.
