@@ -183,12 +183,13 @@ void mount_cgroup(MountContext &c, const spec::Mount &m, const MountFlags &f, in
 
     for (const auto &h : hierarchies) {
         std::string sub = rel + "/" + h.name;
-        UniqueFd dir;
-        try {
-            dir = mkdir_all_in_root(c.root_fd, sub);
-        } catch (Error &ex) {
-            throw ex.wrap(mount_context(m));
-        }
+        // In the tmpfs just mounted, which nothing else can have reached:
+        // made and opened from its fd, not resolved again from the root.
+        if (mkdirat(top.get(), h.name.c_str(), 0755) < 0 && errno != EEXIST)
+            throw Error(mount_context(m) + ": mkdir \"" + display_path(sub) + "\"", errno);
+        UniqueFd dir(openat(top.get(), h.name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (!dir)
+            throw Error(mount_context(m) + ": open \"" + display_path(sub) + "\"", errno);
         if (c.opts.cgroup_namespace) {
             // Mounted in the cgroup namespace, the hierarchy's root is the
             // container's own cgroup.
