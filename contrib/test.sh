@@ -304,8 +304,9 @@ systemd_lane() {
 }
 
 # A second systemd guest: SYSTEMDLANE2_SUITES, every crunpp call with
-# --systemd-cgroup. exec:systemd's rootful pass took 245 s alone, 311 s at
-# load 7 and more than 420 s at load 10: 600 s a suite.
+# --systemd-cgroup. exec:systemd's rootful pass took 229-270 s with the
+# other guest running, 311 s at load 7 and more than 420 s at load 10:
+# 600 s a suite.
 systemd_lane2() {
     CRUNPP="$REPO/build/crunpp" SYSTEMDLANE_LOG="$WORK/logs/systemd-lane2-serial.log" \
         SYSTEMDLANE_SUITES="$SYSTEMDLANE2_SUITES" SYSTEMDLANE_SUITE_TIMEOUT=600 \
@@ -338,10 +339,13 @@ lane_result() {
 
 # Under TCG each guest keeps one host core busy (one vcpu), and the host has
 # nothing else to do by now: two guests at a time on the 2 cores, in two
-# streams of about equal length (measured under TCG, see the README):
-#   1. systemd_lane2: lifecycle:systemd and exec:systemd, rootful and
-#      rootless                                              ~NNN s
-#   2. systemd_lane (676 s), then v2_lane (306 s)            ~980 s
+# streams of about equal length (measured together, TCG, load 2-3):
+#   1. systemd_lane2: lifecycle, exec and cgroups on the systemd
+#      driver, rootful and rootless                          806 s
+#   2. systemd_lane: systemd_lane, systemd_cgroup and
+#      checkpoint_podman (465 s), then v2_lane (293 s)       758 s
+# 806 s for the three, where the lanes had taken 982 s one after the other
+# without lifecycle:systemd and exec:systemd.
 run_lanes() {
     local start=$SECONDS pids=()
     if [ -n "$SYSTEMDLANE2_SUITES" ]; then
