@@ -48,7 +48,8 @@ apt_install_missing() {
     fi
     # One install at a time: contrib/test.sh starts two qemu lanes at once,
     # and apt-get fails at once when another holds dpkg's lock. Whoever waited
-    # installs only what is still missing.
+    # installs only what is still missing. apt-get runs without the lock's fd,
+    # so that a daemon a package starts does not hold the lock.
     {
         flock -w 1200 9 || {
             apt_say "waited 1200 s for $APT_LOCK: not installing ${missing[*]}"
@@ -58,8 +59,8 @@ apt_install_missing() {
         [ ${#missing[@]} -eq 0 ] && return 0
         apt_say "installing ${missing[*]}"
         local install=(install -y -q --no-install-recommends "${missing[@]}")
-        _apt_get "$log" "${install[@]}" ||
-            { _apt_get "$log" update -q && _apt_get "$log" "${install[@]}"; } || {
+        _apt_get "$log" "${install[@]}" 9>&- ||
+            { _apt_get "$log" update -q 9>&- && _apt_get "$log" "${install[@]}" 9>&-; } || {
             [ -n "$log" ] && tail -n 20 "$log"
             return 1
         }
