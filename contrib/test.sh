@@ -304,7 +304,7 @@ systemd_lane() {
 }
 
 # A second systemd guest: SYSTEMDLANE2_SUITES, every crunpp call with
-# --systemd-cgroup. exec:systemd's rootful pass took 229-270 s with the
+# --systemd-cgroup. exec:systemd's rootful pass took 210-270 s with the
 # other guest running, 311 s at load 7 and more than 420 s at load 10:
 # 600 s a suite.
 systemd_lane2() {
@@ -339,13 +339,14 @@ lane_result() {
 
 # Under TCG each guest keeps one host core busy (one vcpu), and the host has
 # nothing else to do by now: two guests at a time on the 2 cores, in two
-# streams of about equal length (measured together, TCG, load 2-3):
+# streams of about equal length (two runs together, TCG, load 2-3):
 #   1. systemd_lane2: lifecycle, exec and cgroups on the systemd
-#      driver, rootful and rootless                          806 s
+#      driver, rootful and rootless                          767-806 s
 #   2. systemd_lane: systemd_lane, systemd_cgroup and
-#      checkpoint_podman (465 s), then v2_lane (293 s)       758 s
-# 806 s for the three, where the lanes had taken 982 s one after the other
-# without lifecycle:systemd and exec:systemd.
+#      checkpoint_podman (423-465 s), then v2_lane (285-293 s)
+#                                                            708-758 s
+# 768-806 s for the three, where the lanes had taken 982 s one after the
+# other without lifecycle:systemd and exec:systemd.
 run_lanes() {
     local start=$SECONDS pids=()
     if [ -n "$SYSTEMDLANE2_SUITES" ]; then
