@@ -19,10 +19,14 @@
 #                        leak-guard built next to it when there is one
 #   SYSTEMDLANE_SUITES   tests/integration suites to run, without .bats
 #                        (default: systemd_lane systemd_cgroup
-#                        cgroups:systemd; none when a script is given);
-#                        SUITE:systemd runs every crunpp
+#                        cgroups:systemd checkpoint_podman; none when a
+#                        script is given); SUITE:systemd runs every crunpp
 #                        call of SUITE with --systemd-cgroup (helpers.bash's
-#                        CRUNPP_CGROUP_MANAGER), e.g. "lifecycle:systemd"
+#                        CRUNPP_CGROUP_MANAGER), e.g. "lifecycle:systemd".
+#                        contrib/test.sh boots two guests at once, one with
+#                        systemd_lane systemd_cgroup checkpoint_podman, one
+#                        with lifecycle:systemd exec:systemd cgroups:systemd
+#                        (its run_lanes)
 #   SYSTEMDLANE_PASSES   "rootful rootless" (default) or one of them
 #   SYSTEMDLANE_ROOTLESS_FILTER  the bats --filter of the rootless pass
 #                        (default "rootless"); empty: every test
@@ -30,10 +34,10 @@
 #                        (cwd: the repo copy; CRUNPP, SYSTEMD_LANE=1 and
 #                        CRUNPP_TEST_USER set); its output is shown, its exit
 #                        status counts as one test
-#   SYSTEMDLANE_TIMEOUT  seconds for the whole lane (default 1500: under TCG on
-#                        a 2-core host at load 8 systemd_lane and
-#                        systemd_cgroup took 371 s with the boot, up to twice
-#                        that at load 10-14; cgroups:systemd adds ~300 s);
+#   SYSTEMDLANE_TIMEOUT  seconds for the whole lane (default 1800: under TCG on
+#                        a 2-core host the default suites took 676 s with the
+#                        boot in a whole contrib/test.sh run, and the lane's
+#                        times doubled at load 10-14);
 #                        the guest starts no suite it cannot finish in time
 #                        and says so
 #   SYSTEMDLANE_SUITE_TIMEOUT  seconds for one suite in one pass (default

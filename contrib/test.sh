@@ -5,13 +5,14 @@
 # trees (normal, -Dwerror=true, address+undefined sanitizers), run the Catch2
 # unit tests and the bats integration suites (each under tests/helpers'
 # leak-guard, which reports the processes a suite leaves behind), check that
-# no mount, state dir or cgroup leaked, and
-# end with one line "N passed, N failed, N skipped". Exit status 1 on any
+# no mount, state dir or cgroup leaked, run the qemu lanes (pure cgroup v2;
+# systemd as pid 1, two guests: run_lanes) two guests at a time, and end
+# with one line "N passed, N failed, N skipped". Exit status 1 on any
 # failure. Build and test logs go to files; only failures are printed.
 set -uo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$REPO"
+cd "$REPO" || exit 1
 
 TEST_USER=crunpp-test
 PACKAGES=(meson ninja-build pkg-config g++ libseccomp-dev libyajl-dev libcap-dev catch2
@@ -40,6 +41,11 @@ PACKAGES+=(docker.io docker-compose podman-compose debootstrap curl)
 # compose.bats with podman-compose: podman's netavark backend with aardvark-dns
 # (service names resolve on the project's network), slirp4netns for rootless.
 PACKAGES+=(netavark aardvark-dns slirp4netns)
+# The suites of the two systemd guests (run_lanes): the driver's own tests
+# with podman and containerd, and the general suites on the driver
+# (SUITE:systemd; SYSTEMDLANE2_SUITES empty: no second guest).
+SYSTEMDLANE_SUITES="${SYSTEMDLANE_SUITES:-systemd_lane systemd_cgroup checkpoint_podman}"
+SYSTEMDLANE2_SUITES="${SYSTEMDLANE2_SUITES-lifecycle:systemd exec:systemd cgroups:systemd}"
 UNIT_TIMEOUT=600
 BATS_TIMEOUT=900
 
@@ -282,61 +288,92 @@ check_schema_fallback() {
     fi
 }
 
-# contrib/v2-lane.sh: the cgroup tests in a pure cgroup v2 qemu guest. Its
-# last line, "v2-lane: N passed, N failed, N skipped" or "v2-lane: SKIP: why",
-# adds to the totals; its guest information stays in the log unless it fails.
-run_v2_lane() {
-    local log="$WORK/logs/v2-lane.log" last
-    # checkpoint.bats needs the lane's kernel (criu check fails on the host's):
-    # 80-106 s more under TCG (the lane took 273 s with both).
+# The qemu lanes, each in the background with its output in
+# $WORK/logs/NAME.log and its serial console in NAME-serial.log; counted and
+# shown by lane_result once all are done, so their output never interleaves.
+# contrib/v2-lane.sh: the cgroup tests in a pure cgroup v2 qemu guest.
+# checkpoint.bats needs the lane's kernel (criu check fails on the host's):
+# 80-106 s more under TCG (the lane took 273 s with both).
+v2_lane() {
     CRUNPP="$REPO/build/crunpp" V2LANE_LOG="$WORK/logs/v2-lane-serial.log" \
         V2LANE_SUITES="${V2LANE_SUITES:-cgroups checkpoint}" V2LANE_TIMEOUT="${V2LANE_TIMEOUT:-780}" \
         V2LANE_SUITE_TIMEOUT="${V2LANE_SUITE_TIMEOUT:-420}" \
-        "$REPO/contrib/v2-lane.sh" >"$log" 2>&1 </dev/null
+        "$REPO/contrib/v2-lane.sh" >"$WORK/logs/v2-lane.log" 2>&1 </dev/null
+}
+
+# contrib/systemd-lane.sh: systemd as pid 1 on pure cgroup v2 in qemu, with
+# podman and containerd: SYSTEMDLANE_SUITES (the other knobs pass through).
+systemd_lane() {
+    CRUNPP="$REPO/build/crunpp" SYSTEMDLANE_LOG="$WORK/logs/systemd-lane-serial.log" \
+        SYSTEMDLANE_SUITES="$SYSTEMDLANE_SUITES" \
+        "$REPO/contrib/systemd-lane.sh" >"$WORK/logs/systemd-lane.log" 2>&1 </dev/null
+}
+
+# A second systemd guest: SYSTEMDLANE2_SUITES, every crunpp call with
+# --systemd-cgroup. exec:systemd's rootful pass took 210-270 s with the
+# other guest running, 311 s at load 7 and more than 420 s at load 10:
+# 600 s a suite.
+systemd_lane2() {
+    CRUNPP="$REPO/build/crunpp" SYSTEMDLANE_LOG="$WORK/logs/systemd-lane2-serial.log" \
+        SYSTEMDLANE_SUITES="$SYSTEMDLANE2_SUITES" SYSTEMDLANE_SUITE_TIMEOUT=600 \
+        "$REPO/contrib/systemd-lane.sh" >"$WORK/logs/systemd-lane2.log" 2>&1 </dev/null
+}
+
+# lane_result NAME: a lane's last line, "PREFIX: N passed, N failed, N
+# skipped" or "PREFIX: SKIP: why", adds to the totals; its guest
+# information stays in the log unless it fails.
+lane_result() {
+    local log="$WORK/logs/$1.log" last
     last="$(tail -n1 "$log")"
-    if [[ "$last" =~ ^v2-lane:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped$ ]]; then
-        passed=$((passed + BASH_REMATCH[1]))
-        failed=$((failed + BASH_REMATCH[2]))
-        skipped=$((skipped + BASH_REMATCH[3]))
-        if [ "${BASH_REMATCH[2]}" -eq 0 ]; then
-            grep -v '^v2-lane: guest:' "$log"
+    if [[ "$last" =~ ^([a-z0-9-]+):\ ([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped$ ]]; then
+        passed=$((passed + BASH_REMATCH[2]))
+        failed=$((failed + BASH_REMATCH[3]))
+        skipped=$((skipped + BASH_REMATCH[4]))
+        if [ "${BASH_REMATCH[3]}" -eq 0 ]; then
+            grep -v "^${BASH_REMATCH[1]}: guest:" "$log"
         else
             cat "$log"
         fi
-    elif [[ "$last" == "v2-lane: SKIP:"* ]]; then
+    elif [[ "$last" == *": SKIP:"* ]]; then
         say "$last"
     else
-        say "v2-lane: no summary line"
+        say "$1: no summary line"
         show_log "$log"
         failed=$((failed + 1))
     fi
 }
 
-# contrib/systemd-lane.sh: systemd as pid 1 on pure cgroup v2 in qemu, with
-# podman and containerd; parsed as run_v2_lane parses its lane, with its
-# default suites and timeout (SYSTEMDLANE_SUITES and the other knobs pass
-# through).
-run_systemd_lane() {
-    local log="$WORK/logs/systemd-lane.log" last
-    CRUNPP="$REPO/build/crunpp" SYSTEMDLANE_LOG="$WORK/logs/systemd-lane-serial.log" \
-        "$REPO/contrib/systemd-lane.sh" >"$log" 2>&1 </dev/null
-    last="$(tail -n1 "$log")"
-    if [[ "$last" =~ ^systemd-lane:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped$ ]]; then
-        passed=$((passed + BASH_REMATCH[1]))
-        failed=$((failed + BASH_REMATCH[2]))
-        skipped=$((skipped + BASH_REMATCH[3]))
-        if [ "${BASH_REMATCH[2]}" -eq 0 ]; then
-            grep -v '^systemd-lane: guest:' "$log"
-        else
-            cat "$log"
-        fi
-    elif [[ "$last" == "systemd-lane: SKIP:"* ]]; then
-        say "$last"
-    else
-        say "systemd-lane: no summary line"
-        show_log "$log"
-        failed=$((failed + 1))
+# Under TCG each guest keeps one host core busy (one vcpu), and the host has
+# nothing else to do by now: two guests at a time on the 2 cores, in two
+# streams of about equal length (two runs together, TCG, load 2-3):
+#   1. systemd_lane2: lifecycle, exec and cgroups on the systemd
+#      driver, rootful and rootless                          767-806 s
+#   2. systemd_lane: systemd_lane, systemd_cgroup and
+#      checkpoint_podman (423-465 s), then v2_lane (285-293 s)
+#                                                            708-758 s
+# 768-806 s for the three, where the lanes had taken 982 s one after the
+# other without lifecycle:systemd and exec:systemd.
+run_lanes() {
+    local start=$SECONDS pids=()
+    if [ -n "$SYSTEMDLANE2_SUITES" ]; then
+        systemd_lane2 &
+        pids+=($!)
     fi
+    {
+        systemd_lane
+        v2_lane
+    } &
+    pids+=($!)
+    wait "${pids[@]}"
+    step "pure cgroup v2 lane"
+    lane_result v2-lane
+    step "systemd lane: $SYSTEMDLANE_SUITES"
+    lane_result systemd-lane
+    if [ -n "$SYSTEMDLANE2_SUITES" ]; then
+        step "systemd lane: $SYSTEMDLANE2_SUITES"
+        lane_result systemd-lane2
+    fi
+    say "qemu lanes: $((SECONDS - start))s, two at a time"
 }
 
 # tests/faults/sweep.py, the CI subset: an error and a SIGKILL at the first
@@ -365,6 +402,18 @@ summary() {
 }
 
 start_time=$SECONDS
+
+# CRUNPP_TEST_ONLY=lanes: the normal build and the qemu lanes only, to check
+# the lanes without the host suites (CI runs everything).
+only_lanes=0
+case "${CRUNPP_TEST_ONLY:-}" in
+"") ;;
+lanes) only_lanes=1 ;;
+*)
+    say "CRUNPP_TEST_ONLY must be empty or lanes"
+    exit 1
+    ;;
+esac
 
 step "dependencies"
 if ! install_packages; then
@@ -397,8 +446,10 @@ step "builds"
 normal_ok=0
 asan_ok=0
 build_tree build && normal_ok=1
-build_tree build-werror -Dwerror=true
-build_tree build-asan -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debug && asan_ok=1
+if [ "$only_lanes" -eq 0 ]; then
+    build_tree build-werror -Dwerror=true
+    build_tree build-asan -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debug && asan_ok=1
+fi
 
 LEAK_GUARD=""
 for d in build build-asan; do
@@ -414,34 +465,33 @@ if [ -z "$LEAK_GUARD" ] && [ $((normal_ok + asan_ok)) -gt 0 ]; then
     asan_ok=0
 fi
 
-before_mounts="$(mounts_snapshot)"
-before_state="$(state_snapshot)"
+if [ "$only_lanes" -eq 0 ]; then
+    before_mounts="$(mounts_snapshot)"
+    before_state="$(state_snapshot)"
 
-step "unit tests"
-[ "$normal_ok" -eq 1 ] && run_unit_tests build
-[ "$asan_ok" -eq 1 ] && run_unit_tests build-asan
+    step "unit tests"
+    [ "$normal_ok" -eq 1 ] && run_unit_tests build
+    [ "$asan_ok" -eq 1 ] && run_unit_tests build-asan
 
-step "integration tests"
-if [ "$normal_ok" -eq 1 ]; then
-    # A copy the test user can execute, wherever the source tree is.
-    install -m 0755 build/crunpp "$WORK/bin/crunpp"
-    CRUNPP="$WORK/bin/crunpp"
-    for f in tests/integration/*.bats; do
-        [ -e "$f" ] || continue
-        run_bats_file "$f"
-    done
+    step "integration tests"
+    if [ "$normal_ok" -eq 1 ]; then
+        # A copy the test user can execute, wherever the source tree is.
+        install -m 0755 build/crunpp "$WORK/bin/crunpp"
+        CRUNPP="$WORK/bin/crunpp"
+        for f in tests/integration/*.bats; do
+            [ -e "$f" ] || continue
+            run_bats_file "$f"
+        done
+    fi
+    [ "$normal_ok" -eq 1 ] && [ "$have_schema" -eq 1 ] && check_schema_fallback
+
+    step "fault injection"
+    [ "$normal_ok" -eq 1 ] && run_faults
+    check_leaks
 fi
-[ "$normal_ok" -eq 1 ] && [ "$have_schema" -eq 1 ] && check_schema_fallback
 
-step "fault injection"
-[ "$normal_ok" -eq 1 ] && run_faults
-check_leaks
-
-step "pure cgroup v2 lane"
-[ "$normal_ok" -eq 1 ] && run_v2_lane
-
-step "systemd lane"
-[ "$normal_ok" -eq 1 ] && run_systemd_lane
+step "qemu lanes"
+[ "$normal_ok" -eq 1 ] && run_lanes
 
 say "total time: $((SECONDS - start_time))s"
 summary

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Installing the Debian packages a script needs, shared by contrib/test.sh,
 # contrib/v2-lane.sh and contrib/demo.sh (source it; bash).
@@ -10,11 +11,13 @@
 #       it. apt's output goes to LOG, whose last 20 lines are printed when it
 #       fails; an empty LOG shows apt's output as it runs. Status 1 when
 #       something is missing and cannot be installed (not root, apt failed).
+#       Concurrent callers take turns (flock on $APT_LOCK).
 #
 # Messages go through apt_say MESSAGE, which a script may define before
 # sourcing this file (default: the message on a line of its own).
 
 declare -F apt_say >/dev/null || apt_say() { printf '%s\n' "$*"; }
+APT_LOCK=/run/lock/crunpp-apt.lock
 
 apt_missing() {
     local p
@@ -43,11 +46,23 @@ apt_install_missing() {
         apt_say "missing packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})"
         return 1
     fi
-    apt_say "installing ${missing[*]}"
-    local install=(install -y -q --no-install-recommends "${missing[@]}")
-    _apt_get "$log" "${install[@]}" ||
-        { _apt_get "$log" update -q && _apt_get "$log" "${install[@]}"; } || {
-        [ -n "$log" ] && tail -n 20 "$log"
-        return 1
-    }
+    # One install at a time: contrib/test.sh starts two qemu lanes at once,
+    # and apt-get fails at once when another holds dpkg's lock. Whoever waited
+    # installs only what is still missing. apt-get runs without the lock's fd,
+    # so that a daemon a package starts does not hold the lock.
+    {
+        flock -w 1200 9 || {
+            apt_say "waited 1200 s for $APT_LOCK: not installing ${missing[*]}"
+            return 1
+        }
+        mapfile -t missing < <(apt_missing "$@")
+        [ ${#missing[@]} -eq 0 ] && return 0
+        apt_say "installing ${missing[*]}"
+        local install=(install -y -q --no-install-recommends "${missing[@]}")
+        _apt_get "$log" "${install[@]}" 9>&- ||
+            { _apt_get "$log" update -q 9>&- && _apt_get "$log" "${install[@]}" 9>&-; } || {
+            [ -n "$log" ] && tail -n 20 "$log"
+            return 1
+        }
+    } 9>"$APT_LOCK"
 }
