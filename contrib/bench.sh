@@ -74,7 +74,8 @@ busybox=/bin/busybox
 [ -x "$busybox" ] || { echo "bench.sh: needs a static busybox at /bin/busybox (busybox-static)" >&2; exit 1; }
 
 work="$(mktemp -d /tmp/crunpp-bench.XXXXXX)"
-# The state roots on tmpfs, like every runtime's default (/run).
+# The state roots under /run, every runtime's default: a tmpfs on most hosts
+# (this development VM's /run is ext4, for all three alike).
 state="$(mktemp -d /run/crunpp-bench.XXXXXX)"
 cleanup() {
     # Containers that a failed run may have left, then the work dir.

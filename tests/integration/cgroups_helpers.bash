@@ -63,11 +63,12 @@ assert_dirs_gone() {
 }
 
 # No directory named ID in any hierarchy (the default place is /ID, or below
-# the delegated subtree rootless), nor the systemd driver's default scope
-# crunpp-ID.scope (the user manager's is 5 levels down).
+# the delegated subtree rootless), nor crunpp-ID (test_cgroups_path), nor
+# the systemd driver's default scope crunpp-ID.scope (the user manager's is
+# 5 levels down).
 assert_no_cgroup_named() {
     local left
-    left="$(find /sys/fs/cgroup -maxdepth 6 -type d \( -name "$1" -o -name "crunpp-$1.scope" \) 2>/dev/null)"
+    left="$(find /sys/fs/cgroup -maxdepth 6 -type d \( -name "$1" -o -name "crunpp-$1" -o -name "crunpp-$1.scope" \) 2>/dev/null)"
     if [ -n "$left" ]; then
         echo "cgroup dirs left behind: $left" >&2
         return 1

@@ -27,7 +27,8 @@
 #   systemd_cgroups       true when that is so
 #   RUNTIME_CGROUP_ARGS   the same flags for another runtime (runc) compared
 #   test_cgroups_path NAME  a cgroupsPath for NAME the driver accepts:
-#                         /crunpp/NAME, or system.slice:crunpp:NAME (rootful)
+#                         /crunpp-NAME (one level: no parent left behind,
+#                         delete removes it), or system.slice:crunpp:NAME (rootful)
 #                         and user.slice:crunpp:NAME (rootless) with systemd
 #
 # No test touches /run/crunpp: every command goes through a per-test --root.
@@ -126,7 +127,7 @@ export CRUNPP CRUNPP_BINARY
 
 test_cgroups_path() {
     if ! systemd_cgroups; then
-        echo "/crunpp/$1"
+        echo "/crunpp-$1"
     elif [ "$(id -u)" -eq 0 ] && [ "${2:-}" != rootless ]; then
         echo "system.slice:crunpp:$1"
     else
