@@ -6,7 +6,7 @@
 # unit tests and the bats integration suites (each under tests/helpers'
 # leak-guard, which reports the processes a suite leaves behind), check that
 # no mount, state dir or cgroup leaked, run the qemu lanes (pure cgroup v2;
-# systemd as pid 1, two guests: run_lanes) two guests at a time, and end
+# systemd as pid 1) two guests at a time (run_lanes), and end
 # with one line "N passed, N failed, N skipped". Exit status 1 on any
 # failure. Build and test logs go to files; only failures are printed.
 set -uo pipefail

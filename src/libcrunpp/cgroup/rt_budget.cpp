@@ -3,10 +3,9 @@
 // may not exceed what its parent has, and the children's sum may not exceed
 // the parent's. A new cgroup starts with 0, so a parent made on the way
 // (a cgroupsPath's intermediate levels) would refuse every container that
-// asks for a budget. As runc does, the
-// ancestors get what the child needs; crun's inheritance of the parent's
-// budget (what is left of it) serves a real-time scheduler without an
-// explicit budget.
+// asks for a budget. As runc does, the ancestors get what the child needs;
+// crun's inheritance of the parent's budget (what is left of it) serves a
+// real-time scheduler without an explicit budget.
 #include "cgroup_internal.hpp"
 
 #include <dirent.h>
