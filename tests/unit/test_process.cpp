@@ -3,6 +3,7 @@
 #include "src/libcrunpp/linux/process/process.hpp"
 #include "src/libcrunpp/linux/process/process_internal.hpp"
 #include "src/libcrunpp/linux/procfs.hpp"
+#include "src/libcrunpp/util/passwd.hpp"
 
 #include "crunpp/error.hpp"
 #include "test_util.hpp"
@@ -227,4 +228,20 @@ TEST_CASE("home_in_passwd: the first entry of the uid, \"/\" otherwise", "[proce
     CHECK(detail::home_in_passwd(passwd, 1) == "/");
     CHECK(detail::home_in_passwd(passwd, 5) == "/");
     CHECK(detail::home_in_passwd("", 0) == "/");
+}
+
+TEST_CASE("passwd_entry: the name and home of the uid's first entry; user_name reads /etc/passwd", "[process]") {
+    const std::string passwd = "root:x:0:0:root:/root:/bin/sh\n"
+                               "bad:x:1x:0::/bad:/bin/sh\n"
+                               "user:x:1000:1000:A User,,,:/home/user:/bin/sh\n"
+                               "dup:x:1000:1000::/home/dup:/bin/sh\n";
+    std::optional<util::PasswdEntry> e = util::passwd_entry(passwd, 1000);
+    REQUIRE(e);
+    CHECK(e->name == "user");
+    CHECK(e->home == "/home/user");
+    CHECK_FALSE(util::passwd_entry(passwd, 1));
+    CHECK(util::user_name(0) == "root");
+    CHECK(util::user_name(4000000000u).empty());
+    CHECK(util::read_passwd_file("/nonexistent/passwd").empty());
+    CHECK(util::read_passwd_file("/proc").empty());
 }

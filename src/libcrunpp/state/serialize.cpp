@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // state.json (everything later commands need) and the OCI state document.
-#include <pwd.h>
 #include <time.h>
 
 #include <cerrno>
@@ -11,6 +10,7 @@
 #include "crunpp/error.hpp"
 #include "crunpp/json.hpp"
 #include "crunpp/state.hpp"
+#include "../util/passwd.hpp"
 
 namespace crunpp::state {
 
@@ -34,18 +34,9 @@ std::optional<Status> status_from_name(std::string_view s) {
 
 
 std::string owner_name(uid_t uid) {
-    std::vector<char> buf(1024);
-    for (int tries = 0; tries < 8; tries++) {
-        struct passwd pw, *res = nullptr;
-        int rc = getpwuid_r(uid, &pw, buf.data(), buf.size(), &res);
-        if (rc == ERANGE) {
-            buf.resize(buf.size() * 4);
-            continue;
-        }
-        if (rc == 0 && res && res->pw_name)
-            return res->pw_name;
-        break;
-    }
+    std::string name = util::user_name(uid);
+    if (!name.empty())
+        return name;
     // Appended rather than "#" + to_string(): g++ 12 warns falsely (-Wrestrict) on that.
     std::string unknown = "#";
     unknown += std::to_string(uid);

@@ -6,12 +6,13 @@
 #include <crunpp/error.hpp>
 
 #include <fcntl.h>
-#include <pwd.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <charconv>
 #include <string_view>
+
+#include "../../util/passwd.hpp"
 
 namespace crunpp::linux {
 
@@ -78,13 +79,6 @@ bool parse_subid_line(std::string_view line, std::string_view &owner, SubIdRange
     return r.count > 0 && uint64_t(r.start) + r.count <= (uint64_t(1) << 32);
 }
 
-std::string user_name_of(uid_t uid) {
-    struct passwd pw, *result = nullptr;
-    char buf[4096];
-    if (getpwuid_r(uid, &pw, buf, sizeof buf, &result) != 0 || result == nullptr)
-        return {};
-    return pw.pw_name;
-}
 
 } // namespace
 
@@ -127,7 +121,7 @@ std::vector<spec::IdMapping> rootless_mappings(uint32_t host_id, const std::vect
 }
 
 IdMaps auto_rootless_mappings(uid_t uid, gid_t gid) {
-    const std::string user = user_name_of(uid);
+    const std::string user = util::user_name(uid);
     // Both files are keyed by the user (name or uid), not by the group.
     IdMaps m;
     m.uid = rootless_mappings(uid, read_subid_ranges("/etc/subuid", user, uid),

@@ -3,78 +3,20 @@
 // the container's /etc/passwd, else "/" (what runc and crun do).
 #include "process_internal.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <charconv>
+#include <optional>
 #include <string_view>
 
-#include "crunpp/unique_fd.hpp"
+#include "../../util/passwd.hpp"
 
 namespace crunpp::linux::detail {
 
-namespace {
-
-// A passwd file larger than this is not read (a container's file, bounded).
-constexpr size_t kMaxPasswdSize = 4 << 20;
-
-// The whole regular file at `path`, or "" (missing, not regular, too big,
-// unreadable: the default applies).
-std::string read_small_regular_file(const char *path) {
-    // O_NONBLOCK: a FIFO planted there must not block the runtime.
-    UniqueFd fd(open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
-    struct stat st;
-    if (!fd || fstat(fd.get(), &st) < 0 || !S_ISREG(st.st_mode) || static_cast<size_t>(st.st_size) > kMaxPasswdSize)
-        return {};
-    std::string text;
-    char buf[8192];
-    ssize_t n;
-    while (text.size() <= kMaxPasswdSize && (n = read(fd.get(), buf, sizeof buf)) != 0) {
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return {};
-        }
-        text.append(buf, static_cast<size_t>(n));
-    }
-    return text;
-}
-
-} // namespace
-
 std::string home_in_passwd(std::string_view passwd, uint32_t uid) {
-    size_t pos = 0;
-    while (pos < passwd.size()) {
-        size_t end = passwd.find('\n', pos);
-        if (end == std::string_view::npos)
-            end = passwd.size();
-        std::string_view line = passwd.substr(pos, end - pos);
-        pos = end + 1;
-        // name:password:uid:gid:gecos:home:shell
-        std::string_view fields[7];
-        size_t count = 0, start = 0;
-        while (count < 7) {
-            size_t colon = line.find(':', start);
-            fields[count++] = line.substr(start, colon == std::string_view::npos ? std::string_view::npos : colon - start);
-            if (colon == std::string_view::npos)
-                break;
-            start = colon + 1;
-        }
-        if (count < 6 || fields[2].empty())
-            continue;
-        uint32_t line_uid = 0;
-        auto [p, ec] = std::from_chars(fields[2].data(), fields[2].data() + fields[2].size(), line_uid);
-        if (ec != std::errc() || p != fields[2].data() + fields[2].size() || line_uid != uid)
-            continue;
-        // The first entry for the uid wins, as in getpwuid.
-        return fields[5].empty() ? "/" : std::string(fields[5]);
-    }
-    return "/";
+    std::optional<util::PasswdEntry> e = util::passwd_entry(passwd, uid);
+    return !e || e->home.empty() ? "/" : e->home;
 }
 
 std::string default_home(uint32_t uid) {
-    return home_in_passwd(read_small_regular_file("/etc/passwd"), uid);
+    return home_in_passwd(util::read_passwd_file("/etc/passwd"), uid);
 }
 
 } // namespace crunpp::linux::detail
