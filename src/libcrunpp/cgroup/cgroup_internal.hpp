@@ -54,6 +54,8 @@ struct Hierarchy {
 };
 // The cgroup mounts below /sys/fs/cgroup (or at it, for pure v2).
 std::vector<Hierarchy> hierarchies();
+// The same, for a mode the caller has detected already.
+std::vector<Hierarchy> hierarchies(Mode mode);
 // This process's cgroup path in the hierarchy (from /proc/self/cgroup).
 std::string own_path(const Hierarchy &h);
 // The same for a process: `pid` is a number or "self".

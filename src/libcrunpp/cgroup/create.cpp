@@ -74,13 +74,17 @@ void check_path(const std::string &p) {
 }
 
 // v1 cpuset: a new cgroup has empty cpus/mems and takes no task until they
-// are set; copy them from the parent.
-void init_cpuset(const std::string &dir) {
+// are set; copy them from the parent. A cgroup made just now (`fresh`) is
+// not read first: it is empty, or has the parent's values already (the
+// parent's cgroup.clone_children), which the copy writes again.
+void init_cpuset(const std::string &dir, bool fresh) {
     std::string parent = dir.substr(0, dir.rfind('/'));
     for (const char *f : {"cpuset.cpus", "cpuset.mems"}) {
-        std::optional<std::string> v = detail::read_file(dir, f);
-        if (v && !detail::trim(*v).empty())
-            continue;
+        if (!fresh) {
+            std::optional<std::string> v = detail::read_file(dir, f);
+            if (v && !detail::trim(*v).empty())
+                continue;
+        }
         std::optional<std::string> pv = detail::read_file(parent, f);
         if (pv)
             detail::write_file(dir, f, detail::trim(*pv));
@@ -135,14 +139,15 @@ void make_dirs(const Hierarchy &h, const std::string &path, std::vector<std::str
                 if (h.v2)
                     enable_controllers(dir);
                 dir += "/" + parts[i];
-                if (mkdir(dir.c_str(), 0755) == 0)
+                const bool fresh = mkdir(dir.c_str(), 0755) == 0;
+                if (fresh)
                     created.push_back(dir);
                 else if (errno != EEXIST)
                     throw_errno("cgroup: mkdir " + dir);
                 if (!h.v2)
                     for (const std::string &c : h.controllers) {
                         if (c == "cpuset")
-                            init_cpuset(dir);
+                            init_cpuset(dir, fresh);
                         if (c == "cpu" && realtime)
                             detail::inherit_rt_budget(dir);
                     }
@@ -235,7 +240,7 @@ Setup create(const Request &r) {
     check_path(r.cgroups_path);
 
     Mode mode = detect_mode();
-    std::vector<Hierarchy> hs = detail::hierarchies();
+    std::vector<Hierarchy> hs = detail::hierarchies(mode);
     std::string base;
     if (r.rootless) {
         for (const Hierarchy &h : hs)

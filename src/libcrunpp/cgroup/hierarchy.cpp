@@ -58,13 +58,14 @@ SystemdPath parse_systemd_path(const std::string &path) {
 
 namespace detail {
 
-std::vector<Hierarchy> hierarchies() {
+std::vector<Hierarchy> hierarchies() { return hierarchies(detect_mode()); }
+
+std::vector<Hierarchy> hierarchies(Mode mode) {
     // Pure v2: only the tree at /sys/fs/cgroup (mounts below it would be
     // hidden ones); v1/hybrid: the hierarchies directly below it.
-    Mode mode = detect_mode();
     std::string unified = std::string(kCgroupRoot) + "/" + kUnified;
     std::vector<Hierarchy> out;
-    for (const linux::MountInfo &mi : linux::read_mountinfo()) {
+    for (const linux::MountInfo &mi : linux::cgroup_mounts()) {
         if (mode == Mode::V2 ? mi.mountpoint != kCgroupRoot
                              : (!linux::path_is_under(mi.mountpoint, kCgroupRoot) || mi.mountpoint == kCgroupRoot ||
                                 mi.mountpoint.find('/', std::string_view(kCgroupRoot).size() + 1) != std::string::npos))

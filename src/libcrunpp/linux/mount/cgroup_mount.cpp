@@ -55,7 +55,7 @@ std::string host_path_in(const MountInfo &mi, const std::string &cg_path) {
 
 // The hierarchies of a v1/hybrid host this process belongs to.
 std::vector<Hierarchy> read_hierarchies() {
-    auto mounts = read_mountinfo();
+    const std::vector<MountInfo> &mounts = cgroup_mounts();
     std::vector<Hierarchy> out;
     for (const auto &line : split(read_file_at(AT_FDCWD, "/proc/self/cgroup"), '\n')) {
         size_t c1 = line.find(':');

@@ -33,8 +33,18 @@ mode_t device_type_bits(const spec::Device &d) {
     throw ConfigError(".linux.devices", "\"" + d.path + "\": unknown device type \"" + d.type + "\"");
 }
 
+// What setup_dev makes its nodes with: most are in /dev, which is opened
+// once; the credentials a node gets from mknod, which then needs no chown.
+struct DeviceDir {
+    std::string rel;
+    UniqueFd fd;
+    bool setgid = false;
+    uid_t euid = geteuid();
+    gid_t egid = getegid();
+};
+
 // `prepared`: the runtime's bind of a node the host lacks, or -1.
-void create_device(MountContext &c, const spec::Device &d, int prepared = -1) {
+void create_device(MountContext &c, const spec::Device &d, DeviceDir &dir_cache, int prepared = -1) {
     std::string rel = clean_relative_path(d.path);
     const std::string what = "create device \"" + d.path + "\"";
     if (rel.empty())
@@ -43,12 +53,20 @@ void create_device(MountContext &c, const spec::Device &d, int prepared = -1) {
     mode_t perm = d.fileMode.value_or(0666) & 07777;
     size_t slash = rel.rfind('/');
     std::string name = slash == std::string::npos ? rel : rel.substr(slash + 1);
-    UniqueFd dir;
-    try {
-        dir = mkdir_all_in_root(c.root_fd, slash == std::string::npos ? "" : rel.substr(0, slash));
-    } catch (Error &e) {
-        throw e.wrap(what);
+    std::string parent = slash == std::string::npos ? "" : rel.substr(0, slash);
+    if (!dir_cache.fd || dir_cache.rel != parent) {
+        try {
+            dir_cache.fd = mkdir_all_in_root(c.root_fd, parent);
+        } catch (Error &e) {
+            throw e.wrap(what);
+        }
+        struct stat st {};
+        if (fstat(dir_cache.fd.get(), &st) < 0)
+            throw_errno(what + ": stat its directory");
+        dir_cache.rel = parent;
+        dir_cache.setgid = (st.st_mode & S_ISGID) != 0;
     }
+    const UniqueFd &dir = dir_cache.fd;
     // An entry already there (a node of the rootfs' /dev under a bind, or
     // the config listing a path twice) is replaced; unlinkat never follows
     // a symlink.
@@ -93,10 +111,15 @@ void create_device(MountContext &c, const spec::Device &d, int prepared = -1) {
     }
     if (rc < 0)
         throw_errno(what);
-    // The mode without the umask, then the owner.
-    if (fchmodat(dir.get(), name.c_str(), perm, 0) < 0)
+    // Made under umask 0 (setup_dev): the mode is exact unless it has the
+    // setuid, setgid or sticky bit, which mknod may drop. The owner is the
+    // creator's unless the directory is setgid.
+    if ((perm & 07000) && fchmodat(dir.get(), name.c_str(), perm, 0) < 0)
         throw_errno(what + ": chmod");
-    if (fchownat(dir.get(), name.c_str(), d.uid.value_or(0), d.gid.value_or(0), AT_SYMLINK_NOFOLLOW) < 0)
+    const uid_t uid = d.uid.value_or(0);
+    const gid_t gid = d.gid.value_or(0);
+    if ((uid != dir_cache.euid || gid != dir_cache.egid || dir_cache.setgid) &&
+        fchownat(dir.get(), name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
         throw_errno(what + ": chown");
 }
 
@@ -123,12 +146,16 @@ void setup_dev(MountContext &c) {
         if (!listed)
             devices.push_back(d);
     }
-    for (const auto &d : devices)
-        create_device(c, d);
-    const size_t first = c.cfg.mounts.size();
-    for (size_t i = 0; config_devices && i < config_devices->size(); i++)
-        create_device(c, (*config_devices)[i],
-                      first + i < c.opts.prepared_mounts.size() ? c.opts.prepared_mounts[first + i] : -1);
+    {
+        UmaskGuard exact_modes(0);
+        DeviceDir dir;
+        for (const auto &d : devices)
+            create_device(c, d, dir);
+        const size_t first = c.cfg.mounts.size();
+        for (size_t i = 0; config_devices && i < config_devices->size(); i++)
+            create_device(c, (*config_devices)[i], dir,
+                          first + i < c.opts.prepared_mounts.size() ? c.opts.prepared_mounts[first + i] : -1);
+    }
 
     int err = 0;
     UniqueFd dev = open_in_root(c.root_fd, "dev", O_PATH | O_DIRECTORY, err);

@@ -91,6 +91,17 @@ std::vector<MountInfo> read_mountinfo() {
     return parse_mountinfo(read_file_at(AT_FDCWD, "/proc/self/mountinfo"));
 }
 
+const std::vector<MountInfo> &cgroup_mounts() {
+    static const std::vector<MountInfo> mounts = [] {
+        std::vector<MountInfo> out;
+        for (MountInfo &m : read_mountinfo())
+            if (m.fstype == "cgroup" || m.fstype == "cgroup2")
+                out.push_back(std::move(m));
+        return out;
+    }();
+    return mounts;
+}
+
 bool path_is_under(std::string_view path, std::string_view dir) {
     if (dir == "/")
         return !path.empty() && path[0] == '/';

@@ -25,6 +25,12 @@ struct MountInfo {
 std::vector<MountInfo> parse_mountinfo(std::string_view text);
 // Reads and parses /proc/self/mountinfo.
 std::vector<MountInfo> read_mountinfo();
+// The cgroup and cgroup2 mounts of /proc/self/mountinfo as this process
+// first read them, kept for the process and its forks: the host's cgroup
+// hierarchies do not change during one command, and the init (a fork made
+// in a copy of the mount namespace) then mounts them without generating
+// and parsing mountinfo again.
+const std::vector<MountInfo> &cgroup_mounts();
 
 // Whether `path` is `dir` or below it (both absolute, clean).
 bool path_is_under(std::string_view path, std::string_view dir);

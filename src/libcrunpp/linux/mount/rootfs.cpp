@@ -26,18 +26,6 @@
 namespace crunpp::linux {
 namespace {
 
-// The umask of the caller, restored on every exit.
-class UmaskGuard {
-public:
-    explicit UmaskGuard(mode_t m) : old_(umask(m)) {}
-    ~UmaskGuard() { umask(old_); }
-    UmaskGuard(const UmaskGuard &) = delete;
-    UmaskGuard &operator=(const UmaskGuard &) = delete;
-
-private:
-    mode_t old_;
-};
-
 bool selinux_enabled() {
     struct statfs sf {};
     return statfs("/sys/fs/selinux", &sf) == 0 && sf.f_type == SELINUX_MAGIC;

@@ -8,9 +8,23 @@
 #include "mountinfo.hpp"
 #include "rootfs.hpp"
 
+#include <sys/stat.h>
+
 #include <string>
 
 namespace crunpp::linux {
+
+// The umask for a scope, restored at its end.
+class UmaskGuard {
+public:
+    explicit UmaskGuard(mode_t m) : old_(umask(m)) {}
+    ~UmaskGuard() { umask(old_); }
+    UmaskGuard(const UmaskGuard &) = delete;
+    UmaskGuard &operator=(const UmaskGuard &) = delete;
+
+private:
+    mode_t old_;
+};
 
 // Everything a config mount needs, before pivot_root.
 struct MountContext {
