@@ -498,6 +498,11 @@ TEST_CASE("setup_rootfs: linux.devices and the console", "[rootfs][root]") {
         expect(S_ISCHR(st.st_mode) && major(st.st_rdev) == 10 && minor(st.st_rdev) == 200, "/dev/net/tun type");
         expect((st.st_mode & 07777) == 0620 && st.st_uid == 7 && st.st_gid == 8, "/dev/net/tun mode/owner");
         expect(stat("/dev/myfifo", &st) == 0 && S_ISFIFO(st.st_mode) && (st.st_mode & 0777) == 0666, "/dev/myfifo");
+        // The defaults, made under umask 0 without chmod or chown: exact.
+        expect(stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode) && (st.st_mode & 07777) == 0666 &&
+                   st.st_uid == 0 && st.st_gid == 0,
+               "/dev/null mode/owner");
+        expect(stat("/dev/net", &st) == 0 && (st.st_mode & 07777) == 0755, "/dev/net mode");
         // The console: the pty slave bound onto /dev/console.
         int master = open("/dev/ptmx", O_RDWR | O_NOCTTY);
         expect(master >= 0, "open /dev/ptmx");
@@ -509,6 +514,37 @@ TEST_CASE("setup_rootfs: linux.devices and the console", "[rootfs][root]") {
         struct stat ss {}, cs {};
         expect(fstat(slave, &ss) == 0 && stat("/dev/console", &cs) == 0, "stat console");
         expect(S_ISCHR(cs.st_mode) && cs.st_rdev == ss.st_rdev, "/dev/console is not the pty");
+    });
+    INFO(r.message);
+    CHECK(r.exit_code == 0);
+}
+
+TEST_CASE("setup_rootfs: a device in a setgid directory gets the owner the config gives", "[rootfs][root]") {
+    if (!is_root()) {
+        WARN("skipped: needs root");
+        return;
+    }
+    TempRootfs t;
+    const std::string sgid = t.rootfs() + "/sgid";
+    REQUIRE(mkdir(sgid.c_str(), 0775) == 0);
+    REQUIRE(chown(sgid.c_str(), 0, 5) == 0);
+    REQUIRE(chmod(sgid.c_str(), 02775) == 0);
+    auto cfg = default_config(false);
+    cfg.mounts.pop_back();
+    crunpp::spec::Device d;
+    d.type = "c";
+    d.path = "/sgid/null";
+    d.major = 1;
+    d.minor = 3;
+    d.fileMode = 0640;
+    cfg.linux->devices.push_back(d);
+    auto r = run_isolated({false, true, false}, [&] {
+        setup_rootfs(cfg, t.rootfs(), RootfsOptions{});
+        struct stat st {};
+        // mknod in a setgid directory takes the directory's group (5): the
+        // config's gid 0 needs the chown.
+        expect(stat("/sgid/null", &st) == 0 && S_ISCHR(st.st_mode), "no /sgid/null");
+        expect((st.st_mode & 07777) == 0640 && st.st_uid == 0 && st.st_gid == 0, "/sgid/null mode/owner");
     });
     INFO(r.message);
     CHECK(r.exit_code == 0);
