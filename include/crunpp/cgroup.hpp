@@ -189,10 +189,6 @@ void destroy(const Paths &p, const SystemdScope &scope = {});
 // --cgroup); systemd needs the unit delegated for one.
 void systemd_attach(const SystemdScope &scope, pid_t pid, const std::string &sub = "");
 
-// Whether the systemd driver can work here at run time: libsystemd.so.0
-// loads (features reports the driver as compiled in regardless).
-bool systemd_library_available();
-
 // The cgroup2 directory process `pid` is in (its "0::" line of
 // /proc/PID/cgroup below the unified mount); empty without a cgroup2 mount
 // or when the process is outside this cgroup namespace's view.
