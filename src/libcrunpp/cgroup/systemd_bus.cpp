@@ -26,6 +26,7 @@ constexpr const char *kManager = "org.freedesktop.systemd1.Manager";
 // start much later, so this bounds the runtime, not systemd.
 constexpr int64_t kJobTimeoutMs = 30 * 1000;
 constexpr const char *kNoBus = " (is systemd running? use --cgroup-manager=cgroupfs, or drop --systemd-cgroup)";
+constexpr const char *kBadBus = " (use --cgroup-manager=cgroupfs, or drop --systemd-cgroup)";
 
 bool is_error(const Message &m, const char *name) { return m.type == Type::kError && m.error_name == name; }
 
@@ -172,7 +173,9 @@ Bus Bus::open(bool user) {
     try {
         impl->conn = dbus::Connection::open(impl->address, impl->where());
     } catch (const Error &e) {
-        throw Error(std::string("systemd cgroup driver: ") + e.what() + kNoBus);
+        // A socket that does not answer: no bus there; else the address or
+        // the bus itself is wrong, which the error says.
+        throw Error(std::string("systemd cgroup driver: ") + e.what() + (e.errnum() != 0 ? kNoBus : kBadBus));
     }
     return Bus(std::move(impl));
 }
