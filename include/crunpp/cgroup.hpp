@@ -25,8 +25,8 @@
 // user's manager rootless), started with the init's pid; the paths map then
 // holds the unit's directories, so that every operation on files (ps,
 // pause, kill --all, stats, exec) is the same for both drivers. Only
-// create, update and delete talk to systemd (libsystemd, loaded with
-// dlopen when the driver is used).
+// create, update and delete talk to systemd, over crunpp's own D-Bus
+// client (no libsystemd: cgroup/dbus_connection.hpp).
 #pragma once
 
 #include <sys/types.h>
