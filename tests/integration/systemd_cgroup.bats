@@ -354,6 +354,27 @@ unit_gone() {
     [ ! -e "$STATE_ROOT/$ID-2" ]
 }
 
+@test "systemd cgroup: a create refused because its unit is in use leaves the other container's unit running" {
+    require_systemd
+    make_bundle "$B" /bin/sleep 1000
+    set_config "$B" ".linux.cgroupsPath = \"system.slice:crunpp:$ID\""
+    sd run -d -b "$B" "$ID"
+    # The same unit for another id: refused at once. Its cleanup used to
+    # stop the first container's unit (whose init, pid 1, ignores the
+    # SIGTERM): 30 s waiting for the job, the unit left deactivating.
+    local start=$SECONDS
+    run --separate-stderr sd run -d -b "$B" "$ID-2"
+    [ "$status" -eq 1 ]
+    [ "$stderr" = "crunpp: systemd cgroup driver: unit crunpp-$ID.scope is in use (another container with this id or cgroupsPath?)" ]
+    [ "$((SECONDS - start))" -lt 15 ]
+    [ ! -e "$STATE_ROOT/$ID-2" ]
+    [ "$(prop "crunpp-$ID.scope" ActiveState)" = active ]
+    [ "$(prop "crunpp-$ID.scope" SubState)" = running ]
+    [ "$(crunpp state "$ID" | jq -r .status)" = running ]
+    crunpp delete -f "$ID"
+    unit_gone "crunpp-$ID.scope" "$CG/system.slice/crunpp-$ID.scope"
+}
+
 @test "systemd cgroup: unit properties and cgroup files as runc --systemd-cgroup makes them" {
     require_systemd
     command -v runc >/dev/null || skip "runc is not installed"
