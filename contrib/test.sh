@@ -24,6 +24,8 @@ PACKAGES+=(containerd podman)
 PACKAGES+=(conmon catatonit runc)
 # cli_compat.bats: the flags of crun's commands, read from its --help.
 PACKAGES+=(crun)
+# systemd_cgroup.bats: a private bus for crunpp's D-Bus client (no systemd here).
+PACKAGES+=(dbus-daemon)
 # lifecycle.bats, exec_robust.bats: strace delays or fails a syscall to pin a race down.
 PACKAGES+=(strace)
 # netdevices.bats: ip makes the veth pair, its addresses and the test's netns.

@@ -25,8 +25,8 @@
 // user's manager rootless), started with the init's pid; the paths map then
 // holds the unit's directories, so that every operation on files (ps,
 // pause, kill --all, stats, exec) is the same for both drivers. Only
-// create, update and delete talk to systemd (libsystemd, loaded with
-// dlopen when the driver is used).
+// create, update and delete talk to systemd, over crunpp's own D-Bus
+// client (no libsystemd: cgroup/dbus_connection.hpp).
 #pragma once
 
 #include <sys/types.h>
@@ -188,10 +188,6 @@ void destroy(const Paths &p, const SystemdScope &scope = {});
 // subtree). `sub` is a cgroup below the unit's ("" or "/" for its own: exec
 // --cgroup); systemd needs the unit delegated for one.
 void systemd_attach(const SystemdScope &scope, pid_t pid, const std::string &sub = "");
-
-// Whether the systemd driver can work here at run time: libsystemd.so.0
-// loads (features reports the driver as compiled in regardless).
-bool systemd_library_available();
 
 // The cgroup2 directory process `pid` is in (its "0::" line of
 // /proc/PID/cgroup below the unified mount); empty without a cgroup2 mount

@@ -31,6 +31,7 @@ int exec_process(const uint8_t *data, size_t size);
 int state(const uint8_t *data, size_t size);
 int seccomp(const uint8_t *data, size_t size);
 int procfs(const uint8_t *data, size_t size);
+int dbus(const uint8_t *data, size_t size);
 
 } // namespace crunpp::fuzz
 

@@ -8,8 +8,9 @@
 # kill --all, exec, delete leaving nothing, compared with runc
 # --systemd-cgroup where runc is installed. The tests that need systemd skip
 # without it (no systemd as pid 1 with a bus here); they run in the systemd
-# lane's guest (contrib/systemd-lane.sh). The error without a bus is checked
-# everywhere.
+# lane's guest (contrib/systemd-lane.sh). The error without a bus, and
+# crunpp's own D-Bus client against a private dbus-daemon without systemd
+# on it, are checked everywhere.
 
 load helpers
 bats_require_minimum_version 1.5.0
@@ -51,6 +52,10 @@ teardown() {
     if [ -n "${MACHINE_SLICE_MADE:-}" ]; then
         stop_when_empty "$CG/machine.slice" systemctl stop machine.slice
     fi
+    if [ -n "${BUS_PID:-}" ]; then
+        kill "$BUS_PID" 2>/dev/null || true
+        wait "$BUS_PID" 2>/dev/null || true
+    fi
     # Slices a test named: systemd keeps them until stopped.
     local s
     for s in ${TEST_SLICES:-}; do
@@ -88,6 +93,40 @@ require_user_manager() {
         skip "no bus of $ROOTLESS_USER's systemd user manager (loginctl enable-linger $ROOTLESS_USER)"
 }
 
+# A private dbus-daemon with no systemd on it, its socket $BUS_DIR/sock
+# (open to the rootless user too); stopped by pid in teardown.
+start_private_bus() {
+    command -v dbus-daemon >/dev/null || skip "dbus-daemon is not installed"
+    BUS_DIR="$BATS_TEST_TMPDIR/dbus"
+    mkdir -p "$BUS_DIR"
+    _open_path "$BUS_DIR"
+    cat >"$BUS_DIR/bus.conf" <<CONF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>crunpp-test</type>
+  <listen>unix:path=$BUS_DIR/sock</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <allow send_destination="*"/>
+    <allow receive_sender="*"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+CONF
+    dbus-daemon --config-file="$BUS_DIR/bus.conf" --nofork --nopidfile </dev/null >"$BUS_DIR/log" 2>&1 &
+    BUS_PID=$!
+    record_pid "$BUS_PID"
+    local i
+    for ((i = 0; i < 50; i++)); do
+        [ -S "$BUS_DIR/sock" ] && return 0
+        sleep 0.1
+    done
+    echo "dbus-daemon did not start: $(cat "$BUS_DIR/log")"
+    return 1
+}
+
 sd() { crunpp --systemd-cgroup "$@"; }
 sd_rootless() { crunpp_rootless --systemd-cgroup "$@"; }
 user_systemctl() { as_rootless systemctl --user "$@"; }
@@ -123,6 +162,52 @@ unit_gone() {
     [[ "$stderr" == *"connect to the system bus unix:path=$BATS_TEST_TMPDIR/nobus"* ]]
     # cgroupfs as the error says: it runs.
     crunpp --cgroup-manager=cgroupfs run -b "$B" "$ID"
+}
+
+@test "systemd cgroup: crunpp's D-Bus client connects, authenticates and reads the error of a bus without systemd" {
+    start_private_bus
+    make_bundle "$B" /bin/true
+    local bus="unix:path=$BUS_DIR/sock" nosd
+    nosd="The name org.freedesktop.systemd1 was not provided by any .service files (no systemd on this bus: use --cgroup-manager=cgroupfs, or drop --systemd-cgroup)"
+    # Connect, EXTERNAL, Hello, AddMatch answered; StartTransientUnit's
+    # ServiceUnknown error read with its message.
+    run --separate-stderr env DBUS_SYSTEM_BUS_ADDRESS="$bus" \
+        "$CRUNPP" --root "$STATE_ROOT" --systemd-cgroup run -b "$B" "$ID"
+    [ "$status" -eq 1 ]
+    [ "${stderr##*$'\n'}" = "crunpp: systemd cgroup driver: start unit crunpp-$ID.scope on the system bus $bus: $nosd" ]
+    [ ! -e "$STATE_ROOT/$ID" ]
+    # An address list: the first (no such abstract socket) is skipped.
+    bus="unix:abstract=crunpp-i17d-none-$$;unix:path=$BUS_DIR/sock"
+    run --separate-stderr env DBUS_SYSTEM_BUS_ADDRESS="$bus" \
+        "$CRUNPP" --root "$STATE_ROOT" --cgroup-manager=systemd run -b "$B" "$ID"
+    [ "$status" -eq 1 ]
+    [ "${stderr##*$'\n'}" = "crunpp: systemd cgroup driver: start unit crunpp-$ID.scope on the system bus $bus: $nosd" ]
+    # Rootless, the user's bus: the daemon takes the user's credentials
+    # from the socket.
+    require_rootless_user
+    make_rootless_bundle "$B.rootless" /bin/true
+    _ensure_rootless_state_root
+    run --separate-stderr as_rootless env DBUS_SESSION_BUS_ADDRESS="unix:path=$BUS_DIR/sock" \
+        "$CRUNPP" --root "$ROOTLESS_STATE_ROOT" --systemd-cgroup run -b "$B.rootless" "$ID"
+    [ "$status" -eq 1 ]
+    [ "${stderr##*$'\n'}" = "crunpp: systemd cgroup driver: start unit crunpp-$ID.scope on the user's bus unix:path=$BUS_DIR/sock: $nosd" ]
+    [ ! -e "$ROOTLESS_STATE_ROOT/$ID" ]
+}
+
+@test "systemd cgroup: a bus address crunpp cannot use is an error naming it" {
+    make_bundle "$B" /bin/true
+    local a
+    for a in "tcp:host=127.0.0.1,port=9" "unix:path=/a,abstract=b" "unix:path=/a%zz"; do
+        run --separate-stderr env DBUS_SYSTEM_BUS_ADDRESS="$a" \
+            "$CRUNPP" --root "$STATE_ROOT" --systemd-cgroup run -b "$B" "$ID"
+        [ "$status" -eq 1 ]
+        [[ "$stderr" == "crunpp: systemd cgroup driver: connect to the system bus $a: "*" (use --cgroup-manager=cgroupfs, or drop --systemd-cgroup)" ]]
+    done
+    [[ "$stderr" == *'a % not followed by two hex digits in "/a%zz"'* ]]
+    run --separate-stderr env DBUS_SYSTEM_BUS_ADDRESS="tcp:host=127.0.0.1,port=9" \
+        "$CRUNPP" --root "$STATE_ROOT" --systemd-cgroup run -b "$B" "$ID"
+    [ "$stderr" = 'crunpp: systemd cgroup driver: connect to the system bus tcp:host=127.0.0.1,port=9: the transport "tcp" is not one crunpp connects to (only unix:path= and unix:abstract=) (use --cgroup-manager=cgroupfs, or drop --systemd-cgroup)' ]
+    [ ! -e "$STATE_ROOT/$ID" ]
 }
 
 @test "systemd cgroup: rootless without the user's bus, the error names it" {
@@ -267,6 +352,27 @@ unit_gone() {
     [ "$status" -ne 0 ]
     unit_gone "crunpp-$ID-2.scope" "$CG/system.slice/crunpp-$ID-2.scope"
     [ ! -e "$STATE_ROOT/$ID-2" ]
+}
+
+@test "systemd cgroup: a create refused because its unit is in use leaves the other container's unit running" {
+    require_systemd
+    make_bundle "$B" /bin/sleep 1000
+    set_config "$B" ".linux.cgroupsPath = \"system.slice:crunpp:$ID\""
+    sd run -d -b "$B" "$ID"
+    # The same unit for another id: refused at once. Its cleanup used to
+    # stop the first container's unit (whose init, pid 1, ignores the
+    # SIGTERM): 30 s waiting for the job, the unit left deactivating.
+    local start=$SECONDS
+    run --separate-stderr sd run -d -b "$B" "$ID-2"
+    [ "$status" -eq 1 ]
+    [ "$stderr" = "crunpp: systemd cgroup driver: unit crunpp-$ID.scope is in use (another container with this id or cgroupsPath?)" ]
+    [ "$((SECONDS - start))" -lt 15 ]
+    [ ! -e "$STATE_ROOT/$ID-2" ]
+    [ "$(prop "crunpp-$ID.scope" ActiveState)" = active ]
+    [ "$(prop "crunpp-$ID.scope" SubState)" = running ]
+    [ "$(crunpp state "$ID" | jq -r .status)" = running ]
+    crunpp delete -f "$ID"
+    unit_gone "crunpp-$ID.scope" "$CG/system.slice/crunpp-$ID.scope"
 }
 
 @test "systemd cgroup: unit properties and cgroup files as runc --systemd-cgroup makes them" {

@@ -47,7 +47,7 @@ TEST_CASE("fuzz targets: every seed and every committed crash input passes", "[f
     const std::vector<std::pair<std::string, Target>> targets = {
         {"config", crunpp::fuzz::config},   {"exec_process", crunpp::fuzz::exec_process},
         {"state", crunpp::fuzz::state},     {"seccomp", crunpp::fuzz::seccomp},
-        {"procfs", crunpp::fuzz::procfs},
+        {"procfs", crunpp::fuzz::procfs},   {"dbus", crunpp::fuzz::dbus},
     };
     const std::string dir = std::string(CRUNPP_SOURCE_DIR) + "/tests/fuzz/";
     for (const auto &[name, fn] : targets) {

@@ -203,6 +203,4 @@ void systemd_attach(const SystemdScope &scope, pid_t pid, const std::string &sub
     systemd::Bus::open(scope.user).attach(scope.unit, pid, sub);
 }
 
-bool systemd_library_available() { return systemd::library_available(); }
-
 } // namespace crunpp::cgroup

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// systemd's manager over D-Bus, through libsystemd's sd-bus loaded with
-// dlopen("libsystemd.so.0") on first use: the cgroupfs driver (and so every
-// container not using the systemd driver) never loads it.
+// systemd's manager over D-Bus, spoken by crunpp's own client
+// (dbus_connection.hpp, dbus_message.hpp) rather than libsystemd's sd-bus: a
+// static binary cannot load a shared library, and the driver then needs
+// nothing at run time but systemd's bus.
 #pragma once
 
 #include <sys/types.h>
@@ -48,9 +49,5 @@ private:
     explicit Bus(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
 };
-
-// Whether libsystemd.so.0 can be loaded (features: the driver works at run
-// time only with it).
-bool library_available();
 
 } // namespace crunpp::cgroup::systemd

@@ -196,7 +196,10 @@ cgroup::Setup make_cgroup(const Context &ctx, const CreateOptions &o, const spec
 
 void save_cgroup_state(state::Container &c, const cgroup::Setup &cg) {
     c.state().extra.erase(kStateCgroupPlanned);
-    if (!cg.systemd().unit.empty()) {
+    // The systemd unit once this container started it (placed): one refused
+    // as in use is another container's, which this one's cleanup
+    // (abort_launch, delete) must not stop.
+    if (!cg.systemd().unit.empty() && !cg.awaits_placement()) {
         c.state().extra[cgroup::kStateSystemdUnit] = cg.systemd().unit;
         c.state().extra[cgroup::kStateSystemdUser] = cg.systemd().user ? "true" : "false";
     }
@@ -361,8 +364,7 @@ Launched launch(const Context &ctx, const CreateOptions &o, const LaunchMode &mo
         child_sync.close();
         if (await_cgroup) {
             cg.place(pid);
-            l.container.state().cgroup_paths = cg.paths();
-            l.container.save();
+            save_cgroup_state(l.container, cg);
             l.sync.send(SyncType::Go);
         }
         fifo.reset();

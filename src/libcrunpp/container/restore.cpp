@@ -294,8 +294,7 @@ int restore(const Context &ctx, const RestoreOptions &o) {
         // the request): the restored tree, criu's children, is born there.
         if (cg.awaits_placement()) {
             cg.place(swrk->pid());
-            c.state().cgroup_paths = cg.paths();
-            c.save();
+            save_cgroup_state(c, cg);
         }
         set_cgroup_roots(opts, swrk->pid());
 

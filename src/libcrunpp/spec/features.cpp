@@ -25,8 +25,8 @@ struct Implemented {
     // run from issue 4 ("Terminals, hooks, fd passing...").
     bool hooks;
     // linux.cgroup.*: cgroup drivers and hierarchies; issue 5 ("cgroups"),
-    // the systemd driver (system and user managers) issue 15: compiled in;
-    // at run time it needs libsystemd.so.0 and a systemd bus.
+    // the systemd driver (system and user managers) issue 15: crunpp speaks
+    // D-Bus itself, so at run time it needs only systemd's bus.
     bool cgroup_v1, cgroup_v2, cgroup_systemd, cgroup_systemd_user, cgroup_rdma;
     // linux.seccomp: filters installed; issue 6 ("seccomp"). While false
     // the document says only "enabled": false.
