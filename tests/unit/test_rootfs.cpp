@@ -953,3 +953,27 @@ TEST_CASE("setup_rootfs: cgroup mount on a cgroup v2 host", "[rootfs][root][root
     INFO(r.message);
     CHECK(r.exit_code == 0);
 }
+
+TEST_CASE("cgroup_mounts: read once per process, read again after forget_cgroup_mounts", "[rootfs][root]") {
+    if (!is_root()) {
+        WARN("skipped: needs root");
+        return;
+    }
+    auto r = run_isolated({false, true, false}, [&] {
+        using crunpp::linux::cgroup_mounts;
+        auto has = [](const std::vector<MountInfo> &ms, const std::string &mp) {
+            return std::any_of(ms.begin(), ms.end(), [&](const MountInfo &m) { return m.mountpoint == mp; });
+        };
+        const std::vector<MountInfo> first = cgroup_mounts();
+        expect(!first.empty(), "no cgroup mount on this host");
+        const std::string gone = first.back().mountpoint;
+        // A mount namespace whose cgroup mounts differ (as one joined by
+        // path may): the kept list still has the mount until forgotten.
+        expect(umount2(gone.c_str(), MNT_DETACH) == 0, "umount " + gone);
+        expect(has(cgroup_mounts(), gone), "cgroup_mounts read mountinfo again");
+        crunpp::linux::forget_cgroup_mounts();
+        expect(!has(cgroup_mounts(), gone), "forget_cgroup_mounts kept the old list");
+    });
+    INFO(r.message);
+    CHECK(r.exit_code == 0);
+}

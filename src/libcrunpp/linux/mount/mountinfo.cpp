@@ -7,6 +7,7 @@
 #include <fcntl.h>
 
 #include <charconv>
+#include <optional>
 
 namespace crunpp::linux {
 namespace {
@@ -91,16 +92,22 @@ std::vector<MountInfo> read_mountinfo() {
     return parse_mountinfo(read_file_at(AT_FDCWD, "/proc/self/mountinfo"));
 }
 
+namespace {
+std::optional<std::vector<MountInfo>> cgroup_mounts_read;
+}
+
 const std::vector<MountInfo> &cgroup_mounts() {
-    static const std::vector<MountInfo> mounts = [] {
+    if (!cgroup_mounts_read) {
         std::vector<MountInfo> out;
         for (MountInfo &m : read_mountinfo())
             if (m.fstype == "cgroup" || m.fstype == "cgroup2")
                 out.push_back(std::move(m));
-        return out;
-    }();
-    return mounts;
+        cgroup_mounts_read = std::move(out);
+    }
+    return *cgroup_mounts_read;
 }
+
+void forget_cgroup_mounts() { cgroup_mounts_read.reset(); }
 
 bool path_is_under(std::string_view path, std::string_view dir) {
     if (dir == "/")

@@ -31,6 +31,9 @@ std::vector<MountInfo> read_mountinfo();
 // in a copy of the mount namespace) then mounts them without generating
 // and parsing mountinfo again.
 const std::vector<MountInfo> &cgroup_mounts();
+// Drops what cgroup_mounts() kept: the process is joining another mount
+// namespace (linux.namespaces' path), whose mounts may differ.
+void forget_cgroup_mounts();
 
 // Whether `path` is `dir` or below it (both absolute, clean).
 bool path_is_under(std::string_view path, std::string_view dir);

@@ -2,6 +2,7 @@
 // Namespace files: which namespaces clone3 creates, opening and checking the
 // ones to join by path, and joining them in an order the kernel accepts.
 #include "userns.hpp"
+#include "../mount/mountinfo.hpp"
 
 #include <crunpp/error.hpp>
 
@@ -11,6 +12,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 namespace crunpp::linux {
@@ -123,6 +125,8 @@ void join_namespaces(NamespaceFds &fds) {
     // namespace is tried before it, those refused (EPERM) once more after it.
     // Mount goes last in each round: it changes root and cwd.
     auto is_mount = [](const auto &e) { return e.first == spec::NamespaceType::Mount; };
+    if (std::any_of(fds.begin(), fds.end(), is_mount))
+        forget_cgroup_mounts();
     std::vector<size_t> order;
     size_t user = fds.size();
     for (size_t i = 0; i < fds.size(); ++i) {

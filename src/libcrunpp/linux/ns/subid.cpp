@@ -79,7 +79,6 @@ bool parse_subid_line(std::string_view line, std::string_view &owner, SubIdRange
     return r.count > 0 && uint64_t(r.start) + r.count <= (uint64_t(1) << 32);
 }
 
-
 } // namespace
 
 std::vector<SubIdRange> read_subid_ranges(const std::string &file, const std::string &user, uid_t uid) {
