@@ -67,6 +67,9 @@ NEVER_FAIL = {"exit", "exit_group", "rt_sigreturn", "restart_syscall", "umask", 
               "gettid", "getuid", "geteuid", "getgid", "getegid", "set_tid_address", "sched_yield",
               "futex", "rt_sigprocmask", "rt_sigaction", "set_robust_list", "rseq", "arch_prctl", "brk", "close",
               "close_range"}
+# glibc's start-up calls between rseq and the program's first own call
+# (see Sweep.census).
+STARTUP_AFTER_RSEQ = {"mprotect", "prlimit64", "munmap", "readlink", "getrandom", "brk"}
 # The errno a call would really return under exhaustion or interruption.
 ERRNO = {}
 for _n in ("mmap", "mprotect", "mremap", "munmap"):
@@ -497,8 +500,12 @@ class Sweep:
                              + ("\nprocesses: " + self.hang_states if hung else ""))
         counts = {}
         # Per process, the calls of the dynamic loader and libc's start-up,
-        # from execve to rseq and the mprotect/prlimit64/munmap after it:
-        # their failure is glibc's to report (or crash on), before our code.
+        # from execve to rseq and glibc's calls after it (ld.so's relro
+        # mprotect, prlimit64 for the stack, munmap; in the static PIE the
+        # readlink of /proc/self/exe, getrandom and malloc's first brk before
+        # the relro mprotect of its self-relocation): their failure is
+        # glibc's to report (or crash on), before our code, whose first call
+        # is libcap's constructor (prctl).
         startup = set()
         phase = {}
         for line in read(out).splitlines():
@@ -512,7 +519,7 @@ class Sweep:
                 phase[pid] = "loader"
             elif phase.get(pid) == "loader" and name == "rseq":
                 phase[pid] = "after-rseq"
-            elif phase.get(pid) == "after-rseq" and name not in ("mprotect", "prlimit64", "munmap"):
+            elif phase.get(pid) == "after-rseq" and name not in STARTUP_AFTER_RSEQ:
                 phase[pid] = None
             if phase.get(pid):
                 startup.add((name, counts[key]))
