@@ -2,16 +2,18 @@
 // The per-container state directory: crunpp keeps no daemon, so everything a
 // later command (state, start, kill, delete) needs is written here.
 //
-// Layout: <root>/<id>/state.json   written atomically (temp + rename)
-//         <root>/<id>/lock         flock()ed by every command that changes
-//                                  the container
+// Layout: <root>/<id>/              flock()ed by every command that changes
+//                                  the container (the directory itself)
+//         <root>/<id>/state.json   replaced atomically on every save
 //         <root>/<id>/...          other files owned by the lifecycle code
 //                                  (exec fifo, the kept config.json, ...)
 //
 // A container directory appears and disappears atomically: create() builds
-// it (with its lock file, already locked) under a hidden name and renames it
-// into place; remove() renames it to a hidden name before emptying it. Names
-// starting with '.' are never valid ids, so list_ids() does not see them.
+// it, locked, under a hidden name, and the first save() renames it into
+// place with its state.json; remove() renames it to a hidden name before
+// emptying it. Names starting with '.' are never valid ids, so list_ids()
+// does not see them. Few metadata changes a container: where the root is
+// not a tmpfs each one is a journalled write.
 #pragma once
 
 #include <sys/types.h>
@@ -97,8 +99,9 @@ Status effective_status(const ContainerState &s);
 // handle is destroyed.
 class Container {
 public:
-    Container(Container &&) noexcept = default;
-    Container &operator=(Container &&) noexcept = default;
+    Container(Container &&other) noexcept;
+    Container &operator=(Container &&other) noexcept;
+    ~Container(); // an unpublished container's directory goes with it
 
     const std::string &id() const { return id_; }
     const std::string &dir() const { return dir_; } // absolute (or as the root was given) path
@@ -106,7 +109,10 @@ public:
     ContainerState &state() { return state_; }
     const ContainerState &state() const { return state_; }
 
-    void save();   // atomically rewrites state.json from state()
+    // Atomically rewrites state.json from state(). The first save of a
+    // created container also publishes it under its id (error "container
+    // "ID" already exists" when another create took the id meanwhile).
+    void save();
     void remove(); // removes the directory and everything in it; the handle is then dead
 
     // In a child forked (or cloned without CLONE_FILES) while this handle is
@@ -115,14 +121,25 @@ public:
     // is held until BOTH have closed it. A child that outlives the command or
     // blocks (the init waiting on the exec fifo) must call this, or every
     // later command on the id (`start`) waits for the lock forever.
-    void close_inherited_lock() noexcept { lockfd_.reset(); }
+    void close_inherited_lock() noexcept {
+        lockfd_.reset();
+        legacy_lockfd_.reset();
+    }
 
 private:
     friend class Store;
     Container() = default;
+    void publish();
+    void discard_unpublished() noexcept;
+    std::string root_path() const { return dir_.substr(0, dir_.size() - id_.size() - 1); }
     std::string id_, dir_;
-    UniqueFd rootfd_, dirfd_, lockfd_;
+    // lockfd_: the directory opened a second time, its own open file (see
+    // close_inherited_lock); legacy_lockfd_: the "lock" file of a directory
+    // made by an older crunpp, which those binaries lock.
+    UniqueFd rootfd_, dirfd_, lockfd_, legacy_lockfd_;
     ContainerState state_;
+    std::string unpublished_; // the hidden name until the first save publishes it
+    pid_t creator_ = 0;       // who may remove it unpublished (not a forked child)
     bool has_state_file_ = true; // false until the first save of a new container
 };
 
@@ -131,15 +148,19 @@ public:
     explicit Store(std::string root); // created (0700) on first create
     const std::string &root() const { return root_; }
 
-    // Creates <root>/<id> exclusively (error "container "ID" already exists"),
-    // takes its lock, and returns it with status Creating, id, ociVersion,
-    // owner (euid) and created (now) filled in; state.json is written by the
-    // first save().
+    // Makes the directory of a new container under a hidden name, locked,
+    // and returns it with status Creating, id, ociVersion, owner (euid) and
+    // created (now) filled in. Files go in through dir_fd(); dir() is its
+    // path from the first save(), which publishes it under its id with its
+    // state.json. Error "container "ID" already exists" here when the id is
+    // taken, and at that first save when another create took it meanwhile.
+    // Dropped unsaved, it leaves nothing.
     Container create(std::string_view id);
     // Opens and locks an existing container, waiting for the lock (error
     // "container "ID" does not exist", also when it was removed while
-    // waiting). A directory without state.json (a create in progress or one
-    // that crashed) yields the state {id, status Creating}.
+    // waiting). A directory without state.json (one made by hand, or by an
+    // older crunpp that crashed in create) yields the state {id, status
+    // Creating}.
     Container open(std::string_view id);
     // The same, nullopt where open() says "does not exist": for `delete
     // --force`, which succeeds on a missing container as in runc.

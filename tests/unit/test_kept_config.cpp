@@ -31,6 +31,7 @@ TEST_CASE("keep_config writes the bytes it is given, 0600, once", "[kept_config]
     TempDir tmp;
     state::Store store(tmp.path + "/root");
     state::Container c = store.create("k1");
+    c.save(); // published: dir() is its path
     container::keep_config(c, config_marked("kept"));
     struct stat st;
     REQUIRE(stat((c.dir() + "/config.json").c_str(), &st) == 0);
@@ -46,6 +47,7 @@ TEST_CASE("kept_config prefers the kept copy over the bundle's config", "[kept_c
     tmp.file("bundle/config.json", 0644, config_marked("bundle"));
     state::Store store(tmp.path + "/root");
     state::Container c = store.create("k1");
+    c.save(); // published: dir() is its path
     c.state().bundle = tmp.path + "/bundle";
     c.state().extra[container::kStateConfigPath] = tmp.path + "/bundle/config.json";
     container::keep_config(c, config_marked("kept"));
@@ -58,6 +60,7 @@ TEST_CASE("kept_config without a kept copy reads the recorded path, then the bun
     tmp.file("elsewhere.json", 0644, config_marked("recorded"));
     state::Store store(tmp.path + "/root");
     state::Container c = store.create("k1");
+    c.save(); // published: dir() is its path
     c.state().bundle = tmp.path + "/bundle";
     CHECK(container::kept_config(c.dir(), c.state()).annotations.at("mark") == "bundle");
     c.state().extra[container::kStateConfigPath] = tmp.path + "/elsewhere.json";

@@ -95,7 +95,10 @@ struct ProxyFixture {
     state::Store store{t.path};
     state::Container c;
     spec::Config cfg;
-    explicit ProxyFixture(const std::string &id) : c(store.create(id)) { cfg.process.emplace(); }
+    explicit ProxyFixture(const std::string &id) : c(store.create(id)) {
+        c.save(); // published: dir() is its path
+        cfg.process.emplace();
+    }
     // The proxy socket, as the container sees it at /run/notify/notify.sock.
     std::string proxy_socket() const { return c.dir() + "/notify/notify.sock"; }
 };
@@ -176,6 +179,7 @@ TEST_CASE("notify: create makes the proxy socket, its bind mount and the env", "
     // An id long enough that the socket's path exceeds a socket address.
     const std::string id = "notify-" + std::string(120, 'n');
     state::Container c = store.create(id);
+    c.save(); // published: dir() is its path
     spec::Config cfg;
     cfg.process.emplace();
     cfg.process->env = {"PATH=/bin", "NOTIFY_SOCKET=/elsewhere"};

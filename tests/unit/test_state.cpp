@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -460,22 +461,28 @@ TEST_CASE("store: create, save, open, remove", "[state]") {
         struct stat st;
         REQUIRE(stat(root.c_str(), &st) == 0);
         CHECK((st.st_mode & 07777) == 0700);
-        REQUIRE(stat((root + "/c1").c_str(), &st) == 0);
+        // Unsaved, it is not there for anyone else: the id shows up with
+        // its state.json, at the first save.
+        CHECK_FALSE(fs::exists(root + "/c1"));
+        CHECK_FALSE(store.read("c1").has_value());
+        CHECK(store.list_ids().empty());
+        CHECK(error_of([&] { store.open("c1"); }) == "container \"c1\" does not exist");
+        REQUIRE(fstat(c.dir_fd(), &st) == 0);
         CHECK((st.st_mode & 07777) == 0711);
-        CHECK(fs::exists(root + "/c1/lock"));
-        CHECK_FALSE(fs::exists(root + "/c1/state.json")); // until the first save
-        // Unsaved: readers see a container being created.
-        auto snap = store.read("c1");
-        REQUIRE(snap.has_value());
-        CHECK(snap->status == Status::Creating);
 
         c.state().status = Status::Created;
         c.state().bundle = "/bundle";
         c.state().annotations["k"] = "v";
+        mode_t umask_before = umask(077); // 0711 whatever the umask
         c.save();
+        umask(umask_before);
+        REQUIRE(stat((root + "/c1").c_str(), &st) == 0);
+        CHECK((st.st_mode & 07777) == 0711);
+        CHECK(store.read("c1")->status == Status::Created);
         REQUIRE(stat((root + "/c1/state.json").c_str(), &st) == 0);
         CHECK((st.st_mode & 07777) == 0600);
         CHECK_FALSE(fs::exists(root + "/c1/state.json.tmp"));
+        CHECK_FALSE(fs::exists(root + "/c1/lock")); // the directory itself is the lock
     }
     CHECK(store.exists("c1"));
     CHECK_FALSE(store.exists("c2"));
@@ -514,7 +521,11 @@ TEST_CASE("store: a save replaces state.json whole, with or without one before",
     TempDir t;
     Store store(t.path + "/root");
     auto saved_status = [&](const std::string &id) { return store.read(id)->status; };
-    { Container c = store.create("c1"); } // a create that died before its first save
+    // A directory without state.json: made by an older crunpp that died
+    // before its first save.
+    REQUIRE(mkdir((t.path + "/root").c_str(), 0700) == 0);
+    REQUIRE(mkdir((t.path + "/root/c1").c_str(), 0711) == 0);
+    CHECK(saved_status("c1") == Status::Creating);
     {
         Container c = store.open("c1");
         c.state().status = Status::Created;
@@ -556,12 +567,21 @@ TEST_CASE("store: duplicates, bad ids, odd entries", "[state]") {
     Store store(t.path);
     {
         Container a = store.create("dup");
-        CHECK(error_of([&] { store.create("dup"); }) == "container \"dup\" already exists");
+        // Both unpublished: the first save takes the id, the other's fails
+        // and its directory goes with its handle.
+        Container b = store.create("dup");
         a.save();
+        CHECK(error_of([&] { b.save(); }) == "container \"dup\" already exists");
+        CHECK(error_of([&] { store.create("dup"); }) == "container \"dup\" already exists");
     }
     CHECK(error_of([&] { store.create("dup"); }) == "container \"dup\" already exists");
+    CHECK(store.list_ids() == std::vector<std::string>{"dup"});
     store.open("dup").remove();
     CHECK_NOTHROW(store.create("dup").remove()); // the id is free again
+    {
+        Container never_saved = store.create("dup");
+    }
+    CHECK(fs::is_empty(t.path)); // nothing hidden stays either
 
     for (const char *bad : {"..", "a/b", "-x", ""}) {
         CHECK(error_of([&] { store.create(bad); }).find("invalid container id") == 0);
@@ -583,8 +603,11 @@ TEST_CASE("store: duplicates, bad ids, odd entries", "[state]") {
     // A symlink in place of a container dir is refused, not followed.
     CHECK(error_of([&] { store.open("link"); }).find("is not a directory") != std::string::npos);
     CHECK(error_of([&] { store.read("link"); }).find("is not a directory") != std::string::npos);
-    // A dir without a lock file is being torn down: it does not exist.
-    CHECK(error_of([&] { store.open("a"); }) == "container \"a\" does not exist");
+    // A dir without state.json is a container being created (a crash of
+    // an older crunpp between publishing and saving): delete removes it.
+    CHECK(store.open("a").state().status == Status::Creating);
+    store.open("a").remove();
+    CHECK_FALSE(fs::exists(t.path + "/a"));
     // A damaged state.json is an error naming the file.
     Container c = store.create("broken");
     c.save();
@@ -707,6 +730,7 @@ TEST_CASE("store: create holds the lock until it is done", "[state]") {
     TempDir t;
     Store store(t.path);
     std::optional<Container> creating = store.create("new");
+    creating->save(); // published, still being created
 
     Pipe p;
     Child c;
@@ -737,6 +761,7 @@ TEST_CASE("store: an open waiting on a container being removed fails cleanly", "
     // the new container for the one it waited on.
     held->remove();
     Container reborn = store.create("doomed");
+    reborn.save();
     held.reset();
     REQUIRE(p.read_byte(5000, &b));
     CHECK(b == 'e');
@@ -842,4 +867,124 @@ TEST_CASE("store: read-modify-write under the lock loses no update", "[state]") 
     for (auto &w : writers)
         CHECK(w.wait_exit() == 0);
     CHECK(Store(t.path).read("counter")->extra.at("n") == std::to_string(kWriters * kRounds));
+}
+
+namespace {
+
+// A pid that was ours a moment ago and is gone now.
+pid_t dead_pid() {
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0)
+        _exit(0);
+    REQUIRE(waitpid(pid, nullptr, 0) == pid);
+    return pid;
+}
+
+std::vector<std::string> hidden_entries(const std::string &root) {
+    std::vector<std::string> names;
+    for (const auto &e : fs::directory_iterator(root))
+        if (e.path().filename().string()[0] == '.')
+            names.push_back(e.path().filename().string());
+    return names;
+}
+
+} // namespace
+
+TEST_CASE("store: a directory of an older crunpp: its lock file is locked too", "[state]") {
+    TempDir t;
+    // As older binaries made it: a lock file, which they flock.
+    REQUIRE(mkdir((t.path + "/old").c_str(), 0711) == 0);
+    int lock = open((t.path + "/old/lock").c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+    REQUIRE(lock >= 0);
+    REQUIRE(flock(lock, LOCK_EX) == 0); // an older crunpp holds it
+
+    Pipe p;
+    Child c;
+    fork_opener(c, p, t.path, "old");
+    char b = 0;
+    CHECK_FALSE(p.read_byte(300, &b)); // waits for the older binary
+    close(lock);
+    REQUIRE(p.read_byte(5000, &b));
+    CHECK(b == 'o');
+    CHECK(p.read_rest() == "creating");
+    CHECK(c.wait_exit() == 0);
+
+    // ... and an older binary waits for us, and its file goes on remove.
+    Container held = Store(t.path).open("old");
+    lock = open((t.path + "/old/lock").c_str(), O_RDONLY | O_CLOEXEC);
+    REQUIRE(lock >= 0);
+    CHECK(flock(lock, LOCK_EX | LOCK_NB) < 0);
+    close(lock);
+    held.remove();
+    CHECK(fs::is_empty(t.path));
+}
+
+TEST_CASE("store: a forked child's copy of an unsaved container leaves it alone", "[state]") {
+    TempDir t;
+    Store store(t.path);
+    Container c = store.create("forked");
+    Child child;
+    child.pid = fork();
+    REQUIRE(child.pid >= 0);
+    if (child.pid == 0) {
+        {
+            Container copy = std::move(c); // destroyed here, in the child
+        }
+        _exit(0);
+    }
+    CHECK(child.wait_exit() == 0);
+    c.save(); // its directory is still there to be published
+    CHECK(store.read("forked")->status == Status::Creating);
+}
+
+TEST_CASE("store: delete collects what a killed create or remove left", "[state]") {
+    TempDir t;
+    Store store(t.path);
+    // A create killed before its first save (no destructor ran): its
+    // hidden directory, with a file in it, stays behind.
+    Child killed;
+    killed.pid = fork();
+    REQUIRE(killed.pid >= 0);
+    if (killed.pid == 0) {
+        try {
+            Container c = Store(t.path).create("killed");
+            int fd = openat(c.dir_fd(), "config.json", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+            if (fd < 0)
+                _exit(1);
+            _exit(0); // as SIGKILL would: no cleanup
+        } catch (...) {
+            _exit(2);
+        }
+    }
+    REQUIRE(killed.wait_exit() == 0);
+    killed.pid = -1;
+    REQUIRE(hidden_entries(t.path).size() == 1);
+    // A remove killed half-way; a dead maker whose directory someone still
+    // holds locked (a maker in another pid namespace looks dead).
+    std::string tomb = t.path + "/.del-" + std::to_string(dead_pid()) + "-1-1";
+    REQUIRE(mkdir(tomb.c_str(), 0711) == 0);
+    REQUIRE(mkdir((tomb + "/sub").c_str(), 0700) == 0);
+    std::string held_name = ".new-" + std::to_string(dead_pid()) + "-2-2";
+    REQUIRE(mkdir((t.path + "/" + held_name).c_str(), 0711) == 0);
+    int held = open((t.path + "/" + held_name).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    REQUIRE(held >= 0);
+    REQUIRE(flock(held, LOCK_EX) == 0);
+    // A create in progress, alive.
+    Container live = store.create("live");
+
+    store.collect_garbage();
+    std::vector<std::string> left = hidden_entries(t.path);
+    REQUIRE(left.size() == 2);
+    if (left[0] == held_name)
+        std::swap(left[0], left[1]);
+    CHECK(left[0].rfind(".new-" + std::to_string(getpid()) + "-", 0) == 0); // the live one
+    CHECK(left[1] == held_name);
+    close(held);
+    store.collect_garbage();
+    CHECK(hidden_entries(t.path).size() == 1);
+    live.save();
+    CHECK(store.list_ids() == std::vector<std::string>{"live"});
+    live.remove();
+    CHECK(fs::is_empty(t.path));
 }

@@ -26,7 +26,9 @@ namespace {
 
 constexpr const char *kStateFile = "state.json";
 constexpr const char *kStateTemp = "state.json.tmp";
-constexpr const char *kLockFile = "lock";
+// Older crunpp locked this file, made in every container dir; where it
+// exists it is locked too, so that both binaries exclude each other.
+constexpr const char *kLegacyLockFile = "lock";
 // Deep enough for anything the lifecycle code puts in a container dir.
 constexpr int kMaxRemoveDepth = 16;
 
@@ -104,10 +106,10 @@ ContainerState read_state(int dirfd, std::string_view id, const std::string &dir
     return s;
 }
 
-// Removes everything inside dirfd (not dirfd itself, nor an entry named
-// `keep`), without following symlinks. Names are collected first: unlinking
+// Removes everything inside dirfd (not dirfd itself), without following
+// symlinks. Names are collected first: unlinking
 // while reading a directory may make readdir skip entries.
-void remove_contents(int dirfd, const std::string &path, int depth, std::string_view keep = {}) {
+void remove_contents(int dirfd, const std::string &path, int depth) {
     if (depth > kMaxRemoveDepth)
         throw Error("remove " + path + ": nested deeper than " + std::to_string(kMaxRemoveDepth) + " levels");
     int dup_fd = ::fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
@@ -124,7 +126,7 @@ void remove_contents(int dirfd, const std::string &path, int depth, std::string_
     errno = 0;
     while (struct dirent *e = ::readdir(d)) {
         std::string_view n = e->d_name;
-        if (n != "." && n != ".." && n != keep)
+        if (n != "." && n != "..")
             names.emplace_back(n);
     }
     int read_err = errno;
@@ -146,6 +148,33 @@ void remove_contents(int dirfd, const std::string &path, int depth, std::string_
     }
 }
 
+// The lock of the container directory dirfd: the directory opened again,
+// so that the lock is an open file of its own, which a child can close
+// without closing dirfd (Container::close_inherited_lock). Locking the
+// directory itself spares a lock file made and removed for every container.
+UniqueFd open_dir_lock(int dirfd, const std::string &dir) {
+    UniqueFd fd(::openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd)
+        throw_errno("open " + dir);
+    if (flock_retry(fd.get(), LOCK_EX) < 0)
+        throw_errno("lock " + dir);
+    return fd;
+}
+
+// The lock file of a directory made by an older crunpp, locked; none when
+// the directory has no such file.
+UniqueFd lock_legacy_file(int dirfd, const std::string &dir) {
+    UniqueFd fd(::openat(dirfd, kLegacyLockFile, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd) {
+        if (errno == ENOENT)
+            return fd;
+        throw_errno("open " + dir + "/" + kLegacyLockFile);
+    }
+    if (flock_retry(fd.get(), LOCK_EX) < 0)
+        throw_errno("lock " + dir + "/" + kLegacyLockFile);
+    return fd;
+}
+
 // Whether the hidden directory NAME (".new-PID-..." or ".del-PID-...") was
 // left by a crunpp that died in create() or remove(): its maker is gone and
 // nobody holds its lock (a live creator or remover holds it until the end;
@@ -155,11 +184,11 @@ bool abandoned(int rootfd, const char *name) {
     long pid = std::strtol(name + 5, &end, 10);
     if (pid <= 0 || !end || *end != '-' || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH)
         return false;
-    std::string lock = std::string(name) + "/" + kLockFile;
-    UniqueFd fd(::openat(rootfd, lock.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-    if (!fd)
-        return errno == ENOENT;
-    return ::flock(fd.get(), LOCK_EX | LOCK_NB) == 0;
+    UniqueFd dir(::openat(rootfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!dir || ::flock(dir.get(), LOCK_EX | LOCK_NB) < 0)
+        return false;
+    UniqueFd legacy(::openat(dir.get(), kLegacyLockFile, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    return !legacy ? errno == ENOENT : ::flock(legacy.get(), LOCK_EX | LOCK_NB) == 0;
 }
 
 bool same_file(const struct stat &a, const struct stat &b) { return a.st_dev == b.st_dev && a.st_ino == b.st_ino; }
@@ -208,63 +237,37 @@ Container Store::create(std::string_view id) {
     c.dir_ = root_ + "/" + c.id_;
     c.rootfd_ = open_root(true);
     int rootfd = c.rootfd_.get();
+    // Said at once (and a name too long for the filesystem); the rename of
+    // the first save makes the id ours for sure.
+    struct stat st;
+    if (::fstatat(rootfd, c.id_.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0)
+        throw Error("container \"" + c.id_ + "\" already exists");
+    if (errno != ENOENT)
+        throw_errno("create state directory " + c.dir_);
 
     std::string tmp;
     for (int tries = 0;; tries++) {
         tmp = hidden_name("new");
-        if (::mkdirat(rootfd, tmp.c_str(), 0711) == 0)
+        // 0711 whatever the umask (set here, not chmod: one metadata change
+        // less): a container process mapped to another uid may need to
+        // reach a file in here (the exec fifo) through an inherited dir fd.
+        const mode_t umask_before = ::umask(0);
+        int made = ::mkdirat(rootfd, tmp.c_str(), 0711);
+        const int mkdir_errno = errno;
+        ::umask(umask_before);
+        if (made == 0)
             break;
-        if (errno != EEXIST || tries >= 8)
-            throw_errno("create state directory in " + root_);
+        if (mkdir_errno != EEXIST || tries >= 8)
+            throw_errno("create state directory in " + root_, mkdir_errno);
     }
-    // Until the rename, the directory is ours alone; on any error it goes.
-    struct Cleanup {
-        int rootfd;
-        const std::string &name;
-        int dirfd = -1;
-        bool armed = true;
-        ~Cleanup() {
-            if (!armed)
-                return;
-            if (dirfd >= 0) {
-                try {
-                    remove_contents(dirfd, name, 0);
-                } catch (...) { // best effort: the original error matters
-                }
-            }
-            ::unlinkat(rootfd, name.c_str(), AT_REMOVEDIR);
-        }
-    } cleanup{rootfd, tmp};
-
+    // From here on, the handle removes the directory if it is dropped
+    // before its first save.
+    c.unpublished_ = tmp;
+    c.creator_ = ::getpid();
     c.dirfd_.reset(::openat(rootfd, tmp.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!c.dirfd_)
         throw_errno("open " + root_ + "/" + tmp);
-    cleanup.dirfd = c.dirfd_.get();
-    // 0711: a container process mapped to another uid may need to reach a
-    // file in here (the exec fifo) through an inherited dir fd.
-    if (::fchmod(c.dirfd_.get(), 0711) < 0)
-        throw_errno("chmod " + root_ + "/" + tmp);
-    c.lockfd_.reset(::openat(c.dirfd_.get(), kLockFile, O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!c.lockfd_)
-        throw_errno("create " + root_ + "/" + tmp + "/" + kLockFile);
-    if (flock_retry(c.lockfd_.get(), LOCK_EX) < 0)
-        throw_errno("lock " + root_ + "/" + tmp + "/" + kLockFile);
-
-    // Publish it, locked and complete, under its id in one step.
-    int rc = ::renameat2(rootfd, tmp.c_str(), rootfd, c.id_.c_str(), RENAME_NOREPLACE);
-    if (rc < 0 && errno == EINVAL) {
-        // A filesystem without RENAME_NOREPLACE: a plain rename cannot
-        // replace an existing container dir either, as it is never empty.
-        rc = ::renameat(rootfd, tmp.c_str(), rootfd, c.id_.c_str());
-        if (rc < 0 && errno == ENOTEMPTY)
-            errno = EEXIST;
-    }
-    if (rc < 0) {
-        if (errno == EEXIST)
-            throw Error("container \"" + c.id_ + "\" already exists");
-        throw_errno("create state directory " + c.dir_);
-    }
-    cleanup.armed = false;
+    c.lockfd_ = open_dir_lock(c.dirfd_.get(), root_ + "/" + tmp);
 
     c.has_state_file_ = false;
     ContainerState &s = c.state_;
@@ -293,16 +296,8 @@ std::optional<Container> Store::try_open(std::string_view id) {
             throw Error("container \"" + c.id_ + "\": " + c.dir_ + " is not a directory");
         throw_errno("open " + c.dir_);
     }
-    // Only create() makes the lock file, so a directory without one is
-    // being torn down by remove().
-    c.lockfd_.reset(::openat(c.dirfd_.get(), kLockFile, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-    if (!c.lockfd_) {
-        if (errno == ENOENT)
-            return std::nullopt;
-        throw_errno("open " + c.dir_ + "/" + kLockFile);
-    }
-    if (flock_retry(c.lockfd_.get(), LOCK_EX) < 0)
-        throw_errno("lock " + c.dir_ + "/" + kLockFile);
+    c.lockfd_ = open_dir_lock(c.dirfd_.get(), c.dir_);
+    c.legacy_lockfd_ = lock_legacy_file(c.dirfd_.get(), c.dir_);
     // While we waited, the previous holder may have removed the container
     // (and another create may even have reused the id): the name must still
     // lead to the directory we locked.
@@ -419,10 +414,87 @@ bool Store::exists(std::string_view id) const {
            S_ISDIR(st.st_mode);
 }
 
+Container::Container(Container &&other) noexcept
+    : id_(std::move(other.id_)), dir_(std::move(other.dir_)), rootfd_(std::move(other.rootfd_)),
+      dirfd_(std::move(other.dirfd_)), lockfd_(std::move(other.lockfd_)),
+      legacy_lockfd_(std::move(other.legacy_lockfd_)), state_(std::move(other.state_)),
+      unpublished_(std::move(other.unpublished_)), creator_(other.creator_), has_state_file_(other.has_state_file_) {
+    other.unpublished_.clear();
+}
+
+Container &Container::operator=(Container &&other) noexcept {
+    if (this != &other) {
+        discard_unpublished();
+        id_ = std::move(other.id_);
+        dir_ = std::move(other.dir_);
+        rootfd_ = std::move(other.rootfd_);
+        dirfd_ = std::move(other.dirfd_);
+        lockfd_ = std::move(other.lockfd_);
+        legacy_lockfd_ = std::move(other.legacy_lockfd_);
+        state_ = std::move(other.state_);
+        unpublished_ = std::move(other.unpublished_);
+        other.unpublished_.clear();
+        creator_ = other.creator_;
+        has_state_file_ = other.has_state_file_;
+    }
+    return *this;
+}
+
+Container::~Container() { discard_unpublished(); }
+
+// A forked child's copy of the handle leaves the directory to its creator.
+void Container::discard_unpublished() noexcept {
+    if (unpublished_.empty() || creator_ != ::getpid() || !rootfd_)
+        return;
+    if (dirfd_) {
+        try {
+            remove_contents(dirfd_.get(), root_path() + "/" + unpublished_, 0);
+        } catch (...) { // best effort: `delete` collects what stays
+        }
+    }
+    ::unlinkat(rootfd_.get(), unpublished_.c_str(), AT_REMOVEDIR);
+    unpublished_.clear();
+    dirfd_.reset();
+    lockfd_.reset();
+}
+
+// Under its id in one step, whole: with its state.json, and locked.
+void Container::publish() {
+    int rootfd = rootfd_.get();
+    int rc = ::renameat2(rootfd, unpublished_.c_str(), rootfd, id_.c_str(), RENAME_NOREPLACE);
+    if (rc < 0 && errno == EINVAL) {
+        // A filesystem without RENAME_NOREPLACE: a plain rename cannot
+        // replace a container dir either, as it is never empty.
+        rc = ::renameat(rootfd, unpublished_.c_str(), rootfd, id_.c_str());
+        if (rc < 0 && (errno == ENOTEMPTY || errno == ENOTDIR))
+            errno = EEXIST;
+    }
+    if (rc < 0) {
+        if (errno == EEXIST)
+            throw Error("container \"" + id_ + "\" already exists");
+        throw_errno("create state directory " + dir_);
+    }
+    unpublished_.clear();
+}
+
 void Container::save() {
     if (!dirfd_)
         throw Error("save state of container \"" + id_ + "\": the container was removed");
     std::string data = to_json(state_);
+    if (!unpublished_.empty()) {
+        // Nobody sees the directory yet: state.json is written in place and
+        // appears with it.
+        std::string path = root_path() + "/" + unpublished_ + "/" + kStateFile;
+        UniqueFd fd(::openat(dirfd_.get(), kStateFile, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
+        if (!fd)
+            throw_errno("create " + path);
+        write_all(fd.get(), data, "write " + path);
+        if (::close(fd.release()) < 0)
+            throw_errno("write " + path);
+        publish();
+        has_state_file_ = true;
+        return;
+    }
     std::string tmp_path = dir_ + "/" + kStateTemp;
     // Written in full under a temporary name, then swapped with state.json:
     // a reader sees the old or the new file, never a part. No fsync: the
@@ -462,31 +534,33 @@ void Container::save() {
 void Container::remove() {
     if (!dirfd_)
         throw Error("remove container \"" + id_ + "\": already removed");
-    // Hide it first: from here on open() and list_ids() no longer find it,
-    // and the lock holders waiting behind us see it gone.
-    std::string tomb = hidden_name("del");
-    if (::renameat(rootfd_.get(), id_.c_str(), rootfd_.get(), tomb.c_str()) < 0)
-        throw_errno("remove " + dir_);
-    try {
-        // The lock file goes last: if anything fails, the container comes
-        // back whole enough to be opened and removed again.
-        remove_contents(dirfd_.get(), dir_, 0, kLockFile);
-        if (::unlinkat(dirfd_.get(), kLockFile, 0) < 0 && errno != ENOENT)
-            throw_errno(std::string("remove ") + dir_ + "/" + kLockFile);
-        if (::unlinkat(rootfd_.get(), tomb.c_str(), AT_REMOVEDIR) < 0)
+    if (!unpublished_.empty()) {
+        // Never seen under its id: it only has to go.
+        std::string path = root_path() + "/" + unpublished_;
+        remove_contents(dirfd_.get(), path, 0);
+        if (::unlinkat(rootfd_.get(), unpublished_.c_str(), AT_REMOVEDIR) < 0)
+            throw_errno("remove " + path);
+        unpublished_.clear();
+    } else {
+        // Hide it first: from here on open() and list_ids() no longer find
+        // it, and the lock holders waiting behind us see it gone.
+        std::string tomb = hidden_name("del");
+        if (::renameat(rootfd_.get(), id_.c_str(), rootfd_.get(), tomb.c_str()) < 0)
             throw_errno("remove " + dir_);
-    } catch (...) {
-        // Put it back under its id so that it can be seen and removed again:
-        // with its lock file, else open() takes it for a removal in progress
-        // and the id stays taken forever.
-        int lock = ::openat(dirfd_.get(), kLockFile, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (lock >= 0)
-            ::close(lock);
-        ::renameat(rootfd_.get(), tomb.c_str(), rootfd_.get(), id_.c_str());
-        throw;
+        try {
+            remove_contents(dirfd_.get(), dir_, 0);
+            if (::unlinkat(rootfd_.get(), tomb.c_str(), AT_REMOVEDIR) < 0)
+                throw_errno("remove " + dir_);
+        } catch (...) {
+            // Put it back under its id, so that it can be seen and removed
+            // again (without its state.json it shows as being created).
+            ::renameat(rootfd_.get(), tomb.c_str(), rootfd_.get(), id_.c_str());
+            throw;
+        }
     }
     dirfd_.reset();
     lockfd_.reset();
+    legacy_lockfd_.reset();
     rootfd_.reset();
 }
 
