@@ -107,8 +107,8 @@ ContainerState read_state(int dirfd, std::string_view id, const std::string &dir
 }
 
 // Removes everything inside dirfd (not dirfd itself), without following
-// symlinks. Names are collected first: unlinking
-// while reading a directory may make readdir skip entries.
+// symlinks. Names are collected first: unlinking while reading a directory
+// may make readdir skip entries.
 void remove_contents(int dirfd, const std::string &path, int depth) {
     if (depth > kMaxRemoveDepth)
         throw Error("remove " + path + ": nested deeper than " + std::to_string(kMaxRemoveDepth) + " levels");
