@@ -414,13 +414,8 @@ bool Store::exists(std::string_view id) const {
            S_ISDIR(st.st_mode);
 }
 
-Container::Container(Container &&other) noexcept
-    : id_(std::move(other.id_)), dir_(std::move(other.dir_)), rootfd_(std::move(other.rootfd_)),
-      dirfd_(std::move(other.dirfd_)), lockfd_(std::move(other.lockfd_)),
-      legacy_lockfd_(std::move(other.legacy_lockfd_)), state_(std::move(other.state_)),
-      unpublished_(std::move(other.unpublished_)), creator_(other.creator_), has_state_file_(other.has_state_file_) {
-    other.unpublished_.clear();
-}
+// A moved-from handle has no rootfd_, so it discards nothing.
+Container::Container(Container &&other) noexcept = default;
 
 Container &Container::operator=(Container &&other) noexcept {
     if (this != &other) {
@@ -433,7 +428,6 @@ Container &Container::operator=(Container &&other) noexcept {
         legacy_lockfd_ = std::move(other.legacy_lockfd_);
         state_ = std::move(other.state_);
         unpublished_ = std::move(other.unpublished_);
-        other.unpublished_.clear();
         creator_ = other.creator_;
         has_state_file_ = other.has_state_file_;
     }
@@ -484,13 +478,13 @@ void Container::save() {
     if (!unpublished_.empty()) {
         // Nobody sees the directory yet: state.json is written in place and
         // appears with it.
-        std::string path = root_path() + "/" + unpublished_ + "/" + kStateFile;
+        auto path = [&] { return root_path() + "/" + unpublished_ + "/" + kStateFile; };
         UniqueFd fd(::openat(dirfd_.get(), kStateFile, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
         if (!fd)
-            throw_errno("create " + path);
-        write_all(fd.get(), data, "write " + path);
+            throw_errno("create " + path());
+        write_all(fd.get(), data, "write " + path());
         if (::close(fd.release()) < 0)
-            throw_errno("write " + path);
+            throw_errno("write " + path());
         publish();
         has_state_file_ = true;
         return;
