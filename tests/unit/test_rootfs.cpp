@@ -131,6 +131,11 @@ void check_default_container(bool rootless, bool host_has_kcore) {
     const MountInfo *fw = find_mount(ms, "/sys/firmware");
     expect(fw && fw->fstype == "tmpfs" && has_option(fw->options, "ro"), "/sys/firmware is not masked");
     expect(fs::is_empty("/sys/firmware"), "/sys/firmware is not empty");
+    expect_errno(mkdir("/sys/firmware/x", 0755), EROFS, "mkdir in the masked /sys/firmware");
+    // All masked directories show one tmpfs (its superblock made once).
+    struct stat acpi_st {}, fw_st {};
+    expect(stat("/proc/acpi", &acpi_st) == 0 && stat("/sys/firmware", &fw_st) == 0 && acpi_st.st_dev == fw_st.st_dev,
+           "the masked directories do not share one tmpfs");
     // readonlyPaths
     struct statvfs sv {};
     expect(statvfs("/proc/sys", &sv) == 0 && (sv.f_flag & ST_RDONLY), "/proc/sys is not read-only");
