@@ -78,7 +78,9 @@ Loaded load(const CreateOptions &o) {
     std::string config_path = o.config_path.empty() ? l.bundle + "/config.json" : o.config_path;
     l.config_text = json::read_file(config_path, "config.json");
     l.config = spec::parse_config(l.config_text);
-    l.config_path = real_path(config_path, "config");
+    // The bundle's path is already real: only a --config given elsewhere
+    // needs resolving (the path is recorded in the state).
+    l.config_path = o.config_path.empty() ? std::move(config_path) : real_path(config_path, "config");
     if (!l.config.process)
         throw Error("config.json: .process: required to create a container");
     if (!l.config.root || l.config.root->path.empty())
