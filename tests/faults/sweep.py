@@ -258,6 +258,7 @@ class Sweep:
         self.points = {}
         self.passed = 0
         self.skipped = 0
+        self.uninjectable = set()
         self.in_runtime = 0
         self.startup = set()
         self.witness = {}
@@ -665,6 +666,11 @@ class Sweep:
                     continue
                 plan = []
                 for name in sorted(most):
+                    if re.fullmatch(r"syscall_0x[0-9a-f]+", name):
+                        # Newer than this strace (statmount on Debian 12's):
+                        # it can trace the call but not inject into it.
+                        self.uninjectable.add(name)
+                        continue
                     occ = range(1, most[name] + 1)
                     if a.max_occurrences:
                         occ = sorted(set(list(occ)[:a.max_occurrences]) | {most[name]})
@@ -703,6 +709,9 @@ class Sweep:
             with open(self.args.report, "w") as f:
                 json.dump({"points": self.points, "failures": self.failures}, f, indent=1)
         log(f"  not failed: {self.skipped} points in the dynamic loader or libc start-up")
+        if self.uninjectable:
+            log(f"  not failed: {', '.join(sorted(self.uninjectable))}, unknown to this strace"
+                " (the unit tests fail them with a seccomp filter)")
         if self.in_runtime:
             log(f"  failed in the sanitizer's runtime (only cleanliness checked): {self.in_runtime} points")
         log(f"  time: {time.monotonic() - self.started:.0f}s")

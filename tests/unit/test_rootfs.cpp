@@ -8,8 +8,12 @@
 #include "src/libcrunpp/linux/mount/mountinfo.hpp"
 #include "crunpp/unique_fd.hpp"
 #include "src/libcrunpp/linux/mount/rootfs.hpp"
+#include "src/libcrunpp/util/strings.hpp"
 
 #include <dirent.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -21,6 +25,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <sched.h>
 #include <cstring>
 #include <climits>
@@ -978,6 +983,128 @@ TEST_CASE("cgroup_mounts: read once per process, read again after forget_cgroup_
         expect(has(cgroup_mounts(), gone), "cgroup_mounts read mountinfo again");
         crunpp::linux::forget_cgroup_mounts();
         expect(!has(cgroup_mounts(), gone), "forget_cgroup_mounts kept the old list");
+    });
+    INFO(r.message);
+    CHECK(r.exit_code == 0);
+}
+
+namespace {
+
+// What mountinfo shows at /sys/fs/cgroup and directly below it: the top
+// mount of each point (pure v2: the root alone, its cgroups are no mounts).
+std::vector<MountInfo> cgroup_mounts_in_mountinfo() {
+    const std::string root = "/sys/fs/cgroup";
+    std::vector<MountInfo> out;
+    for (MountInfo &m : crunpp::linux::read_mountinfo()) {
+        if (m.fstype != "cgroup" && m.fstype != "cgroup2")
+            continue;
+        if (m.mountpoint != root &&
+            (!crunpp::linux::path_is_under(m.mountpoint, root) || m.mountpoint.find('/', root.size() + 1) != std::string::npos))
+            continue;
+        std::erase_if(out, [&](const MountInfo &o) { return o.mountpoint == m.mountpoint; });
+        out.push_back(std::move(m));
+    }
+    for (const MountInfo &m : out)
+        if (m.mountpoint == root)
+            return {m};
+    return out;
+}
+
+// The super options but rw/ro (mountinfo's only), sorted.
+std::string controllers_of(const std::string &super_options) {
+    std::vector<std::string> options;
+    for (const std::string &o : crunpp::util::split(super_options, ','))
+        if (!o.empty() && o != "rw" && o != "ro")
+            options.push_back(o);
+    std::sort(options.begin(), options.end());
+    std::string out;
+    for (const std::string &o : options)
+        out += (out.empty() ? "" : ",") + o;
+    return out;
+}
+
+void expect_same_cgroup_mounts(const std::string &layout) {
+    const std::optional<std::vector<MountInfo>> scanned = crunpp::linux::scan_cgroup_mounts();
+    expect(scanned.has_value(), layout + ": the scan gave up");
+    const std::vector<MountInfo> expected = cgroup_mounts_in_mountinfo();
+    std::string seen, want;
+    for (const MountInfo &m : *scanned)
+        seen += std::to_string(m.id) + " " + m.mountpoint + " " + m.root + " " + m.fstype + " " +
+                controllers_of(m.super_options) + "\n";
+    for (const MountInfo &m : expected)
+        want += std::to_string(m.id) + " " + m.mountpoint + " " + m.root + " " + m.fstype + " " +
+                controllers_of(m.super_options) + "\n";
+    expect(seen == want, layout + ": scanned\n" + seen + "mountinfo\n" + want);
+}
+
+} // namespace
+
+TEST_CASE("scan_cgroup_mounts: the cgroup mounts mountinfo shows, without reading it", "[rootfs][root]") {
+    if (!is_root()) {
+        WARN("skipped: needs root");
+        return;
+    }
+    if (!crunpp::linux::scan_cgroup_mounts()) {
+        WARN("skipped: this kernel tells no cgroup mount by statmount (Linux 6.11 and later do); mountinfo is read");
+        return;
+    }
+    const std::string sub = "crunpp-scan-" + std::to_string(getpid());
+    std::string sub_dir;
+    auto r = run_isolated({false, true, false}, [&] {
+        expect_same_cgroup_mounts("the host's layout");
+        // Another layout: a hierarchy gone, one shown from a subtree (as in
+        // a container), one mount stacked on another's point.
+        std::vector<MountInfo> v1;
+        for (const MountInfo &m : cgroup_mounts_in_mountinfo())
+            if (m.fstype == "cgroup")
+                v1.push_back(m);
+        if (v1.size() < 3)
+            return; // a pure v2 host: its one mount was compared above
+        expect(umount2(v1[0].mountpoint.c_str(), MNT_DETACH) == 0, "umount " + v1[0].mountpoint);
+        const std::string subtree = v1[1].mountpoint + "/" + sub;
+        expect(mkdir(subtree.c_str(), 0755) == 0, "mkdir " + subtree);
+        expect(mount(subtree.c_str(), v1[1].mountpoint.c_str(), nullptr, MS_BIND, nullptr) == 0,
+               "bind " + subtree);
+        expect(mount(v1[1].mountpoint.c_str(), v1[2].mountpoint.c_str(), nullptr, MS_BIND, nullptr) == 0,
+               "stack on " + v1[2].mountpoint);
+        expect_same_cgroup_mounts("a changed layout");
+        // The unified hierarchy at /sys/fs/cgroup itself (a pure v2 host's).
+        expect(mount("none", "/sys/fs/cgroup", "cgroup2", 0, nullptr) == 0, "mount cgroup2 on /sys/fs/cgroup");
+        expect_same_cgroup_mounts("cgroup2 at /sys/fs/cgroup");
+    });
+    // The cgroup made in the host's hierarchy (the body's mounts are gone).
+    for (const MountInfo &m : cgroup_mounts_in_mountinfo())
+        rmdir((m.mountpoint + "/" + sub).c_str());
+    INFO(r.message);
+    CHECK(r.exit_code == 0);
+}
+
+TEST_CASE("cgroup_mounts: read from mountinfo when statmount fails (older kernels, a seccomp profile)", "[rootfs][root]") {
+    if (!is_root()) {
+        WARN("skipped: needs root");
+        return;
+    }
+    auto r = run_isolated({false, true, false}, [&] {
+        std::string want;
+        for (const MountInfo &m : cgroup_mounts_in_mountinfo())
+            want += m.mountpoint + " " + m.root + " " + m.fstype + " " + controllers_of(m.super_options) + "\n";
+        // statmount (457 on every architecture) fails with ENOSYS.
+        sock_filter filter[] = {
+            BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 457, 0, 1),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        };
+        sock_fprog prog{static_cast<unsigned short>(std::size(filter)), filter};
+        expect(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0,
+               "install the seccomp filter");
+        expect(!crunpp::linux::scan_cgroup_mounts(), "the scan did not give up without statmount");
+        crunpp::linux::forget_cgroup_mounts();
+        std::string got;
+        for (const MountInfo &m : crunpp::linux::cgroup_mounts())
+            if (want.find(m.mountpoint + " ") != std::string::npos)
+                got += m.mountpoint + " " + m.root + " " + m.fstype + " " + controllers_of(m.super_options) + "\n";
+        expect(!want.empty() && got == want, "from mountinfo\n" + got + "expected\n" + want);
     });
     INFO(r.message);
     CHECK(r.exit_code == 0);

@@ -97,6 +97,8 @@ std::optional<std::vector<MountInfo>> cgroup_mounts_read;
 }
 
 const std::vector<MountInfo> &cgroup_mounts() {
+    if (!cgroup_mounts_read)
+        cgroup_mounts_read = scan_cgroup_mounts();
     if (!cgroup_mounts_read) {
         std::vector<MountInfo> out;
         for (MountInfo &m : read_mountinfo())
