@@ -20,6 +20,7 @@
 #include "crunpp/cgroup.hpp"
 #include "crunpp/error.hpp"
 #include "crunpp/json.hpp"
+#include "src/libcrunpp/cgroup/cgroup_internal.hpp"
 
 using namespace crunpp;
 namespace fs = std::filesystem;
@@ -633,4 +634,20 @@ TEST_CASE("cgroup v2: the eBPF device program denies and allows by rule", "[cgro
         throw;
     }
     CHECK(rmdir(dir.c_str()) == 0);
+}
+
+TEST_CASE("cgroup: a v1 mount's controllers, without its flags, settings and SELinux labels", "[cgroup]") {
+    using crunpp::cgroup::detail::mount_controllers;
+    using V = std::vector<std::string>;
+    CHECK(mount_controllers("rw,cpu,cpuacct") == V{"cpu", "cpuacct"});
+    // As a RHEL 8 host (v1, SELinux) shows them.
+    CHECK(mount_controllers("rw,seclabel,cpu,cpuacct") == V{"cpu", "cpuacct"});
+    CHECK(mount_controllers("rw,seclabel,xattr,release_agent=/usr/lib/systemd/systemd-cgroups-agent,name=systemd") ==
+          V{"name=systemd"});
+    CHECK(mount_controllers("ro,context=\"system_u:object_r:container_file_t:s0:c1,c2\",memory") == V{"memory"});
+    CHECK(mount_controllers("rw,noprefix,clone_children,cpuset_v2_mode,favordynmods,cpuset") == V{"cpuset"});
+    CHECK(mount_controllers("rw,none,name=foo") == V{"name=foo"});
+    // statmount's options carry no rw/ro.
+    CHECK(mount_controllers("pids") == V{"pids"});
+    CHECK(mount_controllers("") == V{});
 }

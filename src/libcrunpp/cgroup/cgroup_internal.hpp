@@ -52,6 +52,10 @@ struct Hierarchy {
     std::vector<std::string> controllers; // {"cpu","cpuacct"}, {"name=systemd"}; empty for cgroup2
     bool v2 = false;
 };
+// The controllers (or "name=x") of a v1 hierarchy from its mount's super
+// options ("rw,seclabel,cpu,cpuacct" -> cpu, cpuacct): flags, settings and
+// security labels are none.
+std::vector<std::string> mount_controllers(const std::string &super_options);
 // The cgroup mounts below /sys/fs/cgroup (or at it, for pure v2).
 std::vector<Hierarchy> hierarchies();
 // The same, for a mode the caller has detected already.

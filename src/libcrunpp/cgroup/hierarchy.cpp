@@ -3,7 +3,9 @@
 #include <linux/magic.h>
 #include <sys/statfs.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <string_view>
 
 #include "../linux/mount/mountinfo.hpp"
 #include "cgroup_internal.hpp"
@@ -58,6 +60,38 @@ SystemdPath parse_systemd_path(const std::string &path) {
 
 namespace detail {
 
+std::vector<std::string> mount_controllers(const std::string &super_options) {
+    // Split at the commas outside quotes: an SELinux label's categories
+    // ("context=\"...:s0:c1,c2\"") hold commas of their own.
+    std::vector<std::string> options(1);
+    bool quoted = false;
+    for (char c : super_options) {
+        if (c == '"')
+            quoted = !quoted;
+        if (c == ',' && !quoted)
+            options.emplace_back();
+        else
+            options.back() += c;
+    }
+    std::vector<std::string> out;
+    for (const std::string &o : options) {
+        // A named hierarchy is known by its name; any other option with a
+        // value is a setting (release_agent=) or a security label
+        // (context=, on SELinux hosts, beside "seclabel").
+        if (o.rfind("name=", 0) == 0) {
+            out.push_back(o);
+            continue;
+        }
+        if (o.empty() || o.find('=') != std::string::npos)
+            continue;
+        static constexpr std::string_view kFlags[] = {"rw", "ro", "noprefix", "clone_children", "xattr",
+                                                      "cpuset_v2_mode", "favordynmods", "none", "seclabel"};
+        if (std::find(std::begin(kFlags), std::end(kFlags), o) == std::end(kFlags))
+            out.push_back(o);
+    }
+    return out;
+}
+
 std::vector<Hierarchy> hierarchies() { return hierarchies(detect_mode()); }
 
 std::vector<Hierarchy> hierarchies(Mode mode) {
@@ -78,11 +112,7 @@ std::vector<Hierarchy> hierarchies(Mode mode) {
         if (mi.fstype == "cgroup2") {
             h.v2 = true;
         } else if (mi.fstype == "cgroup") {
-            for (const std::string &o : split(mi.super_options, ','))
-                if (o != "rw" && o != "ro" && o != "noprefix" && o.rfind("release_agent=", 0) != 0 &&
-                    o != "clone_children" && o != "xattr" && o != "cpuset_v2_mode" && o != "favordynmods" &&
-                    o != "none")
-                    h.controllers.push_back(o);
+            h.controllers = mount_controllers(mi.super_options);
         } else {
             continue;
         }
