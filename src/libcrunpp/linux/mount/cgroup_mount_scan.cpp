@@ -19,7 +19,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <memory>
 #include <utility>
 
 namespace crunpp::linux {
@@ -88,6 +87,15 @@ std::optional<uint64_t> mount_id_of(int dirfd, const char *name, bool &is_dir, i
     is_dir = (stx.mode & S_IFMT) == S_IFDIR;
     return stx.mnt_id;
 }
+
+// What getdents64 writes per entry (glibc 2.36 declares no struct for it).
+struct DirEntry64 {
+    uint64_t ino;
+    int64_t off;
+    uint16_t reclen;
+    uint8_t type;
+    char name[];
+};
 
 enum class Described { Cgroup, Other, Unknown };
 
@@ -160,45 +168,44 @@ std::optional<std::vector<MountInfo>> scan_cgroup_mounts() {
     }
     // Listed in the order they were mounted, as mountinfo lists them.
     std::vector<std::pair<uint64_t, MountInfo>> found;
-    std::unique_ptr<DIR, int (*)(DIR *)> listing(fdopendir(dir.get()), closedir);
-    if (!listing)
-        return std::nullopt;
-    const int fd = dir.release();
-    bool ok = true;
+    // getdents64 into the stack: opendir's 32 KiB buffer would grow the heap
+    // (and fault its pages in) for a dozen entries.
+    alignas(8) char entries[4096];
     for (;;) {
-        errno = 0;
-        dirent *e = readdir(listing.get());
-        if (!e) {
-            ok = errno == 0; // the end, not a failed read
+        const long n = syscall(SYS_getdents64, dir.get(), entries, sizeof entries);
+        if (n < 0)
+            return std::nullopt;
+        if (n == 0)
             break;
+        for (long off = 0; off < n;) {
+            const auto *e = reinterpret_cast<const DirEntry64 *>(entries + off);
+            if (e->reclen == 0)
+                return std::nullopt;
+            off += e->reclen;
+            const char *name = e->name;
+            if (std::strcmp(name, ".") == 0 || std::strcmp(name, "..") == 0 ||
+                (e->type != DT_DIR && e->type != DT_UNKNOWN))
+                continue;
+            // A mount hides the directory it is on: the entry then names the
+            // mount's root, of another mount than /sys/fs/cgroup's.
+            std::optional<uint64_t> id = mount_id_of(dir.get(), name, is_dir, err);
+            if (!id) {
+                if (err == ENOENT) // removed meanwhile
+                    continue;
+                return std::nullopt;
+            }
+            if (!is_dir || *id == *root_id)
+                continue;
+            MountInfo m;
+            Described what = describe(*id, m);
+            if (what == Described::Unknown)
+                return std::nullopt;
+            if (what == Described::Other)
+                continue;
+            m.mountpoint = std::string(kCgroupRoot) + "/" + name;
+            found.emplace_back(*id, std::move(m));
         }
-        if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0 ||
-            (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN))
-            continue;
-        // A mount hides the directory it is on: the entry then names the
-        // mount's root, of another mount than /sys/fs/cgroup's.
-        std::optional<uint64_t> id = mount_id_of(fd, e->d_name, is_dir, err);
-        if (!id) {
-            ok = err == ENOENT; // removed meanwhile
-            if (!ok)
-                break;
-            continue;
-        }
-        if (!is_dir || *id == *root_id)
-            continue;
-        MountInfo m;
-        Described what = describe(*id, m);
-        if (what == Described::Unknown) {
-            ok = false;
-            break;
-        }
-        if (what == Described::Other)
-            continue;
-        m.mountpoint = std::string(kCgroupRoot) + "/" + e->d_name;
-        found.emplace_back(*id, std::move(m));
     }
-    if (!ok)
-        return std::nullopt;
     std::sort(found.begin(), found.end(), [](const auto &a, const auto &b) { return a.first < b.first; });
     std::vector<MountInfo> out;
     out.reserve(found.size());
