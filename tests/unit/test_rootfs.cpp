@@ -1023,17 +1023,19 @@ std::string controllers_of(const std::string &super_options) {
     return out;
 }
 
+// "mountpoint root fstype controllers", a line of what the hierarchy code uses.
+std::string mount_line(const MountInfo &m) {
+    return m.mountpoint + " " + m.root + " " + m.fstype + " " + controllers_of(m.super_options) + "\n";
+}
+
 void expect_same_cgroup_mounts(const std::string &layout) {
     const std::optional<std::vector<MountInfo>> scanned = crunpp::linux::scan_cgroup_mounts();
     expect(scanned.has_value(), layout + ": the scan gave up");
-    const std::vector<MountInfo> expected = cgroup_mounts_in_mountinfo();
     std::string seen, want;
     for (const MountInfo &m : *scanned)
-        seen += std::to_string(m.id) + " " + m.mountpoint + " " + m.root + " " + m.fstype + " " +
-                controllers_of(m.super_options) + "\n";
-    for (const MountInfo &m : expected)
-        want += std::to_string(m.id) + " " + m.mountpoint + " " + m.root + " " + m.fstype + " " +
-                controllers_of(m.super_options) + "\n";
+        seen += std::to_string(m.id) + " " + mount_line(m);
+    for (const MountInfo &m : cgroup_mounts_in_mountinfo())
+        want += std::to_string(m.id) + " " + mount_line(m);
     expect(seen == want, layout + ": scanned\n" + seen + "mountinfo\n" + want);
 }
 
@@ -1087,7 +1089,7 @@ TEST_CASE("cgroup_mounts: read from mountinfo when statmount fails (older kernel
     auto r = run_isolated({false, true, false}, [&] {
         std::string want;
         for (const MountInfo &m : cgroup_mounts_in_mountinfo())
-            want += m.mountpoint + " " + m.root + " " + m.fstype + " " + controllers_of(m.super_options) + "\n";
+            want += mount_line(m);
         // statmount (457 on every architecture) fails with ENOSYS.
         sock_filter filter[] = {
             BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
@@ -1103,7 +1105,7 @@ TEST_CASE("cgroup_mounts: read from mountinfo when statmount fails (older kernel
         std::string got;
         for (const MountInfo &m : crunpp::linux::cgroup_mounts())
             if (want.find(m.mountpoint + " ") != std::string::npos)
-                got += m.mountpoint + " " + m.root + " " + m.fstype + " " + controllers_of(m.super_options) + "\n";
+                got += mount_line(m);
         expect(!want.empty() && got == want, "from mountinfo\n" + got + "expected\n" + want);
     });
     INFO(r.message);
