@@ -119,14 +119,21 @@ Setup create_systemd(const Request &r) {
 void Setup::place(pid_t pid) {
     Properties props =
         unit_properties(id_, scope_is_slice_, slice_, resources_, devices_, rootless_, annotations_, pid);
-    // Set first: a start whose job fails leaves a unit to stop. One that
+    // A start whose job fails leaves a unit to stop; a call refused made
+    // none (nothing to stop, no warning that stopping failed). One that
     // exists already is another container's, never stopped here.
-    started_ = true;
-    if (!bus_->start_unit(scope_.unit, props)) {
-        started_ = false;
+    bool unit_made = false;
+    bool in_use = false;
+    try {
+        in_use = !bus_->start_unit(scope_.unit, props, unit_made);
+    } catch (...) {
+        started_ = unit_made;
+        throw;
+    }
+    if (in_use)
         throw Error("systemd cgroup driver: unit " + scope_.unit + " is in use (another container with this id or " +
                     "cgroupsPath?)");
-    }
+    started_ = true;
     const std::string cg = bus_->control_group(scope_.unit);
     // Every hierarchy: the unit's directory, joined here where systemd did
     // not put the process (v1 controllers systemd does not manage, or a

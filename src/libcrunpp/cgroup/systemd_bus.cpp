@@ -180,7 +180,8 @@ Bus Bus::open(bool user) {
     return Bus(std::move(impl));
 }
 
-bool Bus::start_unit(const std::string &unit, const Properties &props) {
+bool Bus::start_unit(const std::string &unit, const Properties &props, bool &unit_made) {
+    unit_made = false;
     log::debug("systemd: StartTransientUnit " + unit + " on " + impl_->where() + ": " + names(props));
     impl_->subscribe();
     for (int attempt = 0;; attempt++) {
@@ -204,6 +205,7 @@ bool Bus::start_unit(const std::string &unit, const Properties &props) {
                                  is_error(r, "org.freedesktop.DBus.Error.NameHasNoOwner")
                              ? " (no systemd on this bus: use --cgroup-manager=cgroupfs, or drop --systemd-cgroup)"
                              : ""));
+        unit_made = true;
         const std::string job = read_path(r, "start unit " + unit);
         impl_->manager = r.sender;
         impl_->wait_job(job, "start unit " + unit);
