@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // sd_notify both ways for the integration tests (static: it also runs in
 // the busybox containers):
-//   sd-notify listen SOCKET [LINE]
+//   sd-notify listen SOCKET [LINE...]
 //                            binds a unix datagram socket at SOCKET ("@" =
 //                            abstract; a path gets mode 0777, so that any
 //                            container user may send), prints each message's
-//                            lines followed by a line "--", and exits after
-//                            the first message with the line LINE (default
-//                            READY=1) (0) or after 20 s without one (1)
+//                            lines followed by a line "--", and exits once
+//                            every LINE (default READY=1) has come in some
+//                            message, in any order (0), or after 20 s
+//                            without a message (1). A LINE ending in "="
+//                            stands for any value ("MAINPID=").
 //   sd-notify send MESSAGE   sends MESSAGE to $NOTIFY_SOCKET ("@" = abstract)
 #include <poll.h>
 #include <sys/socket.h>
@@ -20,6 +22,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -35,7 +38,22 @@ socklen_t address(const char *path, struct sockaddr_un &addr) {
     return len;
 }
 
-int listen_until(const char *path, const char *until) {
+// Whether `message` has the line `wanted` (any value after a final "=").
+bool has_line(const std::string &message, const std::string &wanted) {
+    size_t pos = 0;
+    while (pos < message.size()) {
+        size_t nl = message.find('\n', pos);
+        std::string line = message.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+        if (wanted.back() == '=' ? line.rfind(wanted, 0) == 0 : line == wanted)
+            return true;
+        if (nl == std::string::npos)
+            break;
+        pos = nl + 1;
+    }
+    return false;
+}
+
+int listen_until(const char *path, std::vector<std::string> wanted) {
     int s = socket(AF_UNIX, SOCK_DGRAM, 0);
     struct sockaddr_un addr;
     socklen_t len = address(path, addr);
@@ -45,7 +63,6 @@ int listen_until(const char *path, const char *until) {
     }
     if (path[0] != '@')
         chmod(path, 0777);
-    const std::string wanted = std::string(until) + "\n";
     for (int i = 0; i < 100; i++) {
         struct pollfd p = {s, POLLIN, 0};
         if (poll(&p, 1, 20000) <= 0)
@@ -59,10 +76,12 @@ int listen_until(const char *path, const char *until) {
             message += '\n';
         printf("%s--\n", message.c_str());
         fflush(stdout);
-        if (("\n" + message).find("\n" + wanted) != std::string::npos)
+        std::erase_if(wanted, [&](const std::string &w) { return has_line(message, w); });
+        if (wanted.empty())
             return 0;
     }
-    fprintf(stderr, "sd-notify: no %s\n", until);
+    for (const std::string &w : wanted)
+        fprintf(stderr, "sd-notify: no %s\n", w.c_str());
     return 1;
 }
 
@@ -85,10 +104,19 @@ int send_message(const char *message) {
 } // namespace
 
 int main(int argc, char **argv) {
-    if ((argc == 3 || argc == 4) && strcmp(argv[1], "listen") == 0)
-        return listen_until(argv[2], argc == 4 ? argv[3] : "READY=1");
+    if (argc >= 3 && strcmp(argv[1], "listen") == 0) {
+        std::vector<std::string> wanted(argv + 3, argv + argc);
+        if (wanted.empty())
+            wanted.emplace_back("READY=1");
+        for (const std::string &w : wanted)
+            if (w.empty()) {
+                fprintf(stderr, "sd-notify: an empty LINE\n");
+                return 2;
+            }
+        return listen_until(argv[2], std::move(wanted));
+    }
     if (argc == 3 && strcmp(argv[1], "send") == 0)
         return send_message(argv[2]);
-    fprintf(stderr, "usage: sd-notify listen SOCKET [LINE] | sd-notify send MESSAGE\n");
+    fprintf(stderr, "usage: sd-notify listen SOCKET [LINE...] | sd-notify send MESSAGE\n");
     return 2;
 }
