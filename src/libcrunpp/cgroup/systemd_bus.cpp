@@ -181,7 +181,6 @@ Bus Bus::open(bool user) {
 }
 
 bool Bus::start_unit(const std::string &unit, const Properties &props, bool &unit_made) {
-    unit_made = false;
     log::debug("systemd: StartTransientUnit " + unit + " on " + impl_->where() + ": " + names(props));
     impl_->subscribe();
     for (int attempt = 0;; attempt++) {
@@ -190,7 +189,12 @@ bool Bus::start_unit(const std::string &unit, const Properties &props, bool &uni
         w.s("replace");
         dbus::write_properties(w, props);
         w.close_array(w.open_array(8)); // no auxiliary units: a(sa(sv)) empty
+        // From the call on a unit may exist (a call without an answer may
+        // have made one), unless the manager answers with an error.
+        unit_made = true;
         Message r = impl_->manager_call("StartTransientUnit", "ssa(sv)a(sa(sv))", std::move(w));
+        if (r.type == Type::kError)
+            unit_made = false;
         if (attempt == 0 && is_error(r, "org.freedesktop.systemd1.UnitExists")) {
             // A failed unit of an earlier container with this name: reset,
             // so that systemd drops it, and start again once.
@@ -205,7 +209,6 @@ bool Bus::start_unit(const std::string &unit, const Properties &props, bool &uni
                                  is_error(r, "org.freedesktop.DBus.Error.NameHasNoOwner")
                              ? " (no systemd on this bus: use --cgroup-manager=cgroupfs, or drop --systemd-cgroup)"
                              : ""));
-        unit_made = true;
         const std::string job = read_path(r, "start unit " + unit);
         impl_->manager = r.sender;
         impl_->wait_job(job, "start unit " + unit);

@@ -28,9 +28,10 @@ public:
     // (JobRemoved, bounded); a unit left by an earlier run of the same name
     // is reset first and the start tried once more, as runc does.
     // false: a unit of that name is loaded and not failed (another
-    // container's), nothing was started. `unit_made` is set once the
-    // manager took the call (a job was queued): from then on a unit may
-    // exist, even when this throws.
+    // container's), nothing was started. `unit_made` is false when the
+    // manager refused the call (an error answer: no unit was made), true
+    // when a unit may exist, even if this throws (a failed job, a call
+    // left unanswered).
     bool start_unit(const std::string &unit, const Properties &props, bool &unit_made);
     // StopUnit and its job; a unit that is not loaded is fine.
     void stop_unit(const std::string &unit);
