@@ -23,8 +23,6 @@
 namespace crunpp::linux {
 namespace {
 
-constexpr const char *kCgroupRoot = "/sys/fs/cgroup";
-
 struct Hierarchy {
     std::string name;        // directory under the cgroup mount: "cpu,cpuacct", "systemd", "unified"
     std::string controllers; // mount data for v1: "cpu,cpuacct", "none,name=systemd"; empty for v2

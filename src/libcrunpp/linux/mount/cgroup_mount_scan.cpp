@@ -24,8 +24,6 @@
 namespace crunpp::linux {
 namespace {
 
-constexpr const char *kCgroupRoot = "/sys/fs/cgroup";
-
 // struct statx as the kernel lays it out (glibc 2.36's has no stx_mnt_id).
 struct KernelStatx {
     uint32_t mask, blksize;

@@ -10,6 +10,9 @@
 
 namespace crunpp::linux {
 
+// Where the host's cgroup hierarchies are mounted.
+inline constexpr const char *kCgroupRoot = "/sys/fs/cgroup";
+
 struct MountInfo {
     int id = 0, parent = 0;
     std::string root;           // path of the mount's root inside its filesystem
