@@ -622,6 +622,36 @@ TEST_CASE("store: duplicates, bad ids, odd entries", "[state]") {
     CHECK(error_of([&] { store.read("broken"); }).find(".id: \"other\" does not match") != std::string::npos);
 }
 
+TEST_CASE("store: directories larger than one read of entries", "[state]") {
+    // 4 KiB of getdents64 records hold about 50 entries of these names: the
+    // listing and the removal must go on past the first read.
+    TempDir t;
+    Store store(t.path);
+    std::vector<std::string> ids;
+    for (int i = 0; i < 150; i++) {
+        std::string id = "container-with-a-rather-long-name-" + std::to_string(1000 + i);
+        REQUIRE(mkdir((t.path + "/" + id).c_str(), 0711) == 0);
+        ids.push_back(id);
+    }
+    CHECK(store.list_ids() == ids); // sorted: same-length names, increasing numbers
+
+    Container c = store.open(ids[0]);
+    for (int i = 0; i < 200; i++) {
+        std::string name = "file-with-a-rather-long-name-" + std::to_string(i);
+        int fd = openat(c.dir_fd(), name.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+        REQUIRE(fd >= 0);
+        close(fd);
+    }
+    REQUIRE(mkdirat(c.dir_fd(), "sub", 0700) == 0);
+    for (int i = 0; i < 120; i++) {
+        std::string name = "sub/nested-entry-with-a-long-name-" + std::to_string(i);
+        REQUIRE(mkdirat(c.dir_fd(), name.c_str(), 0700) == 0);
+    }
+    c.remove();
+    CHECK_FALSE(fs::exists(t.path + "/" + ids[0]));
+    CHECK(store.list_ids().size() == ids.size() - 1);
+}
+
 TEST_CASE("store: relative root and a root too deep to create", "[state]") {
     TempDir t;
     std::string cwd = fs::current_path();

@@ -20,6 +20,7 @@
 #include "crunpp/log.hpp"
 #include "crunpp/state.hpp"
 #include "crunpp/version.hpp"
+#include "../util/dir_entries.hpp"
 
 namespace crunpp::state {
 namespace {
@@ -112,25 +113,14 @@ ContainerState read_state(int dirfd, std::string_view id, const std::string &dir
 void remove_contents(int dirfd, const std::string &path, int depth) {
     if (depth > kMaxRemoveDepth)
         throw Error("remove " + path + ": nested deeper than " + std::to_string(kMaxRemoveDepth) + " levels");
-    int dup_fd = ::fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
-    if (dup_fd < 0)
-        throw_errno("remove " + path);
-    DIR *d = ::fdopendir(dup_fd);
-    if (!d) {
-        int e = errno;
-        ::close(dup_fd);
-        throw_errno("remove " + path, e);
-    }
-    ::rewinddir(d);
+    // From the start, should an earlier attempt have read this fd.
+    if (::lseek(dirfd, 0, SEEK_SET) < 0)
+        throw_errno("read directory " + path);
     std::vector<std::string> names;
-    errno = 0;
-    while (struct dirent *e = ::readdir(d)) {
-        std::string_view n = e->d_name;
-        if (n != "." && n != "..")
-            names.emplace_back(n);
-    }
-    int read_err = errno;
-    ::closedir(d);
+    int read_err = util::for_each_dir_entry(dirfd, [&](std::string_view n, unsigned char) {
+        names.emplace_back(n);
+        return true;
+    });
     if (read_err != 0)
         throw_errno("read directory " + path, read_err);
     for (const std::string &n : names) {
@@ -344,30 +334,16 @@ std::vector<std::string> Store::list_ids() const {
     UniqueFd rootfd = open_root(false);
     if (!rootfd)
         return ids;
-    int dup_fd = ::fcntl(rootfd.get(), F_DUPFD_CLOEXEC, 0);
-    if (dup_fd < 0)
-        throw_errno("read state root " + root_);
-    DIR *d = ::fdopendir(dup_fd);
-    if (!d) {
-        int e = errno;
-        ::close(dup_fd);
-        throw_errno("read state root " + root_, e);
-    }
-    errno = 0;
-    while (struct dirent *e = ::readdir(d)) {
-        if (!valid_id(e->d_name))
-            continue;
-        if (e->d_type == DT_DIR) {
-            ids.emplace_back(e->d_name);
-        } else if (e->d_type == DT_UNKNOWN) {
-            struct stat st;
-            if (::fstatat(rootfd.get(), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
-                ids.emplace_back(e->d_name);
-        }
-        errno = 0;
-    }
-    int read_err = errno;
-    ::closedir(d);
+    int read_err = util::for_each_dir_entry(rootfd.get(), [&](std::string_view name, unsigned char type) {
+        const std::string n(name);
+        if (!valid_id(n))
+            return true;
+        struct stat st;
+        if (type == DT_DIR || (type == DT_UNKNOWN && ::fstatat(rootfd.get(), n.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                               S_ISDIR(st.st_mode)))
+            ids.push_back(n);
+        return true;
+    });
     if (read_err != 0)
         throw_errno("read state root " + root_, read_err);
     std::sort(ids.begin(), ids.end());
@@ -378,20 +354,16 @@ void Store::collect_garbage() const {
     UniqueFd rootfd = open_root(false);
     if (!rootfd)
         return;
-    int dup_fd = ::fcntl(rootfd.get(), F_DUPFD_CLOEXEC, 0);
-    if (dup_fd < 0)
-        return;
-    DIR *d = ::fdopendir(dup_fd);
-    if (!d) {
-        ::close(dup_fd);
-        return;
-    }
     std::vector<std::string> names;
-    while (struct dirent *e = ::readdir(d))
-        if ((strncmp(e->d_name, ".new-", 5) == 0 || strncmp(e->d_name, ".del-", 5) == 0) &&
-            abandoned(rootfd.get(), e->d_name))
-            names.emplace_back(e->d_name);
-    ::closedir(d);
+    // Best effort: what a failed read leaves, the next delete finds.
+    util::for_each_dir_entry(rootfd.get(), [&](std::string_view name, unsigned char) {
+        if (name.starts_with(".new-") || name.starts_with(".del-")) {
+            std::string n(name);
+            if (abandoned(rootfd.get(), n.c_str()))
+                names.push_back(std::move(n));
+        }
+        return true;
+    });
     for (const std::string &n : names) {
         UniqueFd dirfd(::openat(rootfd.get(), n.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         if (!dirfd)

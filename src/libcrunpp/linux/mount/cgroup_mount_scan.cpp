@@ -7,6 +7,7 @@
 #include "mountinfo.hpp"
 
 #include "crunpp/unique_fd.hpp"
+#include "../../util/dir_entries.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -86,15 +87,6 @@ std::optional<uint64_t> mount_id_of(int dirfd, const char *name, bool &is_dir, i
     return stx.mnt_id;
 }
 
-// What getdents64 writes per entry (glibc 2.36 declares no struct for it).
-struct DirEntry64 {
-    uint64_t ino;
-    int64_t off;
-    uint16_t reclen;
-    uint8_t type;
-    char name[];
-};
-
 enum class Described { Cgroup, Other, Unknown };
 
 // Fills `out` (but its mountpoint) from the mount `id`.
@@ -166,44 +158,33 @@ std::optional<std::vector<MountInfo>> scan_cgroup_mounts() {
     }
     // Listed in the order they were mounted, as mountinfo lists them.
     std::vector<std::pair<uint64_t, MountInfo>> found;
-    // getdents64 into the stack: opendir's 32 KiB buffer would grow the heap
-    // (and fault its pages in) for a dozen entries.
-    alignas(8) char entries[4096];
-    for (;;) {
-        const long n = syscall(SYS_getdents64, dir.get(), entries, sizeof entries);
-        if (n < 0)
-            return std::nullopt;
-        if (n == 0)
-            break;
-        for (long off = 0; off < n;) {
-            const auto *e = reinterpret_cast<const DirEntry64 *>(entries + off);
-            if (e->reclen == 0)
-                return std::nullopt;
-            off += e->reclen;
-            const char *name = e->name;
-            if (std::strcmp(name, ".") == 0 || std::strcmp(name, "..") == 0 ||
-                (e->type != DT_DIR && e->type != DT_UNKNOWN))
-                continue;
-            // A mount hides the directory it is on: the entry then names the
-            // mount's root, of another mount than /sys/fs/cgroup's.
-            std::optional<uint64_t> id = mount_id_of(dir.get(), name, is_dir, err);
-            if (!id) {
-                if (err == ENOENT) // removed meanwhile
-                    continue;
-                return std::nullopt;
-            }
-            if (!is_dir || *id == *root_id)
-                continue;
-            MountInfo m;
-            Described what = describe(*id, m);
-            if (what == Described::Unknown)
-                return std::nullopt;
-            if (what == Described::Other)
-                continue;
-            m.mountpoint = std::string(kCgroupRoot) + "/" + name;
+    bool failed = false;
+    const int read_err = util::for_each_dir_entry(dir.get(), [&](std::string_view name, unsigned char type) {
+        if (type != DT_DIR && type != DT_UNKNOWN)
+            return true;
+        // A mount hides the directory it is on: the entry then names the
+        // mount's root, of another mount than /sys/fs/cgroup's.
+        std::optional<uint64_t> id = mount_id_of(dir.get(), name.data(), is_dir, err);
+        if (!id) {
+            failed = err != ENOENT; // ENOENT: removed meanwhile
+            return !failed;
+        }
+        if (!is_dir || *id == *root_id)
+            return true;
+        MountInfo m;
+        Described what = describe(*id, m);
+        if (what == Described::Unknown) {
+            failed = true;
+            return false;
+        }
+        if (what == Described::Cgroup) {
+            m.mountpoint = std::string(kCgroupRoot) + "/" + std::string(name);
             found.emplace_back(*id, std::move(m));
         }
-    }
+        return true;
+    });
+    if (failed || read_err != 0)
+        return std::nullopt;
     std::sort(found.begin(), found.end(), [](const auto &a, const auto &b) { return a.first < b.first; });
     std::vector<MountInfo> out;
     out.reserve(found.size());
