@@ -31,7 +31,8 @@
 # Usage: contrib/bench.sh [N]     (root; CRUNPP=path overrides build/crunpp,
 #                                  RUNTIMES="crunpp crun" picks a subset,
 #                                  BENCH="run exec" picks lines,
-#                                  PAR_ROUNDS=5 rounds of the parallel line)
+#                                  PAR_ROUNDS=9 rounds of the parallel line:
+#                                  a round is one sample of a noisy total)
 #        contrib/bench.sh seccomp [N]   the seccomp setup (contrib/bench-seccomp.sh)
 #        contrib/bench.sh docker [N]    docker run/exec with crunpp and runc
 #                                       (contrib/bench-docker.sh)
@@ -321,7 +322,7 @@ for r in ratios:
     print(r)
 EOF
 
-export CRUNPP RUNTIMES N BENCH PAR_ROUNDS="${PAR_ROUNDS:-5}"
+export CRUNPP RUNTIMES N BENCH PAR_ROUNDS="${PAR_ROUNDS:-9}"
 export BENCH_WORK="$work" BENCH_STATE="$state" BENCH_BUNDLE="$bundle"
 if ! mountpoint -q /sys/fs/cgroup/unified; then
     python3 "$work/bench.py"
