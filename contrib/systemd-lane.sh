@@ -99,21 +99,12 @@ HOST_PACKAGES=(qemu-system-x86 "$KERNEL_PACKAGE" cpio containerd "${GUEST_PACKAG
 GUEST_MODULES=(overlay fuse unix_diag inet_diag tcp_diag udp_diag raw_diag netlink_diag af_packet_diag
     tun veth nf_tables nft_compat xt_mark nf_conntrack_netlink autofs4)
 
-say() { printf 'systemd-lane: %s\n' "$*"; }
-skip() {
-    say "SKIP: $*"
-    exit 0
-}
-fail() {
-    say "$*"
-    say "0 passed, 1 failed, 0 skipped"
-    exit 1
-}
-apt_say() { say "$*"; }
-# shellcheck source=contrib/lib/apt.sh
-. "$REPO/contrib/lib/apt.sh"
+LANE=systemd-lane
+LANE_TAG=SDLANE
 # shellcheck source=contrib/lib/qemu-lane.sh
 . "$REPO/contrib/lib/qemu-lane.sh"
+# shellcheck source=contrib/lib/apt.sh
+. "$REPO/contrib/lib/apt.sh"
 
 WORK="$(mktemp -d /tmp/crunpp-sdlane.XXXXXX)"
 trap 'rm -rf --one-file-system "$WORK"' EXIT
@@ -123,37 +114,10 @@ LOG="${SYSTEMDLANE_LOG:-$WORK/serial.log}"
 # service, the tests, the binary, the accounts.
 make_staging() {
     local s="$1" u e=$1/etc
-    mkdir -p "$s"/{etc,lane/bin,lane/repo,proc,sys,dev,run,tmp,root,home,var/tmp,var/lib/systemd/linger}
-    chmod 1777 "$s/tmp" "$s/var/tmp"
-    chmod 0700 "$s/root"
-    ln -s usr/bin "$s/bin"
-    ln -s usr/sbin "$s/sbin"
-    ln -s usr/lib "$s/lib"
-    ln -s usr/lib64 "$s/lib64"
-    install -m 0755 "$REPO/tests/systemdlane/init" "$s/init"
-    install -m 0755 "$REPO/tests/systemdlane/guest.sh" "$s/lane/guest.sh"
-    install -m 0755 "$CRUNPP" "$s/lane/bin/crunpp"
-    [ -x "$LEAK_GUARD" ] && install -m 0755 "$LEAK_GUARD" "$s/lane/bin/leak-guard"
-    [ -n "$SCRIPT" ] && install -m 0755 "$SCRIPT" "$s/lane/script"
-    cp -r "$REPO/tests" "$s/lane/repo/tests"
-    rm -rf "$s/lane/repo/tests/fuzz" "$s/lane/repo/tests/unit"
-    for u in "${LANE_HELPERS[@]}"; do
-        [ -x "$HELPERS_DIR/$u" ] && install -D -m 0755 "$HELPERS_DIR/$u" "$s/lane/repo/build/tests/helpers/$u"
-    done
-    if [ -d "$REPO/../shared/runtime-spec/schema" ]; then
-        mkdir -p "$s/lane/shared/runtime-spec"
-        cp -r "$REPO/../shared/runtime-spec/schema" "$s/lane/shared/runtime-spec/"
-    fi
-    cat >"$s/lane/config" <<EOC
-SUITES="$SUITES"
-PASSES="$PASSES"
-ROOTLESS_FILTER="$ROOTLESS_FILTER"
-SUITE_TIMEOUT=$SUITE_TIMEOUT
-DEADLINE=$((TIMEOUT - (SECONDS - start) - INITRAMFS_TIME - GUEST_RESERVE))
-TEST_USER=$TEST_USER
-TEST_UID=$TEST_UID
-SCRIPT=$([ -n "$SCRIPT" ] && echo 1 || echo 0)
-EOC
+    qemu_lane_stage "$s" systemdlane "$SCRIPT" || return 1
+    echo "SCRIPT=$([ -n "$SCRIPT" ] && echo 1 || echo 0)" >>"$s/lane/config"
+    mkdir -p "$s"/{var/tmp,var/lib/systemd/linger}
+    chmod 1777 "$s/var/tmp"
     # Accounts: the test user's, and messagebus for the system bus.
     cat >"$e/passwd" <<EOC
 root:x:0:0:root:/root:/bin/bash
@@ -277,102 +241,36 @@ make_initramfs() {
 
 # Counts the TAP lines of the serial log and prints what failed.
 report() {
-    local log="$1" p f s finished=1 extra=0
-    tr -d '\r' <"$log" >"$WORK/clean.log"
-    log="$WORK/clean.log"
+    local log="$WORK/clean.log" rc
+    tr -d '\r' <"$1" >"$log"
     grep -E '^SDLANE: (stage1|service up|kernel|pid 1|system state|cgroup mount|/proc/self/cgroup|/sys/fs/cgroup|user manager|tests begin|finished|warning|pass .* begin)' "$log" |
         sed 's/^SDLANE: /systemd-lane: guest: /'
-    s="$(grep -cE '^SDLANE\|[^|]*\|[^|]*\|ok [0-9]+ .*# skip' "$log")"
-    p="$(grep -cE '^SDLANE\|[^|]*\|[^|]*\|ok [0-9]+ ' "$log")"
-    p=$((p - s))
-    f="$(grep -cE '^SDLANE\|[^|]*\|[^|]*\|not ok [0-9]+ ' "$log")"
-    local pass suite rc time sp sf ss
-    # "SDLANE: suite PASS SUITE end rc=N time=Ts"
-    while read -r _ _ pass suite _ rc time; do
-        rc="${rc#rc=}"
-        sp="$(grep -cE "^SDLANE\|$pass\|$suite\|ok [0-9]+ " "$log")"
-        ss="$(grep -cE "^SDLANE\|$pass\|$suite\|ok [0-9]+ .*# skip" "$log")"
-        sf="$(grep -cE "^SDLANE\|$pass\|$suite\|not ok [0-9]+ " "$log")"
-        say "$pass $suite.bats: $((sp - ss)) passed, $sf failed, $ss skipped (${time#time=})"
-        if grep -qE "^SDLANE\|$pass\|$suite\|leak-guard: leaked process" "$log"; then
-            grep -E "^SDLANE\|$pass\|$suite\|leak-guard: leaked process" "$log"
-            extra=$((extra + 1))
-        elif [ "$rc" != 0 ] && [ "$sf" -eq 0 ]; then
-            say "$pass $suite.bats: bats exited with status $rc without a failed test"
-            [ "$rc" = 124 ] && say "$pass $suite.bats: timed out (SYSTEMDLANE_TIMEOUT=${TIMEOUT}s for the lane)"
-            extra=$((extra + 1))
-        fi
-    done < <(grep -E '^SDLANE: suite [^ ]+ [^ ]+ end rc=' "$log")
-    if grep -qE '^SDLANE: suite [^ ]+ [^ ]+ (missing|not run)' "$log"; then
-        grep -E '^SDLANE: suite [^ ]+ [^ ]+ (missing|not run)' "$log" | sed 's/^SDLANE: /systemd-lane: /'
-        extra=$((extra + $(grep -cE '^SDLANE: suite [^ ]+ [^ ]+ (missing|not run)' "$log")))
-    fi
-    # The failing tests with the diagnostics bats prints under them.
-    awk '/^SDLANE\|[^|]*\|[^|]*\|not ok /{p=1; print; next}
-         /^SDLANE\|[^|]*\|[^|]*\|(ok|not ok) /{p=0}
-         p && /^SDLANE\|[^|]*\|[^|]*\|#/{print}' "$log"
+    qemu_lane_count "$log" "(SYSTEMDLANE_TIMEOUT=${TIMEOUT}s for the lane)"
     # The script: its whole output, one result.
     if [ -n "$SCRIPT" ]; then
         sed -n 's/^SDLANE|script|-|//p' "$log"
         rc="$(sed -n 's/^SDLANE: script end rc=\([0-9]*\) .*/\1/p' "$log")"
         if [ "$rc" = 0 ]; then
             say "script $SCRIPT: passed"
-            p=$((p + 1))
+            lane_passed=$((lane_passed + 1))
         else
             say "script $SCRIPT: failed (status ${rc:-none})"
-            extra=$((extra + 1))
+            lane_extra=$((lane_extra + 1))
         fi
     fi
-    if grep -qE '^SDLANE: leaked (cgroup|scope)' "$log"; then
-        grep -E '^SDLANE: leaked (cgroup|scope)' "$log" | sed 's/^SDLANE: /systemd-lane: /'
-        extra=$((extra + 1))
-    fi
-    if ! grep -q '^SDLANE: done' "$log"; then
-        finished=0
-        extra=$((extra + 1))
-        say "the guest did not finish (timeout ${qemu_timeout}s or a crash); the last lines of its console:"
-        tail -n 60 "$log"
-    fi
-    f=$((f + extra))
-    [ "$finished" -eq 1 ] && [ "$p" -eq 0 ] && [ "$f" -eq 0 ] && {
-        say "no test ran"
-        f=1
-    }
+    qemu_lane_end "$log" 60
     say "total time: $((SECONDS - start))s (boot to the service: $(sed -n 's/^SDLANE: service up after \([0-9.]*\)s/\1s/p' "$log"))"
-    say "$p passed, $f failed, $s skipped"
-    [ "$f" -eq 0 ]
+    say "$lane_passed passed, $lane_failed failed, $lane_skipped skipped"
+    [ "$lane_failed" -eq 0 ]
 }
 
-if ! command -v "$QEMU" >/dev/null || [ -z "$(qemu_find_kernel)" ] || ! command -v cpio >/dev/null; then
-    apt_install_missing "$WORK/apt.log" "${HOST_PACKAGES[@]}" ||
-        skip "qemu, a kernel or cpio is missing and cannot be installed"
-fi
-apt_install_missing "$WORK/apt.log" "${HOST_PACKAGES[@]}" ||
-    fail "the guest's programs are missing and cannot be installed"
-command -v "$QEMU" >/dev/null || skip "$QEMU not found"
-KERNEL="$(qemu_find_kernel)" || skip "no readable kernel in /boot"
-[ -x "$CRUNPP" ] || fail "$CRUNPP not found: build first (ninja -C build) or set CRUNPP"
+qemu_lane_prepare
 [ -z "$SCRIPT" ] || [ -r "$SCRIPT" ] || fail "SYSTEMDLANE_SCRIPT $SCRIPT not readable"
-
-# The time budget starts after the one-time package installation.
-start=$SECONDS
 
 accel="$(qemu_choose_accel "$ACCEL" "$KERNEL" "$WORK")"
 make_initramfs "$WORK/initramfs.cpio" || fail "could not build the initramfs"
 say "kernel $KERNEL, initramfs $(($(stat -c %s "$WORK/initramfs.cpio") / 1048576)) MiB, accel $accel, suites: ${SUITES:-none}, passes: $PASSES${SCRIPT:+, script: $SCRIPT} ($((SECONDS - start))s)"
-qemu_timeout=$((TIMEOUT - (SECONDS - start)))
-# -la57: four-level paging, a shorter page walk for TCG's soft MMU.
-# mitigations=off: the guest's speculation defences only slow emulation.
 # systemd.show_status=error: the console shows failed units only.
-timeout "$qemu_timeout" "$QEMU" -machine q35 -accel "$accel" -cpu max,-la57 \
-    -m "${SYSTEMDLANE_MEM:-3072}" -smp "${SYSTEMDLANE_SMP:-1}" \
-    -nographic -no-reboot -kernel "$KERNEL" -initrd "$WORK/initramfs.cpio" \
-    -append "console=ttyS0 systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all panic=-1 quiet loglevel=3 mitigations=off systemd.show_status=error systemd.log_target=console systemd.log_level=warning" \
-    </dev/null >"$LOG" 2>&1
-rc=$?
-[ "$rc" -eq 124 ] && say "qemu timed out after ${qemu_timeout}s"
-if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && ! grep -q '^SDLANE' "$LOG"; then
-    tail -n 20 "$LOG"
-    skip "$QEMU failed with status $rc before the guest started"
-fi
+qemu_lane_boot "$accel" "${SYSTEMDLANE_MEM:-3072}" "${SYSTEMDLANE_SMP:-1}" \
+    "console=ttyS0 systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all panic=-1 quiet loglevel=3 mitigations=off systemd.show_status=error systemd.log_target=console systemd.log_level=warning"
 report "$LOG"

@@ -97,17 +97,10 @@ GUEST_PACKAGES+=(${V2LANE_PACKAGES:-})
 CRIU_MODULES=(unix_diag inet_diag tcp_diag udp_diag raw_diag netlink_diag af_packet_diag tun veth nf_tables nft_compat xt_mark nf_conntrack_netlink autofs4)
 HOST_PACKAGES=(qemu-system-x86 "$KERNEL_PACKAGE" cpio "${GUEST_PACKAGES[@]}")
 
-say() { printf 'v2-lane: %s\n' "$*"; }
-skip() {
-    say "SKIP: $*"
-    exit 0
-}
-fail() {
-    say "$*"
-    say "0 passed, 1 failed, 0 skipped"
-    exit 1
-}
-apt_say() { say "$*"; }
+LANE=v2-lane
+LANE_TAG=V2LANE
+# shellcheck source=contrib/lib/qemu-lane.sh
+. "$REPO/contrib/lib/qemu-lane.sh"
 # shellcheck source=contrib/lib/apt.sh
 . "$REPO/contrib/lib/apt.sh"
 
@@ -123,18 +116,6 @@ WORK="$(mktemp -d /tmp/crunpp-v2lane.XXXXXX)"
 trap 'rm -rf --one-file-system "$WORK"' EXIT
 LOG="${V2LANE_LOG:-$WORK/serial.log}"
 
-install_packages() {
-    apt_install_missing "$WORK/apt.log" "${HOST_PACKAGES[@]}"
-}
-
-# The newest kernel of KERNEL_PACKAGE's flavour in /boot, else any.
-find_kernel() {
-    local k
-    k="$(ls -v /boot/vmlinuz-*-cloud-amd64 2>/dev/null | tail -n1)"
-    [ -n "$k" ] || k="$(ls -v /boot/vmlinuz-* 2>/dev/null | tail -n1)"
-    [ -n "$k" ] && [ -r "$k" ] && echo "$k"
-}
-
 # The module files of CRIU_MODULES for kernel image $1, dependencies
 # first, one a line.
 kernel_modules() {
@@ -149,44 +130,8 @@ kernel_modules() {
 # The guest's own files: the first stage, the tests, the binary, accounts.
 make_staging() {
     local s="$1"
-    mkdir -p "$s"/{etc,lane/bin,lane/repo,proc,sys,dev,run,tmp,root,home}
-    chmod 1777 "$s/tmp"
-    chmod 0700 "$s/root"
-    ln -s usr/bin "$s/bin"
-    ln -s usr/sbin "$s/sbin"
-    ln -s usr/lib "$s/lib"
-    ln -s usr/lib64 "$s/lib64"
-    install -m 0755 "$REPO/tests/v2lane/init" "$s/init"
-    install -m 0755 "$REPO/tests/v2lane/guest.sh" "$s/lane/guest.sh"
-    install -m 0755 "$CRUNPP" "$s/lane/bin/crunpp"
-    if [ -x "$LEAK_GUARD" ]; then
-        install -m 0755 "$LEAK_GUARD" "$s/lane/bin/leak-guard"
-    fi
-    cp -r "$REPO/tests" "$s/lane/repo/tests"
-    local h
-    for h in "${LANE_HELPERS[@]}"; do
-        if [ -x "$HELPERS_DIR/$h" ]; then
-            install -D -m 0755 "$HELPERS_DIR/$h" "$s/lane/repo/build/tests/helpers/$h"
-        fi
-    done
-    if [ -n "${V2LANE_SCRIPT:-}" ]; then
-        install -m 0755 "$V2LANE_SCRIPT" "$s/lane/script" || return 1
-    fi
-    rm -rf "$s/lane/repo/tests/fuzz" "$s/lane/repo/tests/unit"
-    if [ -d "$REPO/../shared/runtime-spec/schema" ]; then
-        mkdir -p "$s/lane/shared/runtime-spec"
-        cp -r "$REPO/../shared/runtime-spec/schema" "$s/lane/shared/runtime-spec/"
-    fi
+    qemu_lane_stage "$s" v2lane "${V2LANE_SCRIPT:-}" || return 1
     kernel_modules "$KERNEL" >"$s/lane/modules"
-    cat >"$s/lane/config" <<EOC
-SUITES="$SUITES"
-PASSES="$PASSES"
-ROOTLESS_FILTER="$ROOTLESS_FILTER"
-SUITE_TIMEOUT=$SUITE_TIMEOUT
-DEADLINE=$((TIMEOUT - (SECONDS - start) - INITRAMFS_TIME - GUEST_RESERVE))
-TEST_USER=$TEST_USER
-TEST_UID=$TEST_UID
-EOC
     cat >"$s/etc/passwd" <<EOC
 root:x:0:0:root:/root:/bin/bash
 $TEST_USER:x:$TEST_UID:$TEST_UID:crunpp test user:/home/$TEST_USER:/bin/sh
@@ -243,95 +188,17 @@ make_initramfs() {
     (cd "$s" && find . -mindepth 1 | sort | cpio --quiet -o -H newc -R 0:0) >>"$out"
 }
 
-# A boot that only prints a marker and powers off: whether ACCEL works here.
-probe_accel() {
-    local accel="$1" p="$WORK/probe" out
-    mkdir -p "$p/usr/bin" "$p/dev" "$p/proc"
-    cp /usr/bin/busybox "$p/usr/bin/busybox"
-    ln -sf usr/bin "$p/bin"
-    cat >"$p/init" <<'EOP'
-#!/bin/busybox sh
-/bin/busybox mount -t devtmpfs devtmpfs /dev
-echo V2LANE-PROBE-OK >/dev/console
-/bin/busybox poweroff -f
-EOP
-    chmod 0755 "$p/init"
-    (cd "$p" && find . -mindepth 1 | cpio --quiet -o -H newc -R 0:0) >"$WORK/probe.cpio" || return 1
-    out="$(timeout 8 "$QEMU" -machine q35 -accel "$accel" -cpu max -m 256 -nographic -no-reboot \
-        -kernel "$KERNEL" -initrd "$WORK/probe.cpio" \
-        -append "console=ttyS0 panic=-1 quiet" </dev/null 2>&1)"
-    [[ "$out" == *V2LANE-PROBE-OK* ]]
-}
-
-choose_accel() {
-    case "$ACCEL" in
-    kvm | tcg) echo "$ACCEL" ;;
-    *)
-        if [ -r /dev/kvm ] && [ -w /dev/kvm ] && probe_accel kvm; then
-            echo kvm
-        else
-            echo tcg
-        fi
-        ;;
-    esac
-}
-
 # Counts the TAP lines of the serial log and prints what failed.
 report() {
-    local log="$1" p f s finished=1 extra=0
-    tr -d '\r' <"$log" >"$WORK/clean.log"
-    log="$WORK/clean.log"
+    local log="$WORK/clean.log"
+    tr -d '\r' <"$1" >"$log"
     grep -E '^V2LANE: (kernel|script|cgroup mount|/proc/self/cgroup|/sys/fs/cgroup|delegated|v1 hier|guest up|finished|warning|pass .* begin)' "$log" |
         sed 's/^V2LANE: /v2-lane: guest: /'
-    s="$(grep -cE '^V2LANE\|[^|]*\|[^|]*\|ok [0-9]+ .*# skip' "$log")"
-    p="$(grep -cE '^V2LANE\|[^|]*\|[^|]*\|ok [0-9]+ ' "$log")"
-    p=$((p - s))
-    f="$(grep -cE '^V2LANE\|[^|]*\|[^|]*\|not ok [0-9]+ ' "$log")"
-    local pass suite rc time sp sf ss
-    # "V2LANE: suite PASS SUITE end rc=N time=Ts"
-    while read -r _ _ pass suite _ rc time; do
-        rc="${rc#rc=}"
-        sp="$(grep -cE "^V2LANE\|$pass\|$suite\|ok [0-9]+ " "$log")"
-        ss="$(grep -cE "^V2LANE\|$pass\|$suite\|ok [0-9]+ .*# skip" "$log")"
-        sf="$(grep -cE "^V2LANE\|$pass\|$suite\|not ok [0-9]+ " "$log")"
-        say "$pass $suite.bats: $((sp - ss)) passed, $sf failed, $ss skipped (${time#time=})"
-        # leak-guard's report: one failure per suite that leaked.
-        if grep -qE "^V2LANE\|$pass\|$suite\|leak-guard: leaked process" "$log"; then
-            grep -E "^V2LANE\|$pass\|$suite\|leak-guard: leaked process" "$log"
-            extra=$((extra + 1))
-        elif [ "$rc" != 0 ] && [ "$sf" -eq 0 ]; then
-            say "$pass $suite.bats: bats exited with status $rc without a failed test"
-            [ "$rc" = 124 ] && say "$pass $suite.bats: timed out (${SUITE_TIMEOUT}s per suite, V2LANE_TIMEOUT=${TIMEOUT}s for the lane)"
-            extra=$((extra + 1))
-        fi
-    done < <(grep -E '^V2LANE: suite [^ ]+ [^ ]+ end rc=' "$log")
-    # A suite asked for but absent, or not started for lack of time.
-    if grep -qE '^V2LANE: suite [^ ]+ [^ ]+ (missing|not run)' "$log"; then
-        grep -E '^V2LANE: suite [^ ]+ [^ ]+ (missing|not run)' "$log" | sed 's/^V2LANE: /v2-lane: /'
-        extra=$((extra + $(grep -cE '^V2LANE: suite [^ ]+ [^ ]+ (missing|not run)' "$log")))
-    fi
-    # The failing tests with the diagnostics bats prints under them.
-    awk '/^V2LANE\|[^|]*\|[^|]*\|not ok /{p=1; print; next}
-         /^V2LANE\|[^|]*\|[^|]*\|(ok|not ok) /{p=0}
-         p && /^V2LANE\|[^|]*\|[^|]*\|#/{print}' "$log"
-    if grep -q '^V2LANE: leaked cgroup' "$log"; then
-        grep '^V2LANE: leaked cgroup' "$log" | sed 's/^V2LANE: /v2-lane: /'
-        extra=$((extra + 1))
-    fi
-    if ! grep -q '^V2LANE: done' "$log"; then
-        finished=0
-        extra=$((extra + 1))
-        say "the guest did not finish (timeout ${qemu_timeout}s or a crash); the last lines of its console:"
-        tail -n 40 "$log"
-    fi
-    f=$((f + extra))
-    [ "$finished" -eq 1 ] && [ "$p" -eq 0 ] && [ "$f" -eq 0 ] && {
-        say "no test ran"
-        f=1
-    }
+    qemu_lane_count "$log" "(${SUITE_TIMEOUT}s per suite, V2LANE_TIMEOUT=${TIMEOUT}s for the lane)"
+    qemu_lane_end "$log" 40
     say "total time: $((SECONDS - start))s"
-    say "$p passed, $f failed, $s skipped"
-    [ "$f" -eq 0 ]
+    say "$lane_passed passed, $lane_failed failed, $lane_skipped skipped"
+    [ "$lane_failed" -eq 0 ]
 }
 
 # bench mode: the guest's environment, bench.sh's output, leaked cgroups.
@@ -352,36 +219,13 @@ report_bench() {
     return 1
 }
 
-if ! command -v "$QEMU" >/dev/null || [ -z "$(find_kernel)" ] || ! command -v cpio >/dev/null; then
-    install_packages || skip "qemu, a kernel or cpio is missing and cannot be installed"
-fi
-install_packages || fail "the guest's programs are missing and cannot be installed"
-command -v "$QEMU" >/dev/null || skip "$QEMU not found"
-KERNEL="$(find_kernel)" || skip "no readable kernel in /boot"
-[ -x "$CRUNPP" ] || fail "$CRUNPP not found: build first (ninja -C build) or set CRUNPP"
-
-# The time budget starts after the one-time package installation.
-start=$SECONDS
-
-accel="$(choose_accel)"
+qemu_lane_prepare
+accel="$(qemu_choose_accel "$ACCEL" "$KERNEL" "$WORK")"
 make_initramfs "$WORK/initramfs.cpio" || fail "could not build the initramfs"
 what="suites: $SUITES, passes: $PASSES"
 [ "$MODE" = bench ] && what="bench.sh ${V2LANE_BENCH_N:-20}"
 say "kernel $KERNEL, initramfs $(($(stat -c %s "$WORK/initramfs.cpio") / 1048576)) MiB, accel $accel, $what ($((SECONDS - start))s)"
-qemu_timeout=$((TIMEOUT - (SECONDS - start)))
-# -la57: four-level paging, a shorter page walk for TCG's soft MMU.
-# mitigations=off: the guest's speculation defences only slow emulation.
-timeout "$qemu_timeout" "$QEMU" -machine q35 -accel "$accel" -cpu max,-la57 -m 1024 -smp "${V2LANE_SMP:-1}" \
-    -nographic -no-reboot -kernel "$KERNEL" -initrd "$WORK/initramfs.cpio" \
-    -append "console=ttyS0 cgroup_no_v1=all panic=-1 quiet loglevel=3 mitigations=off" \
-    </dev/null >"$LOG" 2>&1
-rc=$?
-[ "$rc" -eq 124 ] && say "qemu timed out after ${qemu_timeout}s"
-if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && ! grep -q '^V2LANE' "$LOG"; then
-    # qemu itself could not start (no emulator for this machine, no memory).
-    tail -n 20 "$LOG"
-    skip "$QEMU failed with status $rc before the guest started"
-fi
+qemu_lane_boot "$accel" 1024 "${V2LANE_SMP:-1}" "console=ttyS0 cgroup_no_v1=all panic=-1 quiet loglevel=3 mitigations=off"
 if [ "$MODE" = bench ]; then
     report_bench "$LOG"
 else
