@@ -41,7 +41,7 @@ template <typename F> int for_each_dir_entry(int fd, F &&f) {
             return 0;
         for (long off = 0; off < n;) {
             const auto *e = reinterpret_cast<const Entry *>(buf + off);
-            if (e->reclen == 0 || off + e->reclen > n)
+            if (e->reclen <= offsetof(Entry, name) || off + e->reclen > n)
                 return EIO;
             off += e->reclen;
             const std::string_view name(e->name, strnlen(e->name, e->reclen - offsetof(Entry, name)));
