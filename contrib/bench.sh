@@ -38,6 +38,9 @@
 #                                       (contrib/bench-docker.sh)
 #        contrib/bench.sh mounts [N] [M]  run and exec with M (500) more mounts
 #                                       on the host (contrib/bench-mounts.sh)
+#        contrib/bench.sh ab [ROUNDS] BINARY...  the parallel line of builds
+#                                       alternated, with paired ratios
+#                                       (contrib/bench-ab.sh)
 #        contrib/bench.sh v2 [N]        this bench (default N=20) in the pure
 #                                       cgroup v2 guest of contrib/v2-lane.sh
 #                                       (V2LANE_MODE=bench; BENCH, PAR_ROUNDS
@@ -55,6 +58,10 @@ fi
 if [ "${1:-}" = mounts ]; then
     shift
     exec "$(dirname "$0")/bench-mounts.sh" "$@"
+fi
+if [ "${1:-}" = ab ]; then
+    shift
+    exec "$(dirname "$0")/bench-ab.sh" "$@"
 fi
 if [ "${1:-}" = v2 ]; then
     V2LANE_BENCH_N="${2:-20}" V2LANE_MODE=bench exec "$(dirname "$0")/v2-lane.sh"
