@@ -77,7 +77,8 @@ qemu_choose_accel() {
 #   qemu_lane_count LOG TIMEOUT_HINT
 #                           the suites' results from a cleaned LOG
 #   qemu_lane_end LOG TAIL_LINES
-#                           the leak and completion checks; the totals
+#                           the leak and completion checks; sets
+#                           lane_failed to all the failures
 
 say() { printf '%s: %s\n' "$LANE" "$*"; }
 skip() {
