@@ -37,7 +37,8 @@ lane() { printf 'V2LANE: %s\n' "$*"; }
 finish() {
     lane "done"
     sync
-    poweroff -f
+    # busybox's: the guest has no poweroff command of its own.
+    busybox poweroff -f
     # Not reached unless poweroff failed: exiting pid 1 panics, panic=-1
     # reboots, and qemu's -no-reboot ends.
     exit 1
