@@ -30,6 +30,9 @@
 #
 # Usage: contrib/bench.sh [N]     (root; CRUNPP=path overrides build/crunpp,
 #                                  RUNTIMES="crunpp crun" picks a subset,
+#                                  and NAME=PATH adds a build to compare:
+#                                  then each line also gets the median of
+#                                  the per-round ratios to the first one,
 #                                  BENCH="run exec" picks lines,
 #                                  PAR_ROUNDS=9 rounds of the parallel line:
 #                                  a round is one sample of a noisy total)
@@ -38,9 +41,9 @@
 #                                       (contrib/bench-docker.sh)
 #        contrib/bench.sh mounts [N] [M]  run and exec with M (500) more mounts
 #                                       on the host (contrib/bench-mounts.sh)
-#        contrib/bench.sh ab [ROUNDS] BINARY...  the parallel line of builds
-#                                       alternated, with paired ratios
-#                                       (contrib/bench-ab.sh)
+#        contrib/bench.sh ab [ROUNDS] BINARY...  an A/B of builds (or crun,
+#                                       runc) on the parallel line, ROUNDS
+#                                       (20) rounds, with paired ratios
 #        contrib/bench.sh v2 [N]        this bench (default N=20) in the pure
 #                                       cgroup v2 guest of contrib/v2-lane.sh
 #                                       (V2LANE_MODE=bench; BENCH, PAR_ROUNDS
@@ -60,8 +63,29 @@ if [ "${1:-}" = mounts ]; then
     exec "$(dirname "$0")/bench-mounts.sh" "$@"
 fi
 if [ "${1:-}" = ab ]; then
+    # Rounds of one line are paired, so the noise between separate runs
+    # (a few percent with this VM's load) mostly cancels: two copies of one
+    # build measure 0.994-0.997, fine enough for a 1% change.
     shift
-    exec "$(dirname "$0")/bench-ab.sh" "$@"
+    rounds=20
+    if [[ "${1:-}" =~ ^[0-9]+$ ]]; then
+        rounds="$1"
+        shift
+    fi
+    [ "$#" -ge 2 ] || { echo "usage: contrib/bench.sh ab [ROUNDS] BINARY BINARY..." >&2; exit 1; }
+    runtimes=""
+    i=0
+    for b in "$@"; do
+        i=$((i + 1))
+        case "$b" in
+        crun | runc) runtimes+=" $b" ;;
+        *)
+            [ -x "$b" ] || { echo "bench.sh: $b is not an executable" >&2; exit 1; }
+            runtimes+=" b$i=$(realpath "$b")"
+            ;;
+        esac
+    done
+    RUNTIMES="${runtimes# }" BENCH=parallel PAR_ROUNDS="$rounds" exec "$0" 1
 fi
 if [ "${1:-}" = v2 ]; then
     V2LANE_BENCH_N="${2:-20}" V2LANE_MODE=bench exec "$(dirname "$0")/v2-lane.sh"
@@ -81,7 +105,8 @@ for rt in $RUNTIMES; do
     case "$rt" in
     crunpp) ;;
     crun | runc) command -v "$rt" >/dev/null || { echo "bench.sh: $rt not installed" >&2; exit 1; } ;;
-    *) echo "bench.sh: unknown runtime $rt" >&2; exit 1 ;;
+    [a-z]*=/*) [ -x "${rt#*=}" ] || { echo "bench.sh: ${rt#*=} is not an executable" >&2; exit 1; } ;;
+    *) echo "bench.sh: unknown runtime $rt (crunpp, crun, runc or NAME=/ABSOLUTE/PATH)" >&2; exit 1 ;;
     esac
 done
 busybox=/bin/busybox
@@ -96,6 +121,7 @@ cleanup() {
     for rt in $RUNTIMES; do
         bin="$rt"
         [ "$rt" = crunpp ] && bin="$CRUNPP"
+        case "$rt" in *=*) bin="${rt#*=}" rt="${rt%%=*}" ;; esac
         for d in "$state/$rt"/*/; do
             [ -d "$d" ] || continue
             timeout 20 "$bin" --root "$state/$rt" delete -f "$(basename "$d")" >/dev/null 2>&1 || true
@@ -180,7 +206,14 @@ bundle = os.environ["BENCH_BUNDLE"]
 lines = os.environ["BENCH"].split()
 par_rounds = int(os.environ["PAR_ROUNDS"])
 binaries = {"crunpp": os.environ["CRUNPP"], "crun": "/usr/bin/crun", "runc": "/usr/sbin/runc"}
-runtimes = os.environ["RUNTIMES"].split()
+runtimes = []
+for rt in os.environ["RUNTIMES"].split():
+    name, _, path = rt.partition("=")
+    if path:
+        binaries[name] = path
+    runtimes.append(name)
+# NAME=PATH builds: an A/B, where the per-round ratios matter.
+paired = len(runtimes) != len(set(runtimes) & {"crunpp", "crun", "runc"})
 devnull = os.open("/dev/null", os.O_RDWR)
 quiet = [(os.POSIX_SPAWN_DUP2, devnull, 0), (os.POSIX_SPAWN_DUP2, devnull, 1)]
 # line -> runtime -> samples (ms)
@@ -273,7 +306,8 @@ def interleave(line, rounds, one, warm=None):
     for rt in runtimes:
         (warm or one)(rt, "warmup")
     for i in range(rounds):
-        for rt in runtimes:
+        # Every other round in reverse: no runtime always follows the same one.
+        for rt in (runtimes if i % 2 == 0 else runtimes[::-1]):
             times[line][rt].append(one(rt, i))
     # Progress on stderr: a slow machine (the TCG guest) takes minutes a line.
     print(f"bench.sh: {line} done in {time.monotonic() - t0:.0f}s", file=sys.stderr, flush=True)
@@ -310,7 +344,8 @@ if "realistic" in lines:
 counts = f"parallel: {par_rounds} rounds of 100 containers, 8 at a time; " if "parallel" in lines else ""
 counts += f"podman: {min(n, 20)}; " if "podman" in lines else ""
 print(f"N={n} ({counts}interleaved); medians in ms")
-print(f"{'line':10} {'runtime':8} {'median':>9} {'min':>9} {'p90':>9}")
+w = max(8, *(len(rt) for rt in runtimes))
+print(f"{'line':10} {'runtime':{w}} {'median':>9} {'min':>9} {'p90':>9}")
 ratios = []
 for line in lines:
     med = {}
@@ -318,13 +353,22 @@ for line in lines:
         t = sorted(times[line][rt])
         med[rt] = statistics.median(t)
         p90 = t[min(len(t) - 1, int(len(t) * 0.9))]
-        print(f"{line:10} {rt:8} {med[rt]:9.2f} {t[0]:9.2f} {p90:9.2f}")
+        print(f"{line:10} {rt:{w}} {med[rt]:9.2f} {t[0]:9.2f} {p90:9.2f}")
     for other in ("crun", "runc"):
         if "crunpp" in med and other in med:
             ratios.append(f"{line:10} crunpp/{other}: {med['crunpp'] / med[other]:.2f}")
+    if paired:
+        base = runtimes[0]
+        for rt in runtimes[1:]:
+            r = statistics.median(a / b for a, b in zip(times[line][rt], times[line][base]))
+            ratios.append(f"{line:10} {rt}/{base}, median of the rounds' ratios: {r:.3f}")
 if rss["crunpp"] if "crunpp" in rss else False:
     print("peak RSS KiB (run): " + ", ".join(f"{rt} {max(rss[rt])}" for rt in runtimes))
-print("ratios of the medians:")
+if paired:
+    for rt in runtimes:
+        if rt in binaries and rt not in ("crunpp", "crun", "runc"):
+            print(f"{rt}: {binaries[rt]}")
+print("ratios:" if paired else "ratios of the medians:")
 for r in ratios:
     print(r)
 EOF
