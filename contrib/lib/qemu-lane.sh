@@ -172,7 +172,8 @@ qemu_lane_boot() {
 
 # The guest prints its TAP lines as "TAG|PASS|SUITE|<line>" and ends each
 # suite with "TAG: suite PASS SUITE end rc=N time=Ts". Says each suite's
-# counts, then the failing tests with the diagnostics bats prints under
+# counts and each suite a pass skipped ("TAG: suite PASS SUITE skipped:
+# why"), then the failing tests with the diagnostics bats prints under
 # them. Sets lane_passed, lane_failed, lane_skipped, and lane_extra: the
 # failures that are not a failed test (a leak-guard report, bats failing
 # on its own, a suite missing or not started for lack of time).
@@ -199,6 +200,7 @@ qemu_lane_count() {
             lane_extra=$((lane_extra + 1))
         fi
     done < <(grep -E "^$t: suite [^ ]+ [^ ]+ end rc=" "$log")
+    grep -E "^$t: suite [^ ]+ [^ ]+ skipped: " "$log" | sed "s/^$t: /$LANE: /"
     if grep -qE "^$t: suite [^ ]+ [^ ]+ (missing|not run)" "$log"; then
         grep -E "^$t: suite [^ ]+ [^ ]+ (missing|not run)" "$log" | sed "s/^$t: /$LANE: /"
         lane_extra=$((lane_extra + $(grep -cE "^$t: suite [^ ]+ [^ ]+ (missing|not run)" "$log")))

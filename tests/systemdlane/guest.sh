@@ -137,6 +137,12 @@ run_pass() {
             lane "suite $pass $suite not run: out of time (the lane's timeout)"
             continue
         fi
+        # A pass whose filter matches no test of the suite says so and runs
+        # nothing (bats would pass it with zero tests).
+        if [ ${#filter[@]} -gt 0 ] && [ "$(bats --count "${filter[@]}" "$file")" = 0 ]; then
+            lane "suite $pass $suite skipped: no test matches ${filter[*]}"
+            continue
+        fi
         limit=$((left < SUITE_TIMEOUT ? left : SUITE_TIMEOUT))
         lane "suite $pass $suite begin (timeout ${limit}s)"
         local start=$SECONDS
