@@ -43,6 +43,10 @@ PACKAGES+=(docker.io docker-compose podman-compose debootstrap curl)
 # compose.bats with podman-compose: podman's netavark backend with aardvark-dns
 # (service names resolve on the project's network), slirp4netns for rootless.
 PACKAGES+=(netavark aardvark-dns slirp4netns)
+# checkpoint.bats' error cases: criu answers its version on this kernel
+# (its dumps need the v2 lane's); the lanes install it too, but they start
+# beside the suites, so it may come too late.
+PACKAGES+=(criu)
 # The suites of the two systemd guests (run_lanes): the driver's own tests
 # with podman and containerd, and the general suites on the driver
 # (SUITE:systemd; SYSTEMDLANE2_SUITES empty: no second guest).

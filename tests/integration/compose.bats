@@ -211,7 +211,12 @@ _pc_seed() {
     pc_start "$1"
     run -0 pc_run podman import "$SEED_BASE_TAR" "localhost/crunpp-seed-base:$SEED_KEY"
     run -0 pc_run podman-compose -p "$SEED_PROJECT" up -d
+    # podman-compose exits 0 when a podman command it runs fails: its
+    # output is the only account of a build or create that went wrong.
+    local up_output="$output"
     run -0 http_get in_pc_net / || {
+        echo "podman-compose up -d, its last lines:" >&2
+        tail -n 40 <<<"$up_output" >&2
         pc_run podman ps -a >&2
         pc_run podman logs "${SEED_PROJECT}_backend_1" >&2
         pc_run podman logs "${SEED_PROJECT}_db_1" >&2
