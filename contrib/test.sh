@@ -44,8 +44,8 @@ PACKAGES+=(docker.io docker-compose podman-compose debootstrap curl)
 # (service names resolve on the project's network), slirp4netns for rootless.
 PACKAGES+=(netavark aardvark-dns slirp4netns)
 # checkpoint.bats' error cases: criu answers its version on this kernel
-# (its dumps need the v2 lane's); the lanes install it too, but they start
-# beside the suites, so it may come too late.
+# (its dumps need the v2 lane's); the qemu lanes install it too, but only
+# after the suites have run.
 PACKAGES+=(criu)
 # The suites of the two systemd guests (run_lanes): the driver's own tests
 # with podman and containerd, and the general suites on the driver
