@@ -128,6 +128,9 @@ struct CheckpointOptions {
     bool leave_running = false;
     bool pre_dump = false;
     std::string page_server; // ADDRESS:PORT
+    // With lazy pages: gets a \0 once CRIU's page server is ready to serve
+    // the memory, and is closed then (runc's --status-fd); -1: none.
+    int status_fd = -1;
 };
 
 // Dumps a running container with CRIU into o.criu.image_path; the

@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include <charconv>
+#include <optional>
+#include <string>
+
 #include "cli.hpp"
 #include "criu_options.hpp"
 #include "crunpp/container.hpp"
+#include "crunpp/error.hpp"
 #include "lifecycle_options.hpp"
 
 namespace crunpp::cli {
@@ -13,7 +18,16 @@ std::vector<OptionSpec> checkpoint_options() {
     o.push_back({"leave-running", 0, false, "leave the container running after the checkpoint"});
     o.push_back({"pre-dump", 0, false, "dump the memory only, to be followed by a final dump with --parent-path"});
     o.push_back({"page-server", 0, true, "ADDRESS:PORT of a CRIU page server that gets the memory pages"});
+    o.push_back({"status-fd", 0, true, "with --lazy-pages: a descriptor written \\0, then closed, once the lazy pages can be fetched"});
     return o;
+}
+
+int parse_status_fd(const std::string &n) {
+    int value = -1;
+    auto [end, ec] = std::from_chars(n.data(), n.data() + n.size(), value);
+    if (ec != std::errc() || end != n.data() + n.size() || value < 0)
+        throw Error("checkpoint: --status-fd \"" + n + "\": not a file descriptor number");
+    return value;
 }
 
 int run_checkpoint(const GlobalOptions &g, const ParsedArgs &a) {
@@ -25,6 +39,8 @@ int run_checkpoint(const GlobalOptions &g, const ParsedArgs &a) {
     o.leave_running = a.has("leave-running");
     o.pre_dump = a.has("pre-dump");
     o.page_server = a.get_or("page-server", "");
+    if (std::optional<std::string> fd = a.get("status-fd"))
+        o.status_fd = parse_status_fd(*fd);
     container::checkpoint(container_context(g), o);
     return 0;
 }

@@ -150,6 +150,20 @@ unified_cgroup() { jq -r '.cgroupPaths.unified // .cgroupPaths.memory // empty' 
     run crunpp checkpoint --parent-path /abs cp-err
     [ "$status" -ne 0 ]
     [[ "$output" == *"--parent-path \"/abs\": must be relative to the image path"* ]]
+    # --status-fd (runc's): checked before CRIU is asked anything.
+    run crunpp checkpoint --status-fd 1 cp-err
+    [ "$status" -ne 0 ]
+    [ "$output" = "crunpp: checkpoint: --status-fd 1: only with --lazy-pages (it tells when the lazy pages can be fetched)" ]
+    run crunpp checkpoint --lazy-pages --status-fd 57 cp-err
+    [ "$status" -ne 0 ]
+    [ "$output" = "crunpp: checkpoint: --status-fd 57: Bad file descriptor" ]
+    run crunpp checkpoint --lazy-pages --status-fd 57 cp-err 57</dev/null
+    [ "$status" -ne 0 ]
+    [ "$output" = "crunpp: checkpoint: --status-fd 57: not open for writing" ]
+    run crunpp checkpoint --lazy-pages --status-fd -3 cp-err
+    [ "$status" -ne 0 ]
+    [ "$output" = "crunpp: checkpoint: --status-fd \"-3\": not a file descriptor number" ]
+    [ "$(crunpp state cp-err | jq -r .status)" = running ]
     run crunpp --rootless=true checkpoint cp-err
     [ "$status" -ne 0 ]
     [[ "$output" == *"CRIU needs root"* ]]
@@ -488,31 +502,38 @@ fg_restore() {
     run -0 crunpp exec cp-ens sh -c '[ "$(readlink /proc/1/ns/net)" = "$(readlink /proc/self/ns/net)" ]'
 }
 
-# Waits (30 s at most) until something listens on 127.0.0.1:$1.
-wait_listen() {
-    local hex end=$((SECONDS + 30))
+# Whether something listens on 127.0.0.1:$1 now.
+listening() {
+    local hex
     hex="$(printf '%04X' "$1")"
-    while [ "$SECONDS" -lt "$end" ]; do
-        awk -v p=":$hex" '$2 ~ p"$" && $4 == "0A" {found=1} END {exit !found}' /proc/net/tcp && return 0
-        sleep 0.2
-    done
-    echo "nothing listens on port $1" >&2
-    return 1
+    awk -v p=":$hex" '$2 ~ p"$" && $4 == "0A" {found=1} END {exit !found}' /proc/net/tcp
 }
 
 @test "checkpoint --lazy-pages --page-server, restore --lazy-pages from criu lazy-pages: a lazy migration" {
     require_criu
     open_pipes
     run_counter cp-lazy
-    local token="$TOKEN" port=$((20000 + RANDOM % 20000)) dump lazy
+    local token="$TOKEN" port=$((20000 + RANDOM % 20000)) dump lazy status status_r ready
     # The dump keeps the memory and serves it from its page server until
     # the restored side has fetched it all; CRIU's lazy-pages daemon fetches
     # it for the restore, which faults pages in through userfaultfd.
-    crunpp checkpoint --lazy-pages --page-server "127.0.0.1:$port" --image-path "$IMG" cp-lazy \
-        >"$BATS_TEST_TMPDIR/dump.out" 2>&1 &
+    # --status-fd gets a \0 once that server is ready (runc's way to wait):
+    # crunpp holds the only writer, so its exit without one is an EOF.
+    mkfifo "$BATS_TEST_TMPDIR/status"
+    exec {status}<>"$BATS_TEST_TMPDIR/status"
+    crunpp checkpoint --lazy-pages --page-server "127.0.0.1:$port" --status-fd "$status" --image-path "$IMG" \
+        cp-lazy >"$BATS_TEST_TMPDIR/dump.out" 2>&1 &
     dump=$!
     record_pid "$dump"
-    wait_listen "$port"
+    exec {status_r}<"$BATS_TEST_TMPDIR/status"
+    exec {status}>&-
+    ready="$(timeout 120 dd bs=1 count=1 <&"$status_r" 2>/dev/null | od -An -tx1)"
+    exec {status_r}<&-
+    [ "$ready" = " 00" ] || {
+        cat "$BATS_TEST_TMPDIR/dump.out"
+        false
+    }
+    listening "$port"
     criu lazy-pages --page-server --address 127.0.0.1 --port "$port" -D "$IMG" -W "$IMG" \
         >"$BATS_TEST_TMPDIR/lazy.out" 2>&1 &
     lazy=$!

@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <string>
 
 #include "../criu/swrk.hpp"
@@ -16,6 +18,7 @@
 #include "crunpp/container.hpp"
 #include "crunpp/error.hpp"
 #include "crunpp/json.hpp"
+#include "crunpp/log.hpp"
 #include "crunpp/state.hpp"
 #include "hooks_flow.hpp"
 #include "kept_config.hpp"
@@ -90,6 +93,37 @@ std::string freezer_of(const cgroup::Paths &p) {
     return "";
 }
 
+// --status-fd: open and writable, checked before CRIU is asked anything
+// (runc's checks); only lazy pages have a moment to report.
+void check_status_fd(const CheckpointOptions &o) {
+    if (o.status_fd < 0)
+        return;
+    const std::string what = "checkpoint: --status-fd " + std::to_string(o.status_fd);
+    if (!o.criu.lazy_pages)
+        throw Error(what + ": only with --lazy-pages (it tells when the lazy pages can be fetched)");
+    int flags = fcntl(o.status_fd, F_GETFL);
+    if (flags < 0)
+        throw_errno(what);
+    if ((flags & O_ACCMODE) == O_RDONLY)
+        throw Error(what + ": not open for writing");
+}
+
+// CRIU's "status-ready" (its page server serves the lazy pages): one \0,
+// then the descriptor is closed, so that a reader also sees the end.
+void report_status_ready(int &fd) {
+    if (fd < 0)
+        return;
+    const char zero = 0;
+    ssize_t n;
+    do
+        n = write(fd, &zero, 1);
+    while (n < 0 && errno == EINTR);
+    if (n != 1)
+        log::warn("checkpoint: --status-fd " + std::to_string(fd) + ": cannot write: " + strerror(errno));
+    close(fd);
+    fd = -1;
+}
+
 } // namespace
 
 void checkpoint(const Context &ctx, const CheckpointOptions &o) {
@@ -109,9 +143,15 @@ void checkpoint(const Context &ctx, const CheckpointOptions &o) {
         throw Error("checkpoint: --parent-path \"" + o.parent_path + "\": must be relative to the image path");
     if (!o.page_server.empty() && o.page_server.rfind(':') == std::string::npos)
         throw Error("checkpoint: --page-server \"" + o.page_server + "\": not ADDRESS:PORT");
+    check_status_fd(o);
+    int status_fd = o.status_fd;
 
     const criu::Version version = criu::check_version(ctx.criu_path, criu::kMinimumVersion, what);
-    (void)version;
+    // CRIU tells a swrk client that its lazy page server is ready with the
+    // "status-ready" notification since 3.15; older ones only write to a
+    // descriptor of their own.
+    if (status_fd >= 0 && version.number() < 31500)
+        throw Error("checkpoint: --status-fd needs CRIU 3.15 or newer (criu is " + version.text() + ")");
     if (o.pre_dump || o.criu.lazy_pages) {
         criu::SpawnOptions so;
         so.binary = ctx.criu_path;
@@ -181,7 +221,9 @@ void checkpoint(const Context &ctx, const CheckpointOptions &o) {
         criu::SpawnOptions so;
         so.binary = ctx.criu_path;
         criu::Swrk s = criu::Swrk::spawn(so);
-        criu::Response resp = s.call(req, [](const criu::Response &, std::vector<UniqueFd> &) {
+        criu::Response resp = s.call(req, [&status_fd](const criu::Response &n, std::vector<UniqueFd> &) {
+            if (n.notify_script == "status-ready")
+                report_status_ready(status_fd);
             // post-dump, network-lock/unlock: crunpp configures no network
             // of the host, so there is nothing to lock.
         });
