@@ -517,23 +517,28 @@ listening() {
     # The dump keeps the memory and serves it from its page server until
     # the restored side has fetched it all; CRIU's lazy-pages daemon fetches
     # it for the restore, which faults pages in through userfaultfd.
-    # --status-fd gets a \0 once that server is ready (runc's way to wait):
-    # crunpp holds the only writer, so its exit without one is an EOF.
+    # --status-fd gets a \0 once that server is ready (runc's way to wait),
+    # then is closed. crunpp (run directly, no shell around it) holds the
+    # only writer, so the reader sees the end at once, or at its exit.
     mkfifo "$BATS_TEST_TMPDIR/status"
     exec {status}<>"$BATS_TEST_TMPDIR/status"
-    crunpp checkpoint --lazy-pages --page-server "127.0.0.1:$port" --status-fd "$status" --image-path "$IMG" \
-        cp-lazy >"$BATS_TEST_TMPDIR/dump.out" 2>&1 &
+    "$CRUNPP" --root "$STATE_ROOT" checkpoint --lazy-pages --page-server "127.0.0.1:$port" --status-fd "$status" \
+        --image-path "$IMG" cp-lazy >"$BATS_TEST_TMPDIR/dump.out" 2>&1 &
     dump=$!
     record_pid "$dump"
     exec {status_r}<"$BATS_TEST_TMPDIR/status"
     exec {status}>&-
     ready="$(timeout 120 dd bs=1 count=1 <&"$status_r" 2>/dev/null | od -An -tx1)"
-    exec {status_r}<&-
     [ "$ready" = " 00" ] || {
         cat "$BATS_TEST_TMPDIR/dump.out"
         false
     }
     listening "$port"
+    # Closed, while the dump goes on serving.
+    run -0 timeout 10 dd bs=1 count=1 status=none <&"$status_r"
+    [ -z "$output" ]
+    kill -0 "$dump"
+    exec {status_r}<&-
     criu lazy-pages --page-server --address 127.0.0.1 --port "$port" -D "$IMG" -W "$IMG" \
         >"$BATS_TEST_TMPDIR/lazy.out" 2>&1 &
     lazy=$!

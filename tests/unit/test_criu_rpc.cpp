@@ -3,8 +3,12 @@
 // the bytes are those protobuf gives for rpc.proto's field numbers.
 #include <catch.hpp>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <string>
 
+#include "../../src/libcrunpp/container/criu_common.hpp"
 #include "../../src/libcrunpp/criu/rpc.hpp"
 #include "crunpp/error.hpp"
 
@@ -128,4 +132,43 @@ TEST_CASE("criu rpc: malformed responses are errors", "[criu]") {
     CHECK_THROWS_AS(criu::decode(bytes({0x08, 0x02, 0x22, 0x05, 0x08})), Error);
     CHECK_THROWS_AS(criu::decode(bytes({0x08, 0x02})), Error); // no success
     CHECK_THROWS_AS(criu::decode(bytes({0x0b})), Error);       // wire type 3
+}
+
+// checkpoint --status-fd, on CRIU's "status-ready": the reader gets one NUL
+// and then the end, while the dump goes on.
+TEST_CASE("criu: the status-ready report on --status-fd", "[criu]") {
+    int p[2];
+    REQUIRE(pipe2(p, O_CLOEXEC | O_NONBLOCK) == 0); // a missing end fails, not hangs
+    int fd = p[1];
+    container::report_status_ready(fd);
+    CHECK(fd == -1);
+    char buf[2] = {1, 1};
+    CHECK(read(p[0], buf, sizeof buf) == 1);
+    CHECK(buf[0] == 0);
+    CHECK(read(p[0], buf, sizeof buf) == 0);
+    close(p[0]);
+
+    // A standard descriptor is not left free for the next open: it becomes
+    // /dev/null (the pipe still sees its end).
+    int saved = dup(STDOUT_FILENO);
+    REQUIRE(saved >= 0);
+    REQUIRE(pipe2(p, O_CLOEXEC | O_NONBLOCK) == 0); // a missing end fails, not hangs
+    REQUIRE(dup2(p[1], STDOUT_FILENO) == STDOUT_FILENO);
+    close(p[1]);
+    fd = STDOUT_FILENO;
+    container::report_status_ready(fd);
+    char target[64] = {};
+    ssize_t tn = readlink("/proc/self/fd/1", target, sizeof target - 1);
+    ssize_t first = read(p[0], buf, 1);
+    char nul = buf[0];
+    ssize_t second = read(p[0], buf, 1);
+    dup2(saved, STDOUT_FILENO);
+    close(saved);
+    close(p[0]);
+    CHECK(fd == -1);
+    CHECK(tn > 0);
+    CHECK(std::string(target) == "/dev/null");
+    CHECK(first == 1);
+    CHECK(nul == 0);
+    CHECK(second == 0);
 }

@@ -6,8 +6,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <string>
 
 #include "../criu/swrk.hpp"
@@ -18,7 +16,6 @@
 #include "crunpp/container.hpp"
 #include "crunpp/error.hpp"
 #include "crunpp/json.hpp"
-#include "crunpp/log.hpp"
 #include "crunpp/state.hpp"
 #include "hooks_flow.hpp"
 #include "kept_config.hpp"
@@ -106,22 +103,6 @@ void check_status_fd(const CheckpointOptions &o) {
         throw_errno(what);
     if ((flags & O_ACCMODE) == O_RDONLY)
         throw Error(what + ": not open for writing");
-}
-
-// CRIU's "status-ready" (its page server serves the lazy pages): one \0,
-// then the descriptor is closed, so that a reader also sees the end.
-void report_status_ready(int &fd) {
-    if (fd < 0)
-        return;
-    const char zero = 0;
-    ssize_t n;
-    do
-        n = write(fd, &zero, 1);
-    while (n < 0 && errno == EINTR);
-    if (n != 1)
-        log::warn("checkpoint: --status-fd " + std::to_string(fd) + ": cannot write: " + strerror(errno));
-    close(fd);
-    fd = -1;
 }
 
 } // namespace

@@ -9,10 +9,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 #include "../criu/swrk.hpp"
 #include "../linux/mount/safe_path.hpp"
 #include "crunpp/error.hpp"
+#include "crunpp/log.hpp"
 
 namespace crunpp::container {
 namespace {
@@ -123,6 +125,31 @@ Error criu_failure(const std::string &what, const criu::Response &r, int work_fd
     if (!log_path.empty())
         msg += "\nlog file: " + log_path;
     return Error(msg, r.cr_errno);
+}
+
+void report_status_ready(int &fd) noexcept {
+    if (fd < 0)
+        return;
+    const char zero = 0;
+    ssize_t n;
+    do
+        n = write(fd, &zero, 1);
+    while (n < 0 && errno == EINTR);
+    if (n != 1) {
+        const int err = n < 0 ? errno : EIO;
+        try {
+            log::warn("checkpoint: --status-fd " + std::to_string(fd) + ": cannot write: " + strerror(err));
+        } catch (...) {
+            // Only a warning: the dump goes on.
+        }
+    }
+    if (fd > STDERR_FILENO) {
+        close(fd);
+    } else if (int null = open("/dev/null", O_RDWR | O_CLOEXEC); null >= 0) {
+        dup2(null, fd);
+        close(null);
+    }
+    fd = -1;
 }
 
 } // namespace crunpp::container

@@ -37,6 +37,12 @@ UniqueFd open_or_make_dir(const std::string &path, bool &created, const std::str
 // Removes a directory tree this command created (best effort).
 void remove_tree(const std::string &path) noexcept;
 
+// checkpoint --status-fd on CRIU's "status-ready" (its page server serves
+// the lazy pages): one \0 to `fd`, then `fd` is closed so that a reader
+// also sees the end; a standard one (--status-fd 1) becomes /dev/null
+// instead, so that no file opened later takes its number. `fd` is -1 then.
+void report_status_ready(int &fd) noexcept;
+
 // The error of a failed CRIU request, with the log's error lines.
 Error criu_failure(const std::string &what, const criu::Response &r, int work_fd, const std::string &log_name,
                    const std::string &log_path);
