@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 
 #include "crunpp/error.hpp"
 #include "crunpp/state.hpp"
@@ -235,6 +236,14 @@ void require_positional(std::string_view command, const ParsedArgs &args, size_t
         msg += what;
         throw Error(msg);
     }
+}
+
+std::optional<int> parse_non_negative(std::string_view text) {
+    int value = -1;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size() || value < 0)
+        return std::nullopt;
+    return value;
 }
 
 } // namespace crunpp::cli

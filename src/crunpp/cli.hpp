@@ -72,6 +72,10 @@ std::string usage_text(std::string_view command, std::string_view synopsis, std:
 void require_positional(std::string_view command, const ParsedArgs &args, size_t min, size_t max,
                         std::string_view what);
 
+// The whole of `text` as a decimal number >= 0 (a count, a descriptor);
+// nullopt otherwise.
+std::optional<int> parse_non_negative(std::string_view text);
+
 struct Command {
     const char *name;
     const char *synopsis; // positional arguments, e.g. "ID [SIGNAL]"

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include <charconv>
 #include <optional>
 #include <string>
 
@@ -23,11 +22,9 @@ std::vector<OptionSpec> checkpoint_options() {
 }
 
 int parse_status_fd(const std::string &n) {
-    int value = -1;
-    auto [end, ec] = std::from_chars(n.data(), n.data() + n.size(), value);
-    if (ec != std::errc() || end != n.data() + n.size() || value < 0)
-        throw Error("checkpoint: --status-fd \"" + n + "\": not a file descriptor number");
-    return value;
+    if (std::optional<int> fd = parse_non_negative(n))
+        return *fd;
+    throw Error("checkpoint: --status-fd \"" + n + "\": not a file descriptor number");
 }
 
 int run_checkpoint(const GlobalOptions &g, const ParsedArgs &a) {

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // `exec [OPTIONS] ID [COMMAND [ARG...]]`: runc's flags; everything after
 // the ID belongs to the command.
-#include <charconv>
 
 #include "cli.hpp"
 #include "crunpp/container.hpp"
@@ -32,11 +31,9 @@ const std::vector<OptionSpec> kExecOptions = {
 };
 
 int parse_fd_count(const std::string &n) {
-    int value = -1;
-    auto [end, ec] = std::from_chars(n.data(), n.data() + n.size(), value);
-    if (ec != std::errc() || end != n.data() + n.size() || value < 0)
-        throw Error("preserve-fds: \"" + n + "\" is not a number of fds");
-    return value;
+    if (std::optional<int> count = parse_non_negative(n))
+        return *count;
+    throw Error("preserve-fds: \"" + n + "\" is not a number of fds");
 }
 
 int run_exec(const GlobalOptions &g, const ParsedArgs &a) {

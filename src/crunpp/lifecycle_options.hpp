@@ -2,7 +2,6 @@
 // What create and run share: their options and the library context.
 #pragma once
 
-#include <charconv>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,11 +47,10 @@ inline container::CreateOptions create_options(const ParsedArgs &a) {
     o.pidfd_socket = a.get_or("pidfd-socket", "");
     o.no_new_keyring = a.has("no-new-keyring");
     if (std::optional<std::string> n = a.get("preserve-fds")) {
-        int value = -1;
-        auto [end, ec] = std::from_chars(n->data(), n->data() + n->size(), value);
-        if (ec != std::errc() || end != n->data() + n->size() || value < 0)
+        std::optional<int> count = parse_non_negative(*n);
+        if (!count)
             throw Error("preserve-fds: \"" + *n + "\" is not a number of fds");
-        o.preserve_fds = value;
+        o.preserve_fds = *count;
     }
     return o;
 }
