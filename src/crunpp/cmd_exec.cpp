@@ -30,12 +30,6 @@ const std::vector<OptionSpec> kExecOptions = {
     {"pidfd-socket", 0, true, "AF_UNIX socket that receives a pidfd of the process"},
 };
 
-int parse_fd_count(const std::string &n) {
-    if (std::optional<int> count = parse_non_negative(n))
-        return *count;
-    throw Error("preserve-fds: \"" + n + "\" is not a number of fds");
-}
-
 int run_exec(const GlobalOptions &g, const ParsedArgs &a) {
     if (a.positional.empty())
         require_positional("exec", a, 1, 1, "expects a container ID");

@@ -36,6 +36,13 @@ inline container::Context container_context(const GlobalOptions &g) {
     return ctx;
 }
 
+// --preserve-fds of run, create and exec.
+inline int parse_fd_count(const std::string &n) {
+    if (std::optional<int> count = parse_non_negative(n))
+        return *count;
+    throw Error("preserve-fds: \"" + n + "\" is not a number of fds");
+}
+
 inline container::CreateOptions create_options(const ParsedArgs &a) {
     container::CreateOptions o;
     o.id = a.positional.at(0);
@@ -46,12 +53,8 @@ inline container::CreateOptions create_options(const ParsedArgs &a) {
     o.console_socket = a.get_or("console-socket", "");
     o.pidfd_socket = a.get_or("pidfd-socket", "");
     o.no_new_keyring = a.has("no-new-keyring");
-    if (std::optional<std::string> n = a.get("preserve-fds")) {
-        std::optional<int> count = parse_non_negative(*n);
-        if (!count)
-            throw Error("preserve-fds: \"" + *n + "\" is not a number of fds");
-        o.preserve_fds = *count;
-    }
+    if (std::optional<std::string> n = a.get("preserve-fds"))
+        o.preserve_fds = parse_fd_count(*n);
     return o;
 }
 
