@@ -178,6 +178,57 @@ unified_cgroup() { jq -r '.cgroupPaths.unified // .cgroupPaths.memory // empty' 
     [ "$(crunpp state cp-err | jq -r .status)" = running ]
 }
 
+# Writes $1/criu: a CRIU claiming version $2 (fake_criu.py), which answers
+# VERSION and, with no feature, FEATURE_CHECK.
+fake_criu() {
+    mkdir -p "$1"
+    printf '#!/bin/sh\nexec python3 %s %s "$@"\n' "$BATS_TEST_DIRNAME/fake_criu.py" "$2" >"$1/criu"
+    chmod 0755 "$1/criu"
+}
+
+# The version gates, on any host: a stand-in CRIU claims the versions on
+# either side of each gate (the installed one is newer than them all).
+@test "checkpoint and restore: an option's CRIU version is checked before anything is done" {
+    require_root
+    command -v python3 >/dev/null || skip "python3 is not installed"
+    make_bundle "$B" sleep 100
+    crunpp run -d -b "$B" cp-ver >/dev/null
+    local pid
+    pid="$(init_pid cp-ver)"
+    local v
+    for v in 2.99 3.14 3.15 3.16.2; do
+        fake_criu "$BATS_TEST_TMPDIR/criu-$v" "$v"
+    done
+    run crunpp --criu "$BATS_TEST_TMPDIR/criu-2.99/criu" checkpoint --image-path "$IMG" cp-ver
+    [ "$status" -ne 0 ]
+    [ "$output" = "crunpp: checkpoint: CRIU 3.0 or newer is needed, $BATS_TEST_TMPDIR/criu-2.99/criu is 2.99" ]
+    # --status-fd waits on CRIU's "status-ready" notification (3.15).
+    run crunpp --criu "$BATS_TEST_TMPDIR/criu-3.14/criu" checkpoint --lazy-pages --status-fd 1 --image-path "$IMG" cp-ver
+    [ "$status" -ne 0 ]
+    [ "$output" = "crunpp: checkpoint: --status-fd needs CRIU 3.15 or newer, criu is 3.14" ]
+    # 3.15 passes on to the feature check, which this CRIU fails.
+    run crunpp --criu "$BATS_TEST_TMPDIR/criu-3.15/criu" checkpoint --lazy-pages --status-fd 1 --image-path "$IMG" cp-ver
+    [ "$status" -ne 0 ]
+    [ "$output" = "crunpp: checkpoint: --lazy-pages: CRIU reports no lazy pages (userfaultfd) on this kernel" ]
+    run crunpp --criu "$BATS_TEST_TMPDIR/criu-3.14/criu" checkpoint --pre-dump --image-path "$IMG" cp-ver
+    [ "$status" -ne 0 ]
+    [ "$output" = "crunpp: checkpoint: --pre-dump: CRIU reports no memory tracking (soft-dirty bits) on this kernel" ]
+    [ ! -e "$IMG" ]
+    [ "$(crunpp state cp-ver | jq -r .status)" = running ]
+    [ "$(init_pid cp-ver)" = "$pid" ]
+    # restore: refused before its container exists.
+    mkdir -p "$IMG"
+    echo '["/dev/null", "/dev/null", "/dev/null"]' >"$IMG/descriptors.json"
+    run crunpp --criu "$BATS_TEST_TMPDIR/criu-3.15/criu" restore -d -b "$B" --image-path "$IMG" --lsm-profile apparmor:x cp-ver2
+    [ "$status" -ne 0 ]
+    [ "$output" = "crunpp: restore: --lsm-profile needs CRIU 3.16 or newer, criu is 3.15" ]
+    run crunpp --criu "$BATS_TEST_TMPDIR/criu-3.16.2/criu" restore -d -b "$B" --image-path "$IMG" --lsm-mount-context x cp-ver2
+    [ "$status" -ne 0 ]
+    [ "$output" = "crunpp: restore: --lsm-mount-context needs CRIU 3.17 or newer, criu is 3.16.2" ]
+    [ ! -e "$STATE_ROOT/cp-ver2" ]
+    [ "$(ls -A "$IMG")" = descriptors.json ]
+}
+
 # crunpp ARGS with the host's /dev/null as stdin and stderr.
 _with_dev_null() {
     crunpp "$@" </dev/null 2>/dev/null

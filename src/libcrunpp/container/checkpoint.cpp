@@ -132,7 +132,7 @@ void checkpoint(const Context &ctx, const CheckpointOptions &o) {
     // "status-ready" notification since 3.15; older ones only write to a
     // descriptor of their own.
     if (status_fd >= 0 && version.number() < 31500)
-        throw Error("checkpoint: --status-fd needs CRIU 3.15 or newer (criu is " + version.text() + ")");
+        throw Error("checkpoint: --status-fd needs CRIU 3.15 or newer, criu is " + version.text());
     if (o.pre_dump || o.criu.lazy_pages) {
         criu::SpawnOptions so;
         so.binary = ctx.criu_path;
