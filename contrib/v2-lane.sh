@@ -85,10 +85,11 @@ QEMU=qemu-system-x86_64
 PYTHON="$(python3 -c 'import sys; print("python%d.%d" % sys.version_info[:2])' 2>/dev/null)" || PYTHON=python3.11
 # What the guest runs: the shell and tools of the tests and helpers.bash,
 # python3, newuidmap/newgidmap (setuid) for rootless; CRIU and what it runs
-# (ip, iptables-restore/-save, tar, gzip) for checkpoint.bats.
+# (ip, iptables-restore/-save, tar, gzip) for checkpoint.bats; runc, which
+# cgroups.bats compares `events --stats` with.
 GUEST_PACKAGES=(bash dash coreutils util-linux mount grep sed mawk findutils diffutils
     procps hostname jq bats uidmap libc-bin busybox-static "$PYTHON-minimal"
-    criu iproute2 iptables tar gzip)
+    criu iproute2 iptables tar gzip runc)
 # shellcheck disable=SC2206 # a list of package names
 GUEST_PACKAGES+=(${V2LANE_PACKAGES:-})
 # What CRIU (checkpoint.bats) probes that the cloud kernel has as modules:
@@ -105,9 +106,9 @@ LANE_TAG=V2LANE
 . "$REPO/contrib/lib/apt.sh"
 
 if [ "$MODE" = bench ]; then
-    # The other runtimes, GNU time (peak RSS), podman's seccomp profile (the
-    # realistic line).
-    BENCH_PACKAGES=(crun runc time golang-github-containers-common)
+    # crun (runc is there already), GNU time (peak RSS), podman's seccomp
+    # profile (the realistic line).
+    BENCH_PACKAGES=(crun time golang-github-containers-common)
     GUEST_PACKAGES+=("${BENCH_PACKAGES[@]}")
     HOST_PACKAGES+=("${BENCH_PACKAGES[@]}")
 fi

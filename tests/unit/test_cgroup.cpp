@@ -513,10 +513,14 @@ TEST_CASE("cgroup: no cgroup and resources requested is an error naming them", "
 }
 
 TEST_CASE("cgroup: stats from v2 files in runc's shape", "[cgroup]") {
-    FakeCgroup cg({}, "cpu memory pids io");
+    FakeCgroup cg({}, "cpuset cpu memory pids io");
     cg.put("cpu.stat", "usage_usec 5\nuser_usec 3\nsystem_usec 2\nnr_periods 4\nnr_throttled 1\nthrottled_usec 7\n");
+    cg.put("cpuset.cpus.effective", "0-2,5\n");
+    cg.put("cpuset.mems.effective", "0\n");
     cg.put("memory.current", "4096\n");
     cg.put("memory.max", "max\n");
+    cg.put("memory.swap.current", "1000\n");
+    cg.put("memory.swap.max", "max\n");
     cg.put("memory.events", "low 0\nhigh 0\nmax 6\noom 1\noom_kill 1\n");
     cg.put("memory.stat", "anon 100\nfile 200\n");
     cg.put("pids.current", "3\n");
@@ -525,18 +529,107 @@ TEST_CASE("cgroup: stats from v2 files in runc's shape", "[cgroup]") {
     cgroup::Paths p = {{"unified", cg.dir}};
     json::Value v = json::parse(cgroup::stats_json(p), "stats");
     CHECK(json::to_string(*v.find("cpu")) ==
-          R"({"usage":{"total":5000,"kernel":2000,"user":3000},"throttling":{"periods":4,"throttled_periods":1,"throttled_time":7000}})");
+          R"({"usage":{"total":5000,"kernel":2000,"user":3000},"throttling":{"periods":4,"throttledPeriods":1,"throttledTime":7000}})");
+    CHECK(json::to_string(*v.find("cpuset")) ==
+          R"({"cpus":[0,1,2,5],"cpu_exclusive":0,"mems":[0],"mem_hardwall":0,"mem_exclusive":0,"memory_migrate":0,)"
+          R"("memory_spread_page":0,"memory_spread_slab":0,"memory_pressure":0,"sched_load_balance":0,"sched_relax_domain_level":0})");
     const json::Value *mem = v.find("memory");
     REQUIRE(mem);
     CHECK(json::to_string(*mem->find("usage")) == R"({"limit":18446744073709551615,"usage":4096,"failcnt":6})");
+    // v1's swap counts memory too: runc adds it.
+    CHECK(json::to_string(*mem->find("swap")) == R"({"limit":18446744073709551615,"usage":5096,"failcnt":0})");
+    CHECK(json::to_string(*mem->find("kernel")) == R"({"limit":0,"failcnt":0})");
+    CHECK(json::to_string(*mem->find("kernelTCP")) == R"({"limit":0,"failcnt":0})");
     CHECK(json::to_string(*mem->find("raw")) == R"({"anon":100,"file":200})");
     CHECK(json::to_string(*mem->find("cache")) == "200");
     CHECK(json::to_string(*v.find("pids")) == R"({"current":3,"limit":10})");
     CHECK(json::to_string(*v.find("blkio")) ==
-          R"({"ioServiceBytesRecursive":[{"major":8,"minor":0,"op":"Read","value":10},{"major":8,"minor":0,"op":"Write","value":20}],)"
-          R"("ioServicedRecursive":[{"major":8,"minor":0,"op":"Read","value":1},{"major":8,"minor":0,"op":"Write","value":2}]})");
+          R"({"ioServiceBytesRecursive":[{"major":8,"op":"Read","value":10},{"major":8,"op":"Write","value":20}],)"
+          R"("ioServicedRecursive":[{"major":8,"op":"Read","value":1},{"major":8,"op":"Write","value":2}]})");
+    CHECK(json::to_string(*v.find("hugetlb")) == "{}");
+    CHECK(json::to_string(*v.find("intel_rdt")) == "{}");
+    CHECK(json::to_string(*v.find("network_interfaces")) == "null");
+    // runc's order of the members.
+    std::vector<std::string> keys;
+    for (const auto &[k, _] : v.object)
+        keys.push_back(k);
+    CHECK(keys == std::vector<std::string>{"cpu", "cpuset", "memory", "pids", "blkio", "hugetlb", "intel_rdt",
+                                           "network_interfaces"});
     CHECK(cgroup::oom_kills(p) == 1);
     CHECK(cgroup::stats_json(cgroup::Paths{}) == "{}");
+
+    // A limited swap: memory's limit is added; no swap accounting at all
+    // reads as a swap of 0 on top of memory, as runc reports it.
+    cg.put("memory.max", "1000\n");
+    cg.put("memory.swap.max", "500\n");
+    v = json::parse(cgroup::stats_json(p), "stats");
+    CHECK(json::to_string(*v.find("memory")->find("swap")) == R"({"limit":1500,"usage":5096,"failcnt":0})");
+    fs::remove(cg.dir + "/memory.swap.max");
+    fs::remove(cg.dir + "/memory.swap.current");
+    v = json::parse(cgroup::stats_json(p), "stats");
+    CHECK(json::to_string(*v.find("memory")->find("swap")) == R"({"limit":1000,"usage":4096,"failcnt":0})");
+}
+
+TEST_CASE("cgroup: stats from v1 files in runc's shape", "[cgroup]") {
+    FakeCgroup acct({}), cpu({}), cpuset({}), mem({}), pids({}), blkio({});
+    acct.put("cpuacct.usage", "900\n");
+    acct.put("cpuacct.usage_percpu", "400 500 \n");
+    acct.put("cpuacct.usage_all", "cpu user system\n0 300 100\n1 450 50\n");
+    acct.put("cpuacct.stat", "user 2\nsystem 1\n");
+    cpu.put("cpu.stat", "nr_periods 0\nnr_throttled 0\nthrottled_time 0\n");
+    cpuset.put("cpuset.cpus", "0-1\n");
+    cpuset.put("cpuset.mems", "0\n");
+    cpuset.put("cpuset.sched_load_balance", "1\n");
+    cpuset.put("cpuset.sched_relax_domain_level", "-1\n");
+    mem.put("memory.stat", "cache 0\nrss 4096\n");
+    mem.put("memory.limit_in_bytes", "9223372036854771712\n");
+    mem.put("memory.usage_in_bytes", "8192\n");
+    mem.put("memory.max_usage_in_bytes", "16384\n");
+    mem.put("memory.failcnt", "2\n");
+    mem.put("memory.kmem.tcp.limit_in_bytes", "9223372036854771712\n");
+    mem.put("memory.kmem.tcp.usage_in_bytes", "0\n");
+    pids.put("pids.current", "1\n");
+    pids.put("pids.max", "max\n");
+    // No CFQ/BFQ scheduler: the throttle policy's counters, whose recursive
+    // file has no entry yet, and then its plain ones.
+    blkio.put("blkio.throttle.io_serviced_recursive", "Total 0\n");
+    blkio.put("blkio.throttle.io_service_bytes_recursive", "Total 0\n");
+    blkio.put("blkio.throttle.io_serviced", "8:0 Read 3\n8:0 Write 0\n8:0 Total 3\nTotal 3\n");
+    blkio.put("blkio.throttle.io_service_bytes", "8:0 Read 12288\nTotal 12288\n");
+    blkio.put("blkio.sectors_recursive", "");
+    cgroup::Paths p = {{"cpuacct", acct.dir}, {"cpu", cpu.dir},   {"cpuset", cpuset.dir},
+                       {"memory", mem.dir},   {"pids", pids.dir}, {"blkio", blkio.dir}};
+    json::Value v = json::parse(cgroup::stats_json(p), "stats");
+    const long hz = sysconf(_SC_CLK_TCK);
+    const std::string tick = std::to_string(1000000000 / hz);
+    CHECK(json::to_string(*v.find("cpu")) == R"({"usage":{"total":900,"percpu":[400,500],"percpu_kernel":[100,50],)"
+                                             R"("percpu_user":[300,450],"kernel":)" +
+                                                 tick + R"(,"user":)" + std::to_string(2 * (1000000000 / hz)) +
+                                                 R"(},"throttling":{}})");
+    CHECK(json::to_string(*v.find("cpuset")) ==
+          R"({"cpus":[0,1],"cpu_exclusive":0,"mems":[0],"mem_hardwall":0,"mem_exclusive":0,"memory_migrate":0,)"
+          R"("memory_spread_page":0,"memory_spread_slab":0,"memory_pressure":0,"sched_load_balance":1,"sched_relax_domain_level":-1})");
+    const json::Value *m = v.find("memory");
+    REQUIRE(m);
+    CHECK(!m->find("cache"));
+    CHECK(json::to_string(*m->find("usage")) ==
+          R"({"limit":9223372036854771712,"usage":8192,"max":16384,"failcnt":2})");
+    // No swap accounting and no kmem here: runc's zero entries.
+    CHECK(json::to_string(*m->find("swap")) == R"({"limit":0,"failcnt":0})");
+    CHECK(json::to_string(*m->find("kernel")) == R"({"limit":0,"failcnt":0})");
+    CHECK(json::to_string(*m->find("kernelTCP")) == R"({"limit":9223372036854771712,"failcnt":0})");
+    CHECK(json::to_string(*v.find("pids")) == R"({"current":1})");
+    CHECK(json::to_string(*v.find("blkio")) ==
+          R"({"ioServiceBytesRecursive":[{"major":8,"op":"Read","value":12288}],)"
+          R"("ioServicedRecursive":[{"major":8,"op":"Read","value":3},{"major":8,"op":"Write"},{"major":8,"op":"Total","value":3}]})");
+
+    // CFQ's counters come first when they have entries; sectors have no op.
+    blkio.put("blkio.sectors_recursive", "8:16 24\n");
+    blkio.put("blkio.io_serviced_recursive", "8:16 Read 1\nTotal 1\n");
+    v = json::parse(cgroup::stats_json(p), "stats");
+    CHECK(json::to_string(*v.find("blkio")) ==
+          R"({"ioServicedRecursive":[{"major":8,"minor":16,"op":"Read","value":1}],)"
+          R"("sectorsRecursive":[{"major":8,"minor":16,"value":24}]})");
 }
 
 TEST_CASE("cgroup: update --resources files", "[cgroup]") {
