@@ -215,7 +215,7 @@ void memory(json::Writer &w, const Paths &p) {
                  get(keyed(t->dir, "memory.events"), "max")};
         // v1's swap counters count memory and swap together; runc adds
         // memory to v2's swap-only ones to report the same.
-        uint64_t swap_max = detail::file_exists(t->dir, "memory.swap.max") ? value(t->dir, "memory.swap.max") : 0;
+        uint64_t swap_max = value(t->dir, "memory.swap.max"); // 0 without swap accounting
         swap.usage = saturating_add(value(t->dir, "memory.swap.current"), usage.usage);
         swap.limit = swap_max == UINT64_MAX ? UINT64_MAX : saturating_add(swap_max, usage.limit);
     }
