@@ -182,7 +182,7 @@ unified_cgroup() { jq -r '.cgroupPaths.unified // .cgroupPaths.memory // empty' 
 # VERSION and, with no feature, FEATURE_CHECK.
 fake_criu() {
     mkdir -p "$1"
-    printf '#!/bin/sh\nexec python3 %s %s "$@"\n' "$BATS_TEST_DIRNAME/fake_criu.py" "$2" >"$1/criu"
+    printf '#!/bin/sh\nexec python3 %q %q "$@"\n' "$BATS_TEST_DIRNAME/fake_criu.py" "$2" >"$1/criu"
     chmod 0755 "$1/criu"
 }
 
