@@ -153,10 +153,8 @@ void cpuset(json::Writer &w, const Paths &p) {
             w.uinteger(id);
         w.end_array();
     };
-    auto flag = [&](const char *name, const char *file) {
-        w.key(name).uinteger(t && !t->v2 ? value(t->dir, file) : 0);
-    };
-    const bool v2 = t && t->v2;
+    const bool v1 = t && !t->v2, v2 = t && t->v2;
+    auto flag = [&](const char *name, const char *file) { w.key(name).uinteger(v1 ? value(t->dir, file) : 0); };
     w.key("cpuset").begin_object();
     list("cpus", v2 ? "cpuset.cpus.effective" : "cpuset.cpus");
     flag("cpu_exclusive", "cpuset.cpu_exclusive");
@@ -169,7 +167,7 @@ void cpuset(json::Writer &w, const Paths &p) {
     flag("memory_pressure", "cpuset.memory_pressure");
     flag("sched_load_balance", "cpuset.sched_load_balance");
     int64_t relax = 0;
-    if (std::optional<std::string> v = t && !t->v2 ? read_file(t->dir, "cpuset.sched_relax_domain_level") : std::nullopt)
+    if (std::optional<std::string> v = v1 ? read_file(t->dir, "cpuset.sched_relax_domain_level") : std::nullopt)
         relax = std::strtoll(v->c_str(), nullptr, 10);
     w.key("sched_relax_domain_level").integer(relax);
     w.end_object();
@@ -199,17 +197,17 @@ uint64_t saturating_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UI
 void memory(json::Writer &w, const Paths &p) {
     std::optional<Target> t = detail::find_controller(p, "memory", "memory");
     std::map<std::string, uint64_t> st;
+    if (t)
+        st = keyed(t->dir, "memory.stat");
     MemoryEntry usage, swap, kernel, kernel_tcp;
     uint64_t cache = 0;
     if (t && !t->v2) {
-        st = keyed(t->dir, "memory.stat");
         cache = get(st, "cache");
         usage = v1_entry(t->dir, "memory");
         swap = v1_entry(t->dir, "memory.memsw");
         kernel = v1_entry(t->dir, "memory.kmem");
         kernel_tcp = v1_entry(t->dir, "memory.kmem.tcp");
     } else if (t) {
-        st = keyed(t->dir, "memory.stat");
         cache = get(st, "file");
         usage = {value(t->dir, "memory.max"), value(t->dir, "memory.current"), value(t->dir, "memory.peak"),
                  get(keyed(t->dir, "memory.events"), "max")};
