@@ -74,15 +74,19 @@ std::string default_root();
 std::string owner_name(uid_t uid);
 
 // Serialization of the full internal state (state.json) and of the OCI state
-// that `crunpp state` prints (valid against state-schema.json, plus runc's
-// rootfs, created and owner). to_oci_json prints s.status as given: callers
-// pass a state whose status is effective_status(); pid is omitted when the
-// status is stopped or the pid is 0. No trailing newline.
+// (valid against state-schema.json, plus runc's rootfs, created and owner).
+// to_oci_json prints s.status as given: callers pass a state whose status is
+// effective_status(). No trailing newline.
 std::string to_json(const ContainerState &s);
 ContainerState from_json(std::string_view text, std::string_view origin);
-std::string to_oci_json(const ContainerState &s, bool pretty = true);
+// Where the pid of a container without a live init goes. `state` and `list`
+// print runc's object, whose pid is always there (0 when stopped; crun
+// prints the same); hooks and seccomp agents get the runtime-spec's State,
+// whose pid is omitted when there is none.
+enum class PidWhenNone { Zero, Omitted };
+std::string to_oci_json(const ContainerState &s, bool pretty, PidWhenNone none);
 // The same object written into a larger document (`list --format json`).
-void write_oci_state(json::Writer &w, const ContainerState &s);
+void write_oci_state(json::Writer &w, const ContainerState &s, PidWhenNone none);
 
 // Process liveness with pid-reuse detection.
 uint64_t process_start_time(pid_t pid); // 0 when the process does not exist

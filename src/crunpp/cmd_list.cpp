@@ -68,7 +68,7 @@ int run_list(const GlobalOptions &global, const ParsedArgs &args) {
         json::Writer w;
         w.begin_array();
         for (const auto &c : containers)
-            state::write_oci_state(w, c);
+            state::write_oci_state(w, c, state::PidWhenNone::Zero);
         w.end_array();
         out(std::string(w.str()) + "\n");
         return 0;

@@ -17,7 +17,7 @@ int run_state(const GlobalOptions &global, const ParsedArgs &args) {
     if (!s)
         throw Error("container \"" + id + "\" does not exist");
     s->status = state::effective_status(*s);
-    out(state::to_oci_json(*s, true) + "\n");
+    out(state::to_oci_json(*s, true, state::PidWhenNone::Zero) + "\n");
     return 0;
 }
 

@@ -29,7 +29,8 @@ int crunpp::fuzz::state(const uint8_t *data, size_t size) {
     }
     check(again == state::to_json(s), "state: a write/load round trip changed the state");
     try {
-        (void)json::parse(state::to_oci_json(s), "oci state");
+        (void)json::parse(state::to_oci_json(s, true, state::PidWhenNone::Zero), "oci state");
+        (void)json::parse(state::to_oci_json(s, false, state::PidWhenNone::Omitted), "oci state");
     } catch (const Error &) {
         check(false, "state: the OCI state is not JSON");
     }

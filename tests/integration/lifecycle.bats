@@ -412,6 +412,8 @@ os.execv(sys.argv[1], sys.argv[1:])' "$CRUNPP" --root "$STATE_ROOT" "$@"
             # shellcheck disable=SC2086 # one word per argument
             if "$rt" "${rt_args[@]}" $cmd </dev/null >"$BATS_TEST_TMPDIR/o" 2>&1; then
                 echo "$cmd: ok" >>"$out"
+                # A stopped container's pid: runc prints 0.
+                [ "$cmd" = "state c1" ] && echo "$cmd: pid $(jq -c .pid "$BATS_TEST_TMPDIR/o")" >>"$out"
             else
                 echo "$cmd: fails" >>"$out"
                 case "$cmd" in
@@ -430,6 +432,7 @@ os.execv(sys.argv[1], sys.argv[1:])' "$CRUNPP" --root "$STATE_ROOT" "$@"
     grep -qx "kill --all c1 KILL: ok" "$BATS_TEST_TMPDIR/answers-crunpp"
     grep -qx "ps --format json c1: ok" "$BATS_TEST_TMPDIR/answers-crunpp"
     grep -qx "delete --force c1: ok" "$BATS_TEST_TMPDIR/answers-crunpp"
+    grep -qx "state c1: pid 0" "$BATS_TEST_TMPDIR/answers-crunpp"
 }
 
 @test "kill KILL of a paused container kills it (thawed), with or without --all" {

@@ -91,7 +91,7 @@ fake_container() {
     validate_state "$BATS_TEST_TMPDIR/state.json"
 }
 
-@test "a container whose init died shows stopped, without a pid" {
+@test "a container whose init died shows stopped, with pid 0 (as runc and crun)" {
     spawn_init
     kill_init
     fake_container gone running "$INIT_PID" "$INIT_START"
@@ -99,7 +99,8 @@ fake_container() {
     [ "$status" -eq 0 ]
     echo "$output" >"$BATS_TEST_TMPDIR/state.json"
     [ "$(jq -r .status "$BATS_TEST_TMPDIR/state.json")" = stopped ]
-    [ "$(jq 'has("pid")' "$BATS_TEST_TMPDIR/state.json")" = false ]
+    # Not the dead init's pid, which another process may have now.
+    [ "$(jq .pid "$BATS_TEST_TMPDIR/state.json")" = 0 ]
     validate_state "$BATS_TEST_TMPDIR/state.json"
 }
 
@@ -109,6 +110,7 @@ fake_container() {
     run crunpp state reused
     [ "$status" -eq 0 ]
     [ "$(echo "$output" | jq -r .status)" = stopped ]
+    [ "$(echo "$output" | jq .pid)" = 0 ]
     # And with the right start time the same pid is running.
     fake_container same running "$INIT_PID" "$INIT_START"
     run crunpp state same
@@ -209,7 +211,7 @@ fake_container() {
     [ "$(jq -r '.[0].id + " " + .[0].status + " " + (.[0].pid | tostring)' "$BATS_TEST_TMPDIR/list.json")" = "one running $INIT_PID" ]
     [ "$(jq -r '.[0].annotations.a' "$BATS_TEST_TMPDIR/list.json")" = b ]
     [ "$(jq -r '.[1].id + " " + .[1].status' "$BATS_TEST_TMPDIR/list.json")" = "two stopped" ]
-    [ "$(jq '.[1] | has("pid")' "$BATS_TEST_TMPDIR/list.json")" = false ]
+    [ "$(jq '.[1].pid' "$BATS_TEST_TMPDIR/list.json")" = 0 ]
     # -f is the short form.
     run crunpp list -f json
     [ "$(echo "$output" | jq length)" -eq 2 ]
@@ -268,7 +270,7 @@ fake_container() {
     [ "$status" -eq 0 ]
     echo "$output" >"$BATS_TEST_TMPDIR/state.json"
     [ "$(jq -r .status "$BATS_TEST_TMPDIR/state.json")" = creating ]
-    [ "$(jq 'has("pid")' "$BATS_TEST_TMPDIR/state.json")" = false ]
+    [ "$(jq .pid "$BATS_TEST_TMPDIR/state.json")" = 0 ]
     validate_state "$BATS_TEST_TMPDIR/state.json"
 }
 

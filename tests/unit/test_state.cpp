@@ -331,7 +331,7 @@ TEST_CASE("OCI state document", "[state]") {
     ContainerState s = full_state();
     s.status = Status::Running;
     s.pid = 42;
-    json::Value v = json::parse(to_oci_json(s), "oci");
+    json::Value v = json::parse(to_oci_json(s, true, PidWhenNone::Zero), "oci");
     REQUIRE(v.type == json::Type::Object);
     std::vector<std::string> keys;
     for (const auto &[k, e] : v.object)
@@ -343,19 +343,25 @@ TEST_CASE("OCI state document", "[state]") {
     CHECK(v.find("bundle")->text == s.bundle);
     CHECK(v.find("owner")->text == "#4294967294");
     CHECK(v.find("annotations")->find("org.example.a")->text == "1");
+    CHECK(json::parse(to_oci_json(s, false, PidWhenNone::Omitted), "oci").find("pid")->text == "42");
 
+    // A stopped container keeps its last pid in state.json; neither form
+    // prints it. runc's `state` and `list` print 0, the spec's State omits it.
     s.status = Status::Stopped;
     s.annotations.clear();
-    v = json::parse(to_oci_json(s, false), "oci");
-    CHECK(v.find("pid") == nullptr);
+    v = json::parse(to_oci_json(s, false, PidWhenNone::Zero), "oci");
+    REQUIRE(v.find("pid") != nullptr);
+    CHECK(v.find("pid")->text == "0");
     CHECK(v.find("annotations") == nullptr);
     CHECK(v.find("status")->text == "stopped");
-    CHECK(to_oci_json(s, false).find('\n') == std::string::npos);
-    CHECK(to_oci_json(s, true).back() == '}');
+    CHECK(json::parse(to_oci_json(s, false, PidWhenNone::Omitted), "oci").find("pid") == nullptr);
+    CHECK(to_oci_json(s, false, PidWhenNone::Zero).find('\n') == std::string::npos);
+    CHECK(to_oci_json(s, true, PidWhenNone::Zero).back() == '}');
 
     s.status = Status::Creating;
     s.pid = 0;
-    CHECK(json::parse(to_oci_json(s), "oci").find("pid") == nullptr);
+    CHECK(json::parse(to_oci_json(s, true, PidWhenNone::Zero), "oci").find("pid")->text == "0");
+    CHECK(json::parse(to_oci_json(s, true, PidWhenNone::Omitted), "oci").find("pid") == nullptr);
 }
 
 TEST_CASE("process start time and pid reuse", "[state]") {

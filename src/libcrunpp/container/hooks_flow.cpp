@@ -46,7 +46,7 @@ HookOutput open_hook_output(const std::map<std::string, std::string> &annotation
 std::string hook_state_json(state::ContainerState st, state::Status status, pid_t pid) {
     st.status = status;
     st.pid = pid;
-    return state::to_oci_json(st, false);
+    return state::to_oci_json(st, false, state::PidWhenNone::Omitted);
 }
 
 void record_hooks_config(state::ContainerState &st, const spec::Config &cfg, const std::string &config_path) {

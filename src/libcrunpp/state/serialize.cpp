@@ -159,12 +159,15 @@ ContainerState from_json(std::string_view text, std::string_view origin) {
     return s;
 }
 
-void write_oci_state(json::Writer &w, const ContainerState &s) {
+void write_oci_state(json::Writer &w, const ContainerState &s, PidWhenNone none) {
     w.begin_object();
     w.key("ociVersion").string(s.ociVersion);
     w.key("id").string(s.id);
-    if (s.status != Status::Stopped && s.pid > 0)
-        w.key("pid").integer(s.pid);
+    // A stopped container's pid is the last init's, which may be another
+    // process's by now.
+    pid_t pid = s.status == Status::Stopped ? 0 : s.pid;
+    if (pid > 0 || none == PidWhenNone::Zero)
+        w.key("pid").integer(pid > 0 ? pid : 0);
     w.key("status").string(status_name(s.status));
     w.key("bundle").string(s.bundle);
     w.key("rootfs").string(s.rootfs);
@@ -175,9 +178,9 @@ void write_oci_state(json::Writer &w, const ContainerState &s) {
     w.end_object();
 }
 
-std::string to_oci_json(const ContainerState &s, bool pretty) {
+std::string to_oci_json(const ContainerState &s, bool pretty, PidWhenNone none) {
     json::Writer w(pretty);
-    write_oci_state(w, s);
+    write_oci_state(w, s, none);
     std::string out(w.str());
     // yajl's beautifier ends the document with a newline; callers add their own.
     while (!out.empty() && out.back() == '\n')

@@ -26,7 +26,7 @@ std::string seccomp_process_state_json(const spec::Seccomp &s, const state::Cont
     w.key("pid").integer(pid ? pid : st.pid);
     w.key("metadata").string(s.listenerMetadata.value_or(""));
     w.key("state");
-    state::write_oci_state(w, st);
+    state::write_oci_state(w, st, state::PidWhenNone::Omitted);
     w.end_object();
     return std::string(w.str());
 }
