@@ -71,6 +71,17 @@ features_file() {
     [ "$(jq -c .hooks "$f")" = '["prestart","createRuntime","createContainer","startContainer","poststart","poststop"]' ]
 }
 
+@test "features lists the annotations that change the runtime's behaviour as potentially unsafe" {
+    f="$(features_file)"
+    [ "$(jq -c .potentiallyUnsafeConfigAnnotations "$f")" = '["org.systemd.property.","run.oci."]' ]
+    # Every annotation crunpp honours is under one of the prefixes.
+    local a
+    for a in $(jq -r '.annotations | to_entries[] | select(.value == "supported") | .key' "$f"); do
+        jq -e --arg a "$a" 'any(.potentiallyUnsafeConfigAnnotations[]; . as $p | $a | startswith($p))' "$f" >/dev/null
+    done
+    [ "$(jq '[.annotations[] | select(. == "supported")] | length' "$f")" -ge 4 ]
+}
+
 @test "features rejects arguments" {
     run "$CRUNPP" features extra
     [ "$status" -eq 1 ]

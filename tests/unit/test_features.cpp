@@ -57,6 +57,10 @@ TEST_CASE("features: the crun annotations crunpp honours", "[features]") {
     for (const char *a : {"run.oci.hooks.stdout", "run.oci.hooks.stderr", "run.oci.seccomp_fail_unknown_syscall",
                           "run.oci.keep_original_groups"})
         CHECK(member(member(f, "annotations"), a).text == "supported");
+    // The same annotations, and the systemd driver's unit properties, as
+    // prefixes an engine should not pass through from its users.
+    CHECK(strings_of(f.find("potentiallyUnsafeConfigAnnotations")) ==
+          std::vector<std::string>{"org.systemd.property.", "run.oci."});
 }
 
 TEST_CASE("features: all eight namespaces, known to the model", "[features]") {

@@ -193,6 +193,14 @@ std::string features_json(bool pretty) {
     for (const char *a : kCrunAnnotations)
         w.key(a).string("supported");
     w.end_object();
+    // The annotations that change what crunpp does to the host or the
+    // process, for an engine that passes its users' annotations through
+    // (runtime-spec 1.2): crun's run.oci.* above (hook output files opened
+    // as the runtime, supplementary groups kept) and the systemd driver's
+    // unit properties. A trailing dot makes a prefix.
+    w.key("potentiallyUnsafeConfigAnnotations").begin_array();
+    w.string("org.systemd.property.").string("run.oci.");
+    w.end_array();
     w.end_object();
     std::string s(w.str());
     if (pretty && (s.empty() || s.back() != '\n'))
