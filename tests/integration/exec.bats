@@ -354,14 +354,19 @@ tty_case() {
 
 @test "exec: foreground signals reach the process; --pidfd-socket" {
     start_c1 root
-    "$CRUNPP" --root "$STATE_ROOT" exec c1 sh -c 'trap "exit 42" TERM; echo ready; while :; do sleep 0.1; done' >"$OUT" 2>&1 &
+    "$CRUNPP" --root "$STATE_ROOT" exec c1 sh -c 'trap "echo got-ALRM" ALRM; trap "exit 42" TERM; echo ready
+        while :; do sleep 0.1; done' >"$OUT" 2>&1 &
     local fg=$!
     record_pid "$fg"
     wait_file "$OUT"
+    # SIGALRM's default would end crunpp: forwarded too, as by runc.
+    kill -ALRM "$fg"
+    sleep 0.3
     kill -TERM "$fg"
     local st=0
     wait "$fg" || st=$?
     [ "$st" -eq 42 ]
+    [ "$(xargs <"$OUT")" = "ready got-ALRM" ]
     # --pidfd-socket: the receiver gets the process, which it sees exit.
     local sock prog
     sock="$(shared_dir)/pidfd.sock"

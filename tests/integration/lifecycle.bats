@@ -491,21 +491,26 @@ os.execv(sys.argv[1], sys.argv[1:])' "$CRUNPP" --root "$STATE_ROOT" "$@"
 }
 
 @test "run forwards the signals it receives to the process" {
-    make_bundle "$B" /bin/sh -c 'trap "echo got-usr1 >>/out/log" USR1; trap "echo got-term; exit 7" TERM
-        echo ready >/out/ready; while :; do sleep 0.1; done'
+    make_bundle "$B" /bin/sh -c 'for s in USR1 ALRM PWR URG 37; do trap "echo got-$s >>/out/log" $s; done
+        trap "echo got-term; exit 7" TERM; echo ready >/out/ready; while :; do sleep 0.1; done'
     mount_out
     # Not through the crunpp function: $! must be crunpp itself.
     "$CRUNPP" --root "$STATE_ROOT" run -b "$B" c1 >"$BATS_TEST_TMPDIR/stdout" &
     local runner=$!
     record_pid "$runner"
     wait_file "$OUT/ready"
-    kill -USR1 "$runner"
-    sleep 0.3
+    # Every signal but SIGCHLD, as runc and crun: SIGALRM's default would
+    # end crunpp; SIGRTMIN+3 (37) is systemd's halt.
+    local s
+    for s in USR1 ALRM PWR URG RTMIN+3; do
+        kill -"$s" "$runner"
+        sleep 0.3
+    done
     kill -TERM "$runner"
     local rc=0
     wait "$runner" || rc=$?
     [ "$rc" -eq 7 ]
-    [ "$(cat "$OUT/log")" = got-usr1 ]
+    [ "$(xargs <"$OUT/log")" = "got-USR1 got-ALRM got-PWR got-URG got-37" ]
     [ "$(cat "$BATS_TEST_TMPDIR/stdout")" = got-term ]
     assert_no_containers
 }

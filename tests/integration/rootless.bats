@@ -184,7 +184,8 @@ wait_status_rootless() {
 }
 
 @test "rootless: signals to run are forwarded" {
-    make_rootless_bundle "$B" /bin/sh -c 'trap "echo got-term; exit 5" TERM; while :; do sleep 0.1; done'
+    make_rootless_bundle "$B" /bin/sh -c 'trap "echo got-alrm" ALRM; trap "echo got-term; exit 5" TERM
+        while :; do sleep 0.1; done'
     # A simple command, so that $! is crunpp (setpriv and env exec it).
     _ensure_rootless_state_root
     _rootless_prefix
@@ -197,11 +198,14 @@ wait_status_rootless() {
         sleep 0.1
     done
     sleep 0.3
+    # SIGALRM's default would end crunpp: forwarded too.
+    kill -ALRM "$runner"
+    sleep 0.3
     kill -TERM "$runner"
     local rc=0
     wait "$runner" || rc=$?
     [ "$rc" -eq 5 ]
-    [ "$(cat "$BATS_TEST_TMPDIR/stdout")" = got-term ]
+    [ "$(xargs <"$BATS_TEST_TMPDIR/stdout")" = "got-alrm got-term" ]
     assert_no_containers "$ROOTLESS_STATE_ROOT"
 }
 

@@ -12,16 +12,16 @@
 #include "pidfd.hpp"
 
 namespace crunpp::container {
-namespace {
-
-constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
-
-} // namespace
 
 ForwardedSignals::ForwardedSignals() {
-    sigemptyset(&set_);
-    for (int s : kForwarded)
-        sigaddset(&set_, s);
+    // Every signal, as runc and crun forward them: a SIGALRM, SIGPWR or
+    // SIGRTMIN+3 (systemd's halt) meant for the container must reach it, not
+    // end crunpp and leave the container behind. Not SIGCHLD, which is
+    // about crunpp's own children. glibc's sigfillset already leaves out its
+    // internal real-time signals; SIGKILL and SIGSTOP cannot be caught.
+    sigfillset(&set_);
+    for (int s : {SIGCHLD, SIGKILL, SIGSTOP})
+        sigdelset(&set_, s);
     if (sigprocmask(SIG_BLOCK, &set_, &original_) < 0)
         throw_errno("block signals");
     fd_.reset(signalfd(-1, &set_, SFD_CLOEXEC));

@@ -11,9 +11,9 @@ namespace crunpp::container {
 
 class NotifyProxy;
 
-// Blocks SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH for
-// the lifetime of the object (they are read from a signalfd instead); the
-// child restores original() before it execs.
+// Blocks every signal but SIGCHLD for the lifetime of the object (they are
+// read from a signalfd instead, to be forwarded); the child restores
+// original() before it execs.
 class ForwardedSignals {
 public:
     ForwardedSignals();
