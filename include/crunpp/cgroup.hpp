@@ -56,6 +56,10 @@ enum class Mode { V1, V2, Hybrid };
 Mode detect_mode();
 const char *mode_name(Mode m);
 
+// Annotations under this prefix set properties of the systemd unit (runc's
+// "org.systemd.property.NAME": "GVariant text").
+inline constexpr const char *kSystemdPropertyAnnotationPrefix = "org.systemd.property.";
+
 // A systemd cgroupsPath "slice:prefix:name", checked for its form.
 struct SystemdPath {
     std::string slice, prefix, name;

@@ -84,6 +84,9 @@ ContainerState from_json(std::string_view text, std::string_view origin);
 // prints the same); hooks and seccomp agents get the runtime-spec's State,
 // whose pid is omitted when there is none.
 enum class PidWhenNone { Zero, Omitted };
+// The pid a container shows: 0 once stopped, when the last init's pid may
+// be another process's by now.
+inline pid_t shown_pid(const ContainerState &s) { return s.status == Status::Stopped ? 0 : s.pid; }
 std::string to_oci_json(const ContainerState &s, bool pretty, PidWhenNone none);
 // The same object written into a larger document (`list --format json`).
 void write_oci_state(json::Writer &w, const ContainerState &s, PidWhenNone none);

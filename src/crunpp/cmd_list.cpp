@@ -75,8 +75,7 @@ int run_list(const GlobalOptions &global, const ParsedArgs &args) {
     }
     std::vector<std::vector<std::string>> rows = {{"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"}};
     for (const auto &c : containers) {
-        pid_t pid = c.status == state::Status::Stopped ? 0 : c.pid;
-        rows.push_back({c.id, std::to_string(pid), state::status_name(c.status), c.bundle, c.created,
+        rows.push_back({c.id, std::to_string(state::shown_pid(c)), state::status_name(c.status), c.bundle, c.created,
                         state::owner_name(c.owner)});
     }
     out(format_table(rows));

@@ -376,7 +376,7 @@ Value parse_variant(const std::string &given, const std::string &json_path) {
 }
 
 Properties annotation_properties(const std::map<std::string, std::string> &annotations) {
-    constexpr std::string_view kPrefix = "org.systemd.property.";
+    constexpr std::string_view kPrefix = kSystemdPropertyAnnotationPrefix;
     Properties out;
     for (const auto &[key, text] : annotations) {
         if (key.compare(0, kPrefix.size(), kPrefix) != 0)

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "../linux/seccomp/seccomp.hpp"
+#include "crunpp/cgroup.hpp"
 #include "crunpp/json.hpp"
 #include "crunpp/spec.hpp"
 #include "crunpp/version.hpp"
@@ -199,7 +200,7 @@ std::string features_json(bool pretty) {
     // as the runtime, supplementary groups kept) and the systemd driver's
     // unit properties. A trailing dot makes a prefix.
     w.key("potentiallyUnsafeConfigAnnotations").begin_array();
-    w.string("org.systemd.property.").string("run.oci.");
+    w.string(cgroup::kSystemdPropertyAnnotationPrefix).string("run.oci.");
     w.end_array();
     w.end_object();
     std::string s(w.str());

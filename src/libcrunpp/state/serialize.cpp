@@ -163,11 +163,8 @@ void write_oci_state(json::Writer &w, const ContainerState &s, PidWhenNone none)
     w.begin_object();
     w.key("ociVersion").string(s.ociVersion);
     w.key("id").string(s.id);
-    // A stopped container's pid is the last init's, which may be another
-    // process's by now.
-    pid_t pid = s.status == Status::Stopped ? 0 : s.pid;
-    if (pid > 0 || none == PidWhenNone::Zero)
-        w.key("pid").integer(pid > 0 ? pid : 0);
+    if (pid_t pid = shown_pid(s); pid > 0 || none == PidWhenNone::Zero)
+        w.key("pid").integer(pid);
     w.key("status").string(status_name(s.status));
     w.key("bundle").string(s.bundle);
     w.key("rootfs").string(s.rootfs);
